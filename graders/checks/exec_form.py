@@ -1,0 +1,27 @@
+"""CMD (and ENTRYPOINT, if any) in exec form, so the server is PID 1 and gets signals."""
+
+from graders.checks.base import Check, Outcome
+
+
+class ExecForm(Check):
+    needs = ("dockerfile",)
+
+    def grade(self, params, facts) -> Outcome:
+        dockerfile = facts.dockerfile
+        chain, stage = [], dockerfile.final
+        while stage is not None and stage not in chain:
+            chain.append(stage)
+            stage = dockerfile.stage(stage.base)
+        found = [i for s in chain for i in (s.last("CMD"), s.last("ENTRYPOINT")) if i is not None]
+        if not found:
+            return Outcome.failed("the final stage has no CMD or ENTRYPOINT; the image runs its base's command")
+        shell = [i for i in found if not i.exec_form]
+        evidence = {"instructions": [{"line": i.line, "text": i.text(), "exec_form": i.exec_form} for i in found]}
+        if shell:
+            first = shell[0]
+            return Outcome.failed(
+                f"line {first.line}: {first.keyword} is in shell form, so /bin/sh -c runs as PID 1 and "
+                "'docker stop' signals never reach the server",
+                **evidence,
+            )
+        return Outcome.passed(", ".join(f"{i.keyword} (line {i.line})" for i in found) + " in exec form", **evidence)

@@ -1,0 +1,27 @@
+"""hadolint's verdict on the Dockerfile: each error or warning costs a share of the points."""
+
+from graders.checks.base import Check, Outcome, Params
+
+
+class P(Params):
+    levels: list[str] = ["error", "warning"]
+    ignore: list[str] = []
+    per_finding: float = 0.25
+
+
+class HadolintClean(Check):
+    Params = P
+    needs = ("lint",)
+
+    def grade(self, params: P, facts) -> Outcome:
+        counted = [f for f in facts.lint if f.level in params.levels and f.code not in params.ignore]
+        evidence = {"findings": [f"line {f.line} {f.code} ({f.level}): {f.message}" for f in counted]}
+        if not counted:
+            return Outcome.passed("hadolint reports no errors or warnings", **evidence)
+        first = counted[0]
+        more = f" and {len(counted) - 1} more" if len(counted) > 1 else ""
+        return Outcome.partial(
+            1 - params.per_finding * len(counted),
+            f"hadolint: line {first.line} {first.code}: {first.message}{more}",
+            **evidence,
+        )

@@ -1,0 +1,27 @@
+"""A HEALTHCHECK that really passes in the running container."""
+
+from graders.checks.base import Check, Outcome
+
+MISSING_TOOLS = ("curl: not found", "wget: not found", "curl: command not found", "wget: command not found")
+
+
+class Healthcheck(Check):
+    needs = ("image", "container")
+
+    def grade(self, params, facts) -> Outcome:
+        test = (facts.image.healthcheck or {}).get("Test") or []
+        if not test or test[0] == "NONE":
+            return Outcome.failed("the image has no HEALTHCHECK")
+        container = facts.container
+        evidence = {"test": test, "health_log": container.health_log[-3:]}
+        if container.health == "healthy":
+            return Outcome.passed(f"healthy after {container.seconds_to_healthy:.1f} s", **evidence)
+        log = " ".join(container.health_log)
+        if any(tool in log for tool in MISSING_TOOLS):
+            return Outcome.failed(
+                "the health check calls a program the image does not have (slim images ship no curl or wget)",
+                **evidence,
+            )
+        last = container.health_log[-1] if container.health_log else "no output"
+        state = container.health or ("exited" if not container.running else "unknown")
+        return Outcome.failed(f"the container never became healthy (state: {state}; last check: {last})", **evidence)

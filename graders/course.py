@@ -1,0 +1,212 @@
+"""Load and validate course.yml into plain data.
+
+Errors name the file, the line and the key path, e.g.
+`course.yml:42 labs[0].rubric[3].points: expected a number`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from graders import checks
+from graders.errors import ConfigError
+
+DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "course.yml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BaseImage(Strict):
+    ref: str = Field(pattern=r"^[a-z0-9./_-]+:[A-Za-z0-9._-]+$")
+    stand_in: Literal["debootstrap", "python"] | None = None
+    """How to make it without a registry: a Debian rootfs, or Debian's Python on top of one."""
+    from_image: str | None = Field(default=None, alias="from")
+    """For `stand_in: python`, the Debian stand-in it is built on."""
+    why: str = ""
+
+
+class Limits(Strict):
+    build_seconds: int = Field(default=600, gt=0)
+    run_seconds: int = Field(default=120, gt=0)
+    memory_mb: int = Field(default=1024, ge=64)
+    cpus: float = Field(default=1.0, gt=0)
+    pids: int = Field(default=256, ge=16)
+
+
+class Criterion(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title: str
+    points: float = Field(gt=0)
+    type: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    partial: bool = True
+    """False makes the criterion all or nothing, whatever the check's own partial rule."""
+    hint: str
+    visibility: Literal["visible", "hidden"] = "visible"
+    requires: list[str] = Field(default_factory=list)
+    """Criteria that must pass before this one is scored (size means little for a broken image)."""
+    hadolint: list[str] = Field(default_factory=list)
+    """hadolint rule codes whose findings are shown as this criterion's evidence."""
+
+
+class Service(Strict):
+    port: int = Field(default=8000, gt=0, lt=65536)
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+class Lab(Strict):
+    id: str = Field(pattern=r"^[0-9]{2}-[a-z0-9-]+$")
+    title: str
+    folder: str
+    solution: str
+    dockerfile: str = "Dockerfile"
+    pass_threshold: float = Field(ge=0, le=100)
+    """Percent of the gradable maximum needed to pass."""
+    gpu: Literal["skip", "zero", "require"] = "skip"
+    """On a machine without a GPU: leave GPU criteria out, score them zero, or refuse to grade."""
+    limits: Limits = Field(default_factory=Limits)
+    service: Service = Field(default_factory=Service)
+    rubric: list[Criterion] = Field(min_length=1)
+
+    @property
+    def max_points(self) -> float:
+        return sum(criterion.points for criterion in self.rubric)
+
+
+class Course(Strict):
+    title: str
+    version: str
+    base_images: list[BaseImage]
+    labs: list[Lab] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _stand_ins_have_a_base(self) -> "Course":
+        refs = {image.ref for image in self.base_images}
+        for image in self.base_images:
+            if image.stand_in == "python" and image.from_image not in refs:
+                raise ValueError(f"{image.ref}: 'from' must name another base image of the course")
+        return self
+
+    def lab(self, lab_id: str) -> Lab | None:
+        return next((lab for lab in self.labs if lab.id == lab_id), None)
+
+
+def load(path: Path = DEFAULT_COURSE) -> Course:
+    """Read, validate and cross-check course.yml. Raises ConfigError with file:line."""
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(str(path), None, "", f"cannot read it ({error.strerror})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(name, line, "", f"not valid YAML: {problem}") from None
+    lines: dict[str, int] = {}
+    if node is not None:
+        _record_lines(node, "", lines)
+    if not isinstance(data, dict):
+        raise ConfigError(name, 1, "", "expected a mapping with title, version, base_images and labs")
+    try:
+        course = Course.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        path_text = _path(first["loc"])
+        raise ConfigError(name, _line(lines, path_text), path_text, _message(first)) from None
+    _cross_check(course, name, lines, path.parent)
+    return course
+
+
+def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -> None:
+    def fail(path_text: str, message: str) -> None:
+        raise ConfigError(name, _line(lines, path_text), path_text, message)
+
+    lab_ids: set[str] = set()
+    for l_index, lab in enumerate(course.labs):
+        where = f"labs[{l_index}]"
+        if lab.id in lab_ids:
+            fail(f"{where}.id", f"duplicate lab id {lab.id!r}")
+        lab_ids.add(lab.id)
+        for key in ("folder", "solution"):
+            if not (root / getattr(lab, key)).is_dir():
+                fail(f"{where}.{key}", f"folder {getattr(lab, key)!r} does not exist")
+        ids = [criterion.id for criterion in lab.rubric]
+        for c_index, criterion in enumerate(lab.rubric):
+            at = f"{where}.rubric[{c_index}]"
+            if ids.count(criterion.id) > 1:
+                fail(f"{at}.id", f"duplicate criterion id {criterion.id!r}")
+            if criterion.type not in checks.REGISTRY:
+                fail(f"{at}.type", f"unknown check type {criterion.type!r}; known types: {', '.join(checks.known())}")
+            for needed in criterion.requires:
+                if needed not in ids or needed == criterion.id:
+                    fail(f"{at}.requires", f"{needed!r} is not another criterion of this lab")
+            try:
+                checks.get(criterion.type).Params.model_validate(criterion.params)
+            except ValidationError as error:
+                first = error.errors()[0]
+                path_text = f"{at}.params" + ("." + _path(first["loc"]) if first["loc"] else "")
+                fail(path_text, _message(first))
+
+
+def _record_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = f"{path}.{key.value}" if path else str(key.value)
+            lines[child] = key.start_mark.line + 1
+            _record_lines(value, child, lines)
+            lines[child] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, f"{path}[{index}]", lines)
+
+
+def _path(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _line(lines: dict[str, int], path_text: str) -> int | None:
+    while path_text:
+        if path_text in lines:
+            return lines[path_text]
+        cut = max(path_text.rfind("."), path_text.rfind("["))
+        path_text = path_text[:cut] if cut > 0 else ""
+    return lines.get("", None)
+
+
+_MESSAGES = {
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "string_type": "expected text",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "missing": "required key is missing",
+    "extra_forbidden": "unknown key (check its spelling)",
+}
+
+
+def _message(error: dict) -> str:
+    kind = error["type"]
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    message = error["msg"]
+    return message[len("Value error, ") :] if message.startswith("Value error, ") else message

@@ -1,0 +1,43 @@
+"""Connecting to the engine (DOCKER_HOST honoured) and reading what it is."""
+
+from __future__ import annotations
+
+import docker
+from docker.errors import DockerException
+
+from graders.errors import EngineError
+
+SETUP_FIX = "run ./dev setup (it installs and starts an engine where it can), then try again"
+
+
+def connect(timeout: int = 600) -> docker.DockerClient:
+    """A client whose engine has answered a ping; EngineError otherwise."""
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except DockerException as error:
+        raise EngineError(f"no Docker engine answers ({_short(error)})", SETUP_FIX) from error
+    return client
+
+
+def info(client: docker.DockerClient) -> dict:
+    try:
+        version = client.version()
+        details = client.info()
+    except DockerException as error:
+        raise EngineError(f"the engine did not describe itself ({_short(error)})", SETUP_FIX) from error
+    return {
+        "engine_version": version.get("Version", "?"),
+        "api_version": version.get("ApiVersion", "?"),
+        "os": details.get("OperatingSystem", "?"),
+        "storage_driver": details.get("Driver", "?"),
+        "cgroup_version": details.get("CgroupVersion", "?"),
+        "runtimes": sorted(details.get("Runtimes", {})),
+        "root_dir": details.get("DockerRootDir", ""),
+        "cdi_spec_dirs": details.get("CDISpecDirs", []),
+    }
+
+
+def _short(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:200]

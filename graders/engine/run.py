@@ -1,0 +1,135 @@
+"""Running the learner's image as a sandboxed service and watching it come up.
+
+The sandbox: an internal network (no way out, no published ports), memory, pids and CPU
+limits, no-new-privileges, a small capability set, no host mounts, and a time budget.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import docker
+from docker.errors import DockerException
+
+from graders.engine.probe import port_open
+from graders.engine.session import Session
+from graders.errors import EngineError
+from graders.facts import Container
+
+# Docker's defaults minus the ones a web service never needs (raw sockets, mknod, chroot, ...).
+CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "NET_BIND_SERVICE"]
+SECOND = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    memory_mb: int = 1024
+    cpus: float = 1.0
+    pids: int = 256
+    start_seconds: int = 60
+
+
+def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str], healthcheck: dict | None):
+    """Start the service container on a fresh internal network. Returns the container."""
+    client = session.client
+    try:
+        network = client.networks.create(session.name("net"), driver="bridge", internal=True, labels=session.labels)
+        return client.containers.run(
+            image_id,
+            detach=True,
+            name=session.name("service"),
+            labels=session.labels,
+            network=network.name,
+            environment=env,
+            mem_limit=f"{sandbox.memory_mb}m",
+            memswap_limit=f"{sandbox.memory_mb}m",
+            nano_cpus=int(sandbox.cpus * SECOND),
+            pids_limit=sandbox.pids,
+            security_opt=["no-new-privileges:true"],
+            cap_drop=["ALL"],
+            cap_add=CAPABILITIES,
+            privileged=False,
+            healthcheck=_fast_healthcheck(healthcheck),
+        )
+    except DockerException as error:
+        raise EngineError(f"the engine could not start the container: {error}") from error
+
+
+def watch(client: docker.DockerClient, container, port: int, budget_s: float) -> Container:
+    """Wait until the service is healthy (or, without a HEALTHCHECK, listening), exits, or the budget ends."""
+    started = time.monotonic()
+    healthy_after = None
+    address = None
+    while True:
+        try:
+            container.reload()
+        except DockerException as error:
+            raise EngineError(f"lost track of the container: {error}") from error
+        state = container.attrs["State"]
+        health = (state.get("Health") or {}).get("Status")
+        if address is None:
+            address = _address(container, port)
+        if state["Status"] in ("exited", "dead"):
+            break
+        if health == "healthy" and healthy_after is None:
+            healthy_after = time.monotonic() - started
+        listening = address is not None and port_open(address, timeout=0.5)
+        if listening and (health is None or health == "healthy"):
+            break
+        if time.monotonic() - started > budget_s:
+            break
+        time.sleep(0.5)
+    state = container.attrs["State"]
+    return Container(
+        running=state["Status"] == "running",
+        exit_code=None if state["Status"] == "running" else state.get("ExitCode"),
+        logs=_logs(container),
+        health=(state.get("Health") or {}).get("Status"),
+        health_log=[(entry.get("Output") or "").strip()[-300:] for entry in (state.get("Health") or {}).get("Log") or []],
+        seconds_to_healthy=healthy_after,
+        address=address,
+    )
+
+
+def _fast_healthcheck(healthcheck: dict | None) -> dict | None:
+    """The learner's own test, probed every second so grading need not wait 30 s intervals."""
+    if not healthcheck or not healthcheck.get("Test") or healthcheck["Test"][0] == "NONE":
+        return None
+    timeout = min(int(healthcheck.get("Timeout") or 5 * SECOND), 10 * SECOND)
+    return {"test": healthcheck["Test"], "interval": SECOND, "timeout": timeout, "retries": 3, "start_period": 0}
+
+
+def _address(container, port: int) -> str | None:
+    for network in (container.attrs.get("NetworkSettings", {}).get("Networks") or {}).values():
+        if network.get("IPAddress"):
+            return f"{network['IPAddress']}:{port}"
+    return None
+
+
+def _logs(container, lines: int = 200) -> str:
+    try:
+        return container.logs(tail=lines).decode("utf-8", "replace")
+    except DockerException:
+        return ""
+
+
+def start_idle(session: Session, image_id: str, sandbox: Sandbox):
+    """A twin of the service that only sleeps, to look inside an image whose service exits at once."""
+    try:
+        return session.client.containers.run(
+            image_id,
+            detach=True,
+            name=session.name("idle"),
+            labels=session.labels,
+            entrypoint=["sleep", "600"],
+            command=[],
+            network_disabled=True,
+            mem_limit=f"{sandbox.memory_mb}m",
+            pids_limit=sandbox.pids,
+            security_opt=["no-new-privileges:true"],
+            cap_drop=["ALL"],
+            cap_add=CAPABILITIES,
+        )
+    except DockerException as error:
+        raise EngineError(f"could not start a container to look inside the image: {error}") from error

@@ -1,0 +1,152 @@
+"""The facts the pipeline gathers and the checks read. Plain data; no engine calls here.
+
+A fact that could not be gathered is a `Missing`, which says why and whose doing it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graders.dockerfile import Dockerfile
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A fact the pipeline could not gather."""
+
+    reason: str
+    learner: bool
+    """True when the submission is why (it did not build): dependent criteria fail.
+    False when the machine or engine is why: dependent criteria are not_gradable."""
+    fix: str = ""
+
+
+@dataclass
+class Finding:
+    """One hadolint finding."""
+
+    code: str
+    level: str
+    line: int
+    message: str
+
+
+@dataclass
+class Step:
+    """One build step as the build log shows it."""
+
+    number: int
+    instruction: str
+    cached: bool
+    failed: bool = False
+
+
+@dataclass
+class Build:
+    ok: bool
+    image_id: str | None
+    builder: str  # "buildkit" or "legacy"
+    seconds: float
+    log: str
+    steps: list[Step] = field(default_factory=list)
+    error: str = ""
+    error_line: int | None = None  # Dockerfile line of the failing instruction
+
+
+@dataclass
+class HistoryEntry:
+    created_by: str
+    size_bytes: int
+    empty: bool  # metadata-only (ENV, CMD, ...)
+
+
+@dataclass
+class Image:
+    id: str
+    size_bytes: int
+    base_ref: str
+    base_size_bytes: int
+    base_history_length: int
+    user: str
+    exposed_ports: list[str]
+    cmd: list[str] | None
+    entrypoint: list[str] | None
+    healthcheck: dict[str, Any] | None
+    env: dict[str, str]
+    labels: dict[str, str]
+    workdir: str
+    history: list[HistoryEntry]
+
+    @property
+    def added_bytes(self) -> int:
+        return max(0, self.size_bytes - self.base_size_bytes)
+
+
+@dataclass
+class Container:
+    """What happened when the service container ran."""
+
+    running: bool
+    exit_code: int | None
+    logs: str
+    health: str | None  # "healthy", "unhealthy", "starting" or None when the image has no HEALTHCHECK
+    health_log: list[str]
+    seconds_to_healthy: float | None
+    address: str | None  # host:port the probes used
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str
+    body: str | None = None  # JSON text
+    timeout_s: float = 5.0
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path} {self.body or ''}".strip()
+
+
+@dataclass
+class HttpResponse:
+    status: int | None
+    body: str
+    elapsed_ms: float
+    error: str = ""
+
+    def json(self) -> Any:
+        import json
+
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question asked inside the running container, answered through pytest-testinfra.
+
+    kind: "process_uid" (uid of PID 1), "exec_uid" (uid a `docker exec` runs as),
+    "command" (run `arg` with /bin/sh as root; answer is (exit code, stdout)),
+    "pip_packages" (name -> version of the pip on PATH).
+    """
+
+    kind: str
+    arg: str = ""
+
+
+@dataclass
+class Facts:
+    submission: Path
+    dockerfile: Dockerfile | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    lint: list[Finding] | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    build: Build | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    image: Image | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    container: Container | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    http: dict[str, HttpResponse] | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    inside: dict[Query, Any] | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    rebuild: Build | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    stand_ins: list[str] = field(default_factory=list)

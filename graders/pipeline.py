@@ -1,0 +1,88 @@
+"""The grading pipeline, top to bottom:
+
+    copy → static → build → inspect → run → probe → inside → cache → score
+
+Each stage gathers facts (graders.facts) for the checks to read. A stage the machine cannot
+complete leaves its facts `Missing(learner=False)`, and the criteria that need them become
+not_gradable; a submission that does not build leaves them `Missing(learner=True)`, and those
+criteria fail with the reason. Everything the engine creates is removed when the session ends.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from graders import __version__, stages
+from graders.course import Lab
+from graders.engine import client as engine_client
+from graders.engine.build import detect_builder
+from graders.engine.session import Session
+from graders.errors import EngineError
+from graders.facts import Facts, Missing
+from graders.results import GradingResult
+from graders.scoring import bind, score, summarize
+
+ENGINE_FACTS = {"build", "image", "container", "http", "inside", "rebuild"}
+RUNNING_FACTS = {"container", "http", "inside"}
+
+Progress = Callable[[str, str], None]
+
+
+def grade(lab: Lab, submission: Path, *, progress: Progress | None = None) -> GradingResult:
+    """Grade one submission folder against one lab's rubric."""
+    say = progress or (lambda stage, detail: None)
+    bound = bind(lab)
+    needs = {need for item in bound for need in item.check.needs}
+    facts = Facts(submission=submission)
+    environment: dict = {"dockerlab": __version__}
+    problems: list[str] = []
+    timings: dict[str, float] = {}
+
+    def stage(name: str, produces: list[str], work: Callable[[], object]) -> object:
+        say(name, "")
+        started = time.monotonic()
+        try:
+            return work()
+        except EngineError as error:
+            problems.append(f"{name}: {error}")
+            for fact in produces:
+                setattr(facts, fact, Missing(f"not gradable here: {error}", learner=False))
+            return None
+        finally:
+            timings[name] = round(time.monotonic() - started, 2)
+
+    with tempfile.TemporaryDirectory(prefix="dockerlab-") as tmp:
+        context = Path(tmp) / "context"
+        stage("copy", ["dockerfile"], lambda: stages.copy_submission(facts, lab, context))
+        stage("static", ["lint"], lambda: stages.static(facts, lab, context, needs))
+
+        def connect():
+            client = engine_client.connect()
+            environment.update(engine_client.info(client))
+            return client
+
+        client = stage("engine", list(ENGINE_FACTS), connect) if needs & ENGINE_FACTS else None
+        if client is not None:
+            builder = detect_builder()
+            environment["builder"] = builder.kind
+            environment["builder_detail"] = builder.reason
+            with Session(client) as session:
+                build = lambda: stages.build(facts, lab, context, session, builder, say)  # noqa: E731
+                stage("build", ["build", "image", "rebuild"], build)
+                stage("inspect", ["image"], lambda: stages.inspect(facts, client))
+                if needs & RUNNING_FACTS:
+                    stage("run", ["container", "http", "inside"], lambda: stages.run(facts, lab, session))
+                    stage("probe", ["http"], lambda: stages.probe(facts, bound))
+                    stage("inside", ["inside"], lambda: stages.inside(facts, lab, session, bound))
+                if "rebuild" in needs:
+                    stage("cache", ["rebuild"], lambda: stages.rebuild(facts, lab, context, session, builder, bound, say))
+                say("cleanup", "")
+            problems.extend(session.problems)
+        environment["stand_ins"] = facts.stand_ins
+
+    say("score", "")
+    criteria = score(bound, facts)
+    return summarize(lab, submission, criteria, facts, environment, timings, problems)

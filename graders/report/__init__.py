@@ -1,0 +1,1 @@
+"""Ways to show a grading result: the terminal scorecard and the JSON document."""

@@ -1,0 +1,79 @@
+"""The scorecard a person reads in the terminal, with the image's layers drawn to scale."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from graders.results import GradingResult
+
+MARKS = {"passed": ("✔", "green"), "partial": ("◐", "yellow"), "failed": ("✘", "red"), "not_gradable": ("–", "dim")}
+
+
+def render(result: GradingResult, console: Console) -> None:
+    console.print(_scorecard(result))
+    if result.image and result.image.layers:
+        console.print(_layers(result))
+    console.print(_total(result))
+
+
+def _scorecard(result: GradingResult) -> Table:
+    table = Table(title=f"Lab {result.lab}", title_justify="left", show_lines=False, expand=True)
+    table.add_column("", width=1)
+    table.add_column("Criterion", ratio=2)
+    table.add_column("Points", justify="right", no_wrap=True)
+    table.add_column("What the grader saw", ratio=4)
+    for criterion in result.criteria:
+        mark, colour = MARKS[criterion.status]
+        points = "n/a" if criterion.status == "not_gradable" else f"{criterion.points:g}/{criterion.max_points:g}"
+        if criterion.visibility == "hidden":
+            detail = Text("hidden criterion: your instructor sees the details", style="dim")
+        else:
+            detail = Text(criterion.message)
+            if criterion.hint:
+                detail.append("\n→ " + criterion.hint, style="cyan")
+        table.add_row(Text(mark, style=colour), criterion.title, points, detail)
+    return table
+
+
+def _layers(result: GradingResult, width: int = 30) -> Panel:
+    image = result.image
+    added = [layer for layer in image.layers if not layer.from_base and layer.size_bytes > 0]
+    biggest = max([layer.size_bytes for layer in added] + [image.base_size_bytes, 1])
+    lines = []
+    rows = [(f"base {image.base}", image.base_size_bytes, "dim")] + [(l.instruction, l.size_bytes, "magenta") for l in added]
+    for label, size, style in rows:
+        bar = "█" * max(1, round(width * size / biggest)) if size else ""
+        line = Text(f"{_size(size):>9} ", no_wrap=True, overflow="ellipsis")
+        line.append(bar.ljust(width), style=style)
+        line.append(f" {label}")
+        lines.append(line)
+    title = f"Image {image.id[7:19]}: {_size(image.size_bytes)} in all, {_size(image.size_bytes - image.base_size_bytes)} added"
+    return Panel(Group(*lines), title=title, title_align="left")
+
+
+def _total(result: GradingResult) -> Text:
+    verdict = ("PASS", "bold green") if result.passed else ("NOT YET", "bold red")
+    text = Text(f"Score {result.score:g}/{result.max_score:g} ({result.percent:g}%, pass at {result.pass_threshold:g}%)  ")
+    text.append(verdict[0], style=verdict[1])
+    skipped = [c for c in result.criteria if c.status == "not_gradable"]
+    if skipped:
+        text.append(f"\n{len(skipped)} criterion(s) could not be graded on this machine and are left out of the maximum.", style="yellow")
+    for problem in result.problems[:5]:
+        text.append(f"\n! {problem}", style="yellow")
+    stand_ins = result.environment.get("stand_ins") or []
+    if stand_ins:
+        text.append(f"\nBuilt on local stand-in base image(s): {', '.join(stand_ins)} (no registry was reachable).", style="dim")
+    timings = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.timings.items() if seconds >= 0.05)
+    text.append(f"\nTime: {timings}", style="dim")
+    return text
+
+
+def _size(size: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return ""

@@ -1,0 +1,79 @@
+"""Grading results as plain data. The JSON result document is a faithful dump of these.
+
+The document's schema is `graders/report/result.schema.json`; bump SCHEMA_VERSION when a field
+changes meaning or disappears (adding an optional field is a minor bump).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+SCHEMA_VERSION = "1.0"
+
+Status = Literal["passed", "partial", "failed", "not_gradable"]
+
+
+@dataclass
+class CriterionResult:
+    id: str
+    """The criterion's id in course.yml."""
+    title: str
+    """What the criterion asks for, in a few words."""
+    status: Status
+    """passed (full points), partial, failed (no points) or not_gradable (left out of the maximum)."""
+    points: float
+    """Points earned; 0 when not_gradable."""
+    max_points: float
+    """Points the criterion is worth in course.yml."""
+    message: str
+    """What the grader saw, in a sentence."""
+    hint: str
+    """What to change to earn the points lost; empty when nothing was lost."""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    """The facts behind the verdict (paths, sizes, log lines, Dockerfile lines)."""
+    visibility: Literal["visible", "hidden"] = "visible"
+    """Hidden criteria count in the score but are shown to learners only by title and mark."""
+
+
+@dataclass
+class Layer:
+    instruction: str
+    """The instruction that made the layer, as the image history records it."""
+    size_bytes: int
+    """Bytes the layer adds."""
+    from_base: bool
+    """True when the layer belongs to the base image."""
+
+
+@dataclass
+class ImageSummary:
+    id: str
+    size_bytes: int
+    base: str
+    """The image the final stage is built on, as written in FROM."""
+    base_size_bytes: int
+    layers: list[Layer] = field(default_factory=list)
+
+
+@dataclass
+class GradingResult:
+    lab: str
+    submission: str
+    score: float
+    max_score: float
+    passed: bool
+    criteria: list[CriterionResult]
+    image: ImageSummary | None
+    environment: dict[str, Any]
+    """Engine version, builder (buildkit or legacy), stand-in base images used, GPU."""
+    timings: dict[str, float]
+    """Seconds spent in each pipeline stage."""
+    percent: float = 0.0
+    pass_threshold: float = 0.0
+    schema_version: str = SCHEMA_VERSION
+    problems: list[str] = field(default_factory=list)
+    """Infrastructure trouble met during grading (why criteria are not_gradable)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

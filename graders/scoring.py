@@ -1,0 +1,124 @@
+"""From facts to points: each criterion's outcome, its status, and the lab's total."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graders import checks
+from graders.checks.base import Check, Outcome
+from graders.course import Criterion, Lab
+from graders.facts import Facts, Image, Missing
+from graders.results import CriterionResult, GradingResult, ImageSummary, Layer
+
+
+@dataclass
+class Bound:
+    """A criterion with its check and validated parameters."""
+
+    criterion: Criterion
+    check: Check
+    params: Any
+
+
+def bind(lab: Lab) -> list[Bound]:
+    bound = []
+    for criterion in lab.rubric:
+        check = checks.get(criterion.type)
+        bound.append(Bound(criterion, check, check.Params.model_validate(criterion.params)))
+    return bound
+
+
+def decide(item: Bound, facts: Facts) -> Outcome:
+    """The check's outcome, or the reason it could not be judged."""
+    for need in item.check.needs:
+        fact = getattr(facts, need)
+        if isinstance(fact, Missing):
+            if fact.learner:
+                return Outcome.failed(fact.reason, fix=fact.fix) if fact.fix else Outcome.failed(fact.reason)
+            return Outcome.ungradable(fact.reason)
+    try:
+        return item.check.grade(item.params, facts)
+    except Exception as error:  # a bug in a check must not cost the learner points
+        return Outcome.ungradable(f"internal error in check '{item.criterion.type}': {type(error).__name__}: {error}")
+
+
+def score(bound: list[Bound], facts: Facts) -> list[CriterionResult]:
+    outcomes = {item.criterion.id: decide(item, facts) for item in bound}
+    results = []
+    for item in bound:
+        outcome = _apply_requires(item.criterion, outcomes[item.criterion.id], outcomes)
+        results.append(_result(item.criterion, outcome, facts))
+    return results
+
+
+def _apply_requires(criterion: Criterion, outcome: Outcome, outcomes: dict[str, Outcome]) -> Outcome:
+    for needed in criterion.requires:
+        other = outcomes[needed]
+        if other.not_gradable:
+            return Outcome.ungradable(f"depends on '{needed}', which could not be graded here")
+        if other.fraction < 1 and not outcome.not_gradable:
+            return Outcome.failed(
+                f"scored only once '{needed}' passes ({outcome.message})", **outcome.evidence
+            )
+    return outcome
+
+
+def _result(criterion: Criterion, outcome: Outcome, facts: Facts) -> CriterionResult:
+    fraction = outcome.fraction if criterion.partial or outcome.fraction >= 1 else 0.0
+    if outcome.not_gradable:
+        status = "not_gradable"
+    elif fraction >= 1:
+        status = "passed"
+    elif fraction <= 0:
+        status = "failed"
+    else:
+        status = "partial"
+    evidence = dict(outcome.evidence)
+    if criterion.hadolint and isinstance(facts.lint, list):
+        related = [f"line {f.line} {f.code}: {f.message}" for f in facts.lint if f.code in criterion.hadolint]
+        if related:
+            evidence["hadolint"] = related
+    return CriterionResult(
+        id=criterion.id,
+        title=criterion.title,
+        status=status,
+        points=0.0 if outcome.not_gradable else round(fraction * criterion.points, 2),
+        max_points=criterion.points,
+        message=outcome.message,
+        hint=criterion.hint if status in ("failed", "partial") else "",
+        evidence=evidence,
+        visibility=criterion.visibility,
+    )
+
+
+def summarize(lab: Lab, submission: Path, criteria, facts: Facts, environment, timings, problems) -> GradingResult:
+    gradable = [c for c in criteria if c.status != "not_gradable"]
+    max_score = round(sum(c.max_points for c in gradable), 2)
+    total = round(sum(c.points for c in gradable), 2)
+    percent = round(100 * total / max_score, 1) if max_score else 0.0
+    return GradingResult(
+        lab=lab.id,
+        submission=str(submission),
+        score=total,
+        max_score=max_score,
+        passed=bool(max_score) and percent >= lab.pass_threshold,
+        criteria=criteria,
+        image=image_summary(facts.image),
+        environment=environment,
+        timings=timings,
+        percent=percent,
+        pass_threshold=lab.pass_threshold,
+        problems=problems,
+    )
+
+
+def image_summary(image: Image | Missing) -> ImageSummary | None:
+    if isinstance(image, Missing):
+        return None
+    layers = [
+        Layer(entry.created_by[:200], entry.size_bytes, index < image.base_history_length)
+        for index, entry in enumerate(image.history)
+    ]
+    return ImageSummary(image.id, image.size_bytes, image.base_ref, image.base_size_bytes, layers)
