@@ -143,7 +143,7 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
         ids = [criterion.id for criterion in lab.rubric]
         for c_index, criterion in enumerate(lab.rubric):
             at = f"{where}.rubric[{c_index}]"
-            if ids.count(criterion.id) > 1:
+            if criterion.id in ids[:c_index]:
                 fail(f"{at}.id", f"duplicate criterion id {criterion.id!r}")
             if criterion.type not in checks.REGISTRY:
                 fail(f"{at}.type", f"unknown check type {criterion.type!r}; known types: {', '.join(checks.known())}")

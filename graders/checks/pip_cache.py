@@ -11,7 +11,8 @@ FIND_PIP_CACHE = Query(
 
 
 class P(Params):
-    max_kb: int = 1024
+    max_kb: int = 100
+    """Cache folders may hold this much (empty folder trees take a few kB)."""
 
 
 class PipNoCache(Check):

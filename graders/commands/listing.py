@@ -13,9 +13,11 @@ from graders.commands import load_course
 def main(*, course_path: Path | None) -> int:
     course = load_course(course_path)
     table = Table(title=f"{course.title} ({course.version})", title_justify="left")
-    for column in ("Lab", "Title", "Criteria", "Points", "Pass at", "Folder"):
-        table.add_column(column)
+    table.add_column("Lab", no_wrap=True)
+    table.add_column("Title")
+    for column in ("Criteria", "Points", "Pass at"):
+        table.add_column(column, justify="right", no_wrap=True)
     for lab in course.labs:
-        table.add_row(lab.id, lab.title, str(len(lab.rubric)), f"{lab.max_points:g}", f"{lab.pass_threshold:g}%", lab.folder)
+        table.add_row(lab.id, lab.title, str(len(lab.rubric)), f"{lab.max_points:g}", f"{lab.pass_threshold:g}%")
     Console().print(table)
     return 0

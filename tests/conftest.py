@@ -1,0 +1,79 @@
+"""Shared fixtures. Tests that need the engine are marked `docker`; in CI (CI=true) a missing
+engine fails them instead of skipping them. Every docker test must leave nothing behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import docker
+import pytest
+
+from graders import course as course_mod
+from graders.engine.session import MANAGED
+
+ROOT = Path(__file__).resolve().parents[1]
+LAB01 = ROOT / "labs" / "01-basic-dockerfile"
+SOLUTION01 = ROOT / "solutions" / "01-basic-dockerfile"
+
+
+@pytest.fixture(scope="session")
+def course():
+    return course_mod.load()
+
+
+@pytest.fixture(scope="session")
+def lab01(course):
+    return course.lab("01-basic-dockerfile")
+
+
+@pytest.fixture(scope="session")
+def engine():
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except docker.errors.DockerException as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs a Docker engine and none answers: {error}")
+        pytest.skip(f"no Docker engine answers: {error}")
+    yield client
+    leftovers = managed_leftovers(client)
+    assert not leftovers, f"the suite left dockerlab resources behind: {leftovers}"
+
+
+def managed_leftovers(client) -> dict[str, int]:
+    label = {"label": f"{MANAGED}=true"}
+    found = {
+        "containers": len(client.containers.list(all=True, filters=label)),
+        "networks": len(client.networks.list(filters=label)),
+        "volumes": len(client.volumes.list(filters=label)),
+        "images": len(client.images.list(filters=label)),
+    }
+    return {kind: count for kind, count in found.items() if count}
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_behind(request):
+    """After each docker test, nothing the grader made may remain."""
+    yield
+    if request.node.get_closest_marker("docker") and "engine" in request.fixturenames:
+        client = request.getfixturevalue("engine")
+        assert managed_leftovers(client) == {}, "grading left resources behind"
+
+
+@pytest.fixture
+def submission(tmp_path):
+    """A learner's folder: the lab's starter with the reference Dockerfile and .dockerignore in it."""
+    folder = tmp_path / "submission"
+    shutil.copytree(LAB01, folder)
+    for name in ("Dockerfile", ".dockerignore"):
+        shutil.copy(SOLUTION01 / name, folder / name)
+    return folder
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace text that must be there (a variant that silently changes nothing is a broken test)."""
+    text = path.read_text()
+    assert old in text, f"{old!r} not found in {path}"
+    path.write_text(text.replace(old, new))

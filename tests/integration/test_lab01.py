@@ -1,0 +1,130 @@
+"""Lab 01 graded on the real engine: the solution, the starter, and flawed variants that must
+each lose exactly the criteria named, and keep every other one."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from graders import pipeline
+from tests.conftest import SOLUTION01, LAB01, edit
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+INSTALL = "COPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n"
+APP = "COPY app/ ./app/\nCOPY model/ ./model/\n"
+HEALTHCHECK_TEXT = (
+    "HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \\\n"
+    "  CMD [\"python\", \"-c\", \"import sys, urllib.request; sys.exit(urllib.request.urlopen("
+    "'http://127.0.0.1:8000/health', timeout=4).status != 200)\"]\n"
+)
+
+# name: (edits to the Dockerfile, edits to app/main.py, remove .dockerignore?, criteria that must be lost)
+VARIANTS = {
+    "root-user": ([("USER app\n", "")], [], False, {"non-root"}),
+    "latest-base": ([("FROM python:3.11-slim", "FROM python:latest")], [], False, {"base-image"}),
+    "copy-before-install": ([(INSTALL + "\n# Then the code", "# Then the code"),
+                             (APP, "COPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n")], [], False, {"layer-cache"}),
+    "shell-form-cmd": ([('CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]',
+                         "CMD uvicorn app.main:app --host 0.0.0.0 --port 8000")], [], False, {"exec-form"}),
+    "no-expose": ([("EXPOSE 8000\n", "")], [], False, {"port"}),
+    "no-healthcheck": ([(HEALTHCHECK_TEXT, "")], [], False, {"healthcheck"}),
+    "curl-healthcheck": ([(HEALTHCHECK_TEXT, "HEALTHCHECK CMD curl -f http://localhost:8000/health || exit 1\n")],
+                         [], False, {"healthcheck"}),
+    "broken-health-endpoint": ([], [('return {"status": "ok"}', 'raise HTTPException(500, "broken on purpose")')],
+                               False, {"healthcheck", "health-endpoint"}),
+    "no-dockerignore": ([(APP, "COPY . .\n")], [], True, {"dockerignore"}),
+    # pip's HTTP cache depends on the server's headers (a caching proxy may forbid storing), but a
+    # wheel pip builds from an sdist is always cached: so this variant installs one, without --no-cache-dir.
+    "pip-cache-kept": ([("    PIP_NO_CACHE_DIR=1 \\\n", ""),
+                        (INSTALL, INSTALL + "COPY vendor/ ./vendor/\nRUN pip install --no-build-isolation vendor/tinypkg-1.0.tar.gz\n")],
+                       [], False, {"pip-no-cache"}),
+    "bloated": ([(INSTALL, INSTALL + "RUN apt-get update && apt-get install -y build-essential\n")], [], False, {"size"}),
+}
+
+# Words the lost criterion's message must hold, where the reason is worth checking.
+MESSAGES = {
+    "curl-healthcheck": "slim images ship no curl",
+    "copy-before-install": "copied before the dependencies are installed",
+    "shell-form-cmd": "shell form",
+    "latest-base": "'latest' moves",
+    "pip-cache-kept": ".cache/pip",
+    "no-dockerignore": ".git",
+}
+
+
+def make_sdist(folder: Path) -> None:
+    """A small package published only as source, so pip builds (and caches) a wheel for it."""
+    source = folder / "tinypkg-1.0"
+    (source / "tinypkg").mkdir(parents=True)
+    (source / "setup.py").write_text(
+        'from setuptools import setup\nsetup(name="tinypkg", version="1.0", packages=["tinypkg"], '
+        'package_data={"tinypkg": ["blob.bin"]})\n'
+    )
+    (source / "tinypkg" / "__init__.py").write_text("")
+    (source / "tinypkg" / "blob.bin").write_bytes(random.Random(0).randbytes(300_000))
+    with tarfile.open(folder / "tinypkg-1.0.tar.gz", "w:gz") as archive:
+        archive.add(source, arcname="tinypkg-1.0")
+    shutil.rmtree(source)
+
+
+def lost(result) -> set[str]:
+    return {c.id for c in result.criteria if c.status in ("failed", "partial")}
+
+
+def test_solution_scores_full_marks(engine, lab01):
+    result = pipeline.grade(lab01, SOLUTION01)
+    assert [c.id for c in result.criteria if c.status != "passed"] == []
+    assert result.score == result.max_score == 100
+    assert result.passed
+    assert result.image.size_bytes > result.image.base_size_bytes > 0
+    assert result.environment["builder"] in ("buildkit", "legacy")
+
+
+def test_untouched_starter_scores_low_without_crashing(engine, lab01):
+    result = pipeline.grade(lab01, LAB01)
+    assert not result.passed
+    assert result.score <= 20
+    assert {c.status for c in result.criteria} <= {"passed", "failed"}
+    assert all(c.hint for c in result.criteria if c.status == "failed")
+
+
+@pytest.fixture
+def latest_tag(engine):
+    """`python:latest` for the latest-base variant: the stand-in, tagged for the test only."""
+    try:
+        engine.images.get("python:latest")
+        yield
+        return
+    except Exception:
+        engine.images.get("python:3.11-slim").tag("python", "latest")
+    yield
+    engine.images.remove("python:latest")
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_flawed_variant_loses_exactly_its_criteria(name, submission, engine, lab01, latest_tag):
+    dockerfile_edits, app_edits, drop_ignore, expected = VARIANTS[name]
+    for old, new in dockerfile_edits:
+        edit(submission / "Dockerfile", old, new)
+    for old, new in app_edits:
+        edit(submission / "app" / "main.py", old, new)
+    if drop_ignore:
+        (submission / ".dockerignore").unlink()
+    if name == "pip-cache-kept":
+        make_sdist(submission / "vendor")
+    result = pipeline.grade(lab01, submission)
+    assert lost(result) == expected, {c.id: c.message for c in result.criteria if c.status != "passed"}
+    assert not [c.id for c in result.criteria if c.status == "not_gradable"]
+    for criterion in result.criteria:
+        if criterion.id in expected:
+            assert criterion.hint and criterion.message
+            assert MESSAGES.get(name, "") in criterion.message
+    if name == "latest-base":  # hadolint's finding is shown as the criterion's evidence
+        base = next(c for c in result.criteria if c.id == "base-image")
+        assert any("DL3007" in line for line in base.evidence["hadolint"])
+

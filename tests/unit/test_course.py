@@ -1,0 +1,99 @@
+"""Loading course.yml: the real file loads; every kind of mistake names file, line, key path."""
+
+from pathlib import Path
+
+import pytest
+
+from graders import checks, course
+from graders.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_course_loads(course):
+    assert [lab.id for lab in course.labs][0] == "01-basic-dockerfile"
+    lab = course.lab("01-basic-dockerfile")
+    assert lab.max_points == 100
+    assert all(criterion.hint for criterion in lab.rubric)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "labs" / "a").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "solutions" / "a").mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "course.yml"
+    path.write_text(text)
+    return path
+
+
+GOOD = """\
+title: T
+version: "1"
+base_images:
+  - ref: debian:bookworm-slim
+    stand_in: debootstrap
+labs:
+  - id: 01-a
+    title: A
+    folder: labs/a
+    solution: solutions/a
+    pass_threshold: 70
+    rubric:
+      - id: builds
+        title: Builds
+        points: 10
+        type: builds
+        hint: fix it
+      - id: size
+        title: Small
+        points: 5
+        type: size_added
+        params: {full_mb: 10, zero_mb: 20}
+        requires: [builds]
+        hint: smaller
+"""
+
+
+def test_a_minimal_course_loads(tmp_path):
+    loaded = course.load(write(tmp_path, GOOD))
+    assert loaded.labs[0].rubric[1].requires == ["builds"]
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ("points: 10", "points: ten", "course.yml:15 labs[0].rubric[0].points: expected a number"),
+        ("type: builds", "type: biulds", "course.yml:16 labs[0].rubric[0].type: unknown check type 'biulds'; known types: "),
+        ("        hint: fix it\n", "        hint: fix it\n        colour: red\n", "course.yml:18 labs[0].rubric[0].colour: unknown key"),
+        ("{full_mb: 10, zero_mb: 20}", "{full_mb: 10}", "course.yml:22 labs[0].rubric[1].params.zero_mb: required key is missing"),
+        ("requires: [builds]", "requires: [bilds]", "course.yml:23 labs[0].rubric[1].requires: 'bilds' is not another criterion"),
+        ("id: size", "id: builds", "course.yml:18 labs[0].rubric[1].id: duplicate criterion id 'builds'"),
+        ("folder: labs/a", "folder: labs/missing", "course.yml:9 labs[0].folder: folder 'labs/missing' does not exist"),
+        ("pass_threshold: 70", "pass_threshold: 170", "course.yml:11 labs[0].pass_threshold: Input should be less than or equal to 100"),
+        ("    title: A\n", "", "course.yml:7 labs[0].title: required key is missing"),
+        ("rubric:\n", "rubric: [\n", "course.yml:"),
+    ],
+)
+def test_mistakes_name_line_and_path(tmp_path, old, new, expected):
+    assert old in GOOD
+    with pytest.raises(ConfigError) as caught:
+        course.load(write(tmp_path, GOOD.replace(old, new, 1)))
+    assert str(caught.value).startswith(expected), str(caught.value)
+
+
+def test_unknown_type_lists_the_known_ones(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        course.load(write(tmp_path, GOOD.replace("type: builds", "type: nope")))
+    for name in checks.known():
+        assert name in str(caught.value)
+
+
+def test_missing_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read it"):
+        course.load(tmp_path / "absent.yml")
+
+
+def test_every_registered_check_imports_and_has_params():
+    for name in checks.known():
+        check = checks.get(name)
+        assert check.needs, name
+        assert check.Params is not None
