@@ -74,6 +74,8 @@ class GradingResult:
     schema_version: str = SCHEMA_VERSION
     problems: list[str] = field(default_factory=list)
     """Infrastructure trouble met during grading (why criteria are not_gradable)."""
+    build: dict[str, Any] | None = None
+    """The first build: builder, ok, seconds, steps (instruction, cached) and the log's last lines."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,7 +9,7 @@ from typing import Any
 from graders import checks
 from graders.checks.base import Check, Outcome
 from graders.course import Criterion, Lab
-from graders.facts import Facts, Image, Missing
+from graders.facts import Build, Facts, Image, Missing
 from graders.results import CriterionResult, GradingResult, ImageSummary, Layer
 
 
@@ -111,7 +111,22 @@ def summarize(lab: Lab, submission: Path, criteria, facts: Facts, environment, t
         percent=percent,
         pass_threshold=lab.pass_threshold,
         problems=problems,
+        build=build_summary(facts.build),
     )
+
+
+def build_summary(build: Build | Missing, lines: int = 200) -> dict | None:
+    if isinstance(build, Missing):
+        return None
+    return {
+        "builder": build.builder,
+        "ok": build.ok,
+        "seconds": round(build.seconds, 2),
+        "error": build.error,
+        "error_line": build.error_line,
+        "steps": [{"instruction": s.instruction, "cached": s.cached, "failed": s.failed} for s in build.steps],
+        "log_tail": build.log.splitlines()[-lines:],
+    }
 
 
 def image_summary(image: Image | Missing) -> ImageSummary | None:

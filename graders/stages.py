@@ -13,7 +13,7 @@ from graders.engine import build as builder_mod
 from graders.engine import hadolint, inside as inside_mod, inspect as inspect_mod, probe as probe_mod, run as run_mod
 from graders.engine.session import Session
 from graders.errors import DockerfileError, EngineError
-from graders.facts import Build, Facts, Missing
+from graders.facts import Build, Container, Facts, Missing
 
 CONTEXT_LIMIT_BYTES = 512 * 2**20
 
@@ -99,7 +99,11 @@ def run(facts: Facts, lab: Lab, session: Session) -> None:
         facts.container = facts.http = facts.inside = facts.image
         return
     sandbox = _sandbox(lab)
-    container = run_mod.start(session, facts.image.id, sandbox, lab.service.env, facts.image.healthcheck)
+    container, refused = run_mod.start(session, facts.image.id, sandbox, lab.service.env, facts.image.healthcheck)
+    if refused:
+        facts.container = Container(False, None, refused, None, [], None, None)
+        facts.http = Missing(f"the container could not start: {refused[:300]}", learner=True)
+        return
     facts.container = run_mod.watch(session.client, container, lab.service.port, sandbox.start_seconds)
     if not facts.container.running:
         last = (facts.container.logs.strip().splitlines() or ["(no output)"])[-1][:200]

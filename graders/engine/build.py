@@ -48,6 +48,9 @@ INFRA_PATTERNS = (
 )
 
 
+LEGACY_MEMORY = 4 * 2**30  # the legacy builder can cap RUN steps; BuildKit through the CLI cannot
+
+
 @dataclass(frozen=True)
 class Builder:
     kind: str  # "buildkit" or "legacy"
@@ -161,7 +164,8 @@ def _buildkit_steps(lines: list[str]) -> list[Step]:
                 steps[match.group(1)].cached = True
             elif match.group(2) == "ERROR":
                 steps[match.group(1)].failed = True
-    return [s for s in steps.values() if not s.instruction.upper().startswith("FROM ")]
+    ordered = sorted(steps.values(), key=lambda step: step.number)  # BuildKit prints steps as they finish
+    return [s for s in ordered if not s.instruction.upper().startswith("FROM ")]
 
 
 def _buildkit_error(lines: list[str]) -> str:
@@ -182,7 +186,7 @@ def _legacy(client, context, dockerfile, tag, labels, timeout, progress) -> Buil
     try:
         stream = client.api.build(
             path=str(context), dockerfile=dockerfile, tag=tag, labels=labels, rm=True, forcerm=True,
-            decode=True, timeout=timeout,
+            decode=True, timeout=timeout, container_limits={"memory": LEGACY_MEMORY, "memswap": LEGACY_MEMORY},
         )
         for chunk in stream:
             for text in chunk.get("stream", "").splitlines():

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 import docker
-from docker.errors import DockerException
+from docker.errors import APIError, DockerException
 
 from graders.engine.probe import port_open
 from graders.engine.session import Session
@@ -30,12 +30,20 @@ class Sandbox:
     start_seconds: int = 60
 
 
+# Start failures that come from the image itself (its CMD, USER or WORKDIR), not from the engine.
+LEARNER_START_ERRORS = ("executable file not found", "no such file or directory", "unable to find user",
+                        "permission denied", "not a directory", "exec format error")
+
+
 def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str], healthcheck: dict | None):
-    """Start the service container on a fresh internal network. Returns the container."""
+    """Start the service container on a fresh internal network.
+
+    Returns (container, None), or (container, why) when the image itself keeps it from starting.
+    """
     client = session.client
     try:
         network = client.networks.create(session.name("net"), driver="bridge", internal=True, labels=session.labels)
-        return client.containers.run(
+        container = client.containers.create(
             image_id,
             detach=True,
             name=session.name("service"),
@@ -53,7 +61,15 @@ def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str]
             healthcheck=_fast_healthcheck(healthcheck),
         )
     except DockerException as error:
-        raise EngineError(f"the engine could not start the container: {error}") from error
+        raise EngineError(f"the engine could not create the container: {error}") from error
+    try:
+        container.start()
+    except APIError as error:
+        why = str(getattr(error, "explanation", None) or error)
+        if any(words in why.lower() for words in LEARNER_START_ERRORS):
+            return container, why
+        raise EngineError(f"the engine could not start the container: {why}") from error
+    return container, None
 
 
 def watch(client: docker.DockerClient, container, port: int, budget_s: float) -> Container:

@@ -75,3 +75,12 @@ def test_build_time_limit(submission, engine, lab01):
     result = pipeline.grade(quick, submission)
     assert "took longer than 5 s" in by_id(result)["builds"].message
     assert result.timings["build"] < 30
+
+
+def test_container_whose_command_does_not_exist(submission, engine, lab01):
+    edit(submission / "Dockerfile", 'CMD ["uvicorn", ', 'CMD ["gunicorn", ')
+    result = pipeline.grade(lab01, submission)
+    criteria = by_id(result)
+    assert criteria["predict"].status == "failed" and "could not start" in criteria["predict"].message
+    assert "gunicorn" in criteria["predict"].message
+    assert not [c.id for c in result.criteria if c.status == "not_gradable"]

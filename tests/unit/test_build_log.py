@@ -42,10 +42,10 @@ def test_buildkit_steps_and_cache_marks():
     steps = _buildkit_steps(BUILDKIT.splitlines())
     assert [(s.instruction, s.cached, s.failed) for s in steps] == [
         ("WORKDIR /app", True, False),
+        ("RUN make", False, True),  # step 2 of another stage: same index, kept in log order
         ("COPY requirements.txt .", True, False),
         ("RUN pip install --no-cache-dir -r requirements.txt", True, False),
         ("COPY app/ ./app/", False, False),
-        ("RUN make", False, True),
     ]
 
 
