@@ -85,6 +85,14 @@ def test_solution_scores_full_marks(engine, lab01):
     assert result.environment["builder"] in ("buildkit", "legacy")
 
 
+def test_solution_scores_full_marks_with_the_legacy_builder(engine, lab01, monkeypatch):
+    monkeypatch.setenv("DOCKERLAB_BUILDER", "legacy")
+    result = pipeline.grade(lab01, SOLUTION01)
+    assert result.environment["builder"] == "legacy"
+    # full marks include layer-cache: the legacy log's "Using cache" was read for the pip step
+    assert result.score == result.max_score == 100, {c.id: c.message for c in result.criteria if c.status != "passed"}
+
+
 def test_untouched_starter_scores_low_without_crashing(engine, lab01):
     result = pipeline.grade(lab01, LAB01)
     assert not result.passed
