@@ -18,6 +18,7 @@ from typing import Callable
 from graders import __version__, stages
 from graders.course import Lab
 from graders.engine import client as engine_client
+from graders.engine import gpu
 from graders.engine.build import detect_builder
 from graders.engine.session import Session
 from graders.errors import EngineError
@@ -61,7 +62,9 @@ def grade(lab: Lab, submission: Path, *, progress: Progress | None = None) -> Gr
 
         def connect():
             client = engine_client.connect()
-            environment.update(engine_client.info(client))
+            info = engine_client.info(client)
+            environment.update(info)
+            environment["gpu"] = gpu.detect(info).to_dict()
             return client
 
         client = stage("engine", list(ENGINE_FACTS), connect) if needs & ENGINE_FACTS else None

@@ -22,8 +22,12 @@ MSG
 is_debian() { [ -r /etc/os-release ] && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release; }
 
 apt_install() {
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  local apt_log=/var/log/dockerlab-apt.log
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } >"$apt_log" 2>&1; then
+    tail -n 20 "$apt_log" >&2
+    explain "apt-get could not install $* (its log is above, and in $apt_log)."
+  fi
 }
 
 # Tools the offline base images need; cheap to check every time.

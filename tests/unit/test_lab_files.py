@@ -1,0 +1,40 @@
+"""The course's own files agree with each other: solutions carry the lab's code unchanged, hints
+point at sections that exist, notebooks are valid."""
+
+import filecmp
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("lab", ["01-basic-dockerfile"])
+def test_solution_carries_the_lab_code_unchanged(lab):
+    # A solution folder is a complete submission, so it holds copies of the starter's code.
+    starter, solution = ROOT / "labs" / lab, ROOT / "solutions" / lab
+    shared = [p.relative_to(starter) for p in starter.rglob("*")
+              if p.is_file() and p.name not in {"Dockerfile", "README.md", "lab.ipynb"} and "__pycache__" not in p.parts]
+    assert shared, "nothing compared"
+    _match, mismatch, errors = filecmp.cmpfiles(starter, solution, [str(p) for p in shared], shallow=False)
+    assert mismatch == [] and errors == []
+
+
+def test_every_hint_points_at_a_real_section(course):
+    for lab in course.labs:
+        readme = (ROOT / lab.folder / "README.md").read_text()
+        headings = set(re.findall(r"^## (\d+)\. (.+)$", readme, flags=re.MULTILINE))
+        for criterion in lab.rubric:
+            for number, title in re.findall(r'section (\d+) "([^"]+)"', criterion.hint):
+                assert (number, title) in headings, f"{lab.id}/{criterion.id} cites a missing section {number}"
+        assert any('section' in c.hint for c in lab.rubric)
+
+
+def test_lab_notebooks_are_valid_nbformat_4(course):
+    for lab in course.labs:
+        notebook = json.loads((ROOT / lab.folder / "lab.ipynb").read_text())
+        assert notebook["nbformat"] == 4 and notebook["cells"]
+        assert {cell["cell_type"] for cell in notebook["cells"]} == {"markdown", "code"}
+        assert all(cell.get("outputs", []) == [] for cell in notebook["cells"])  # shipped without outputs
