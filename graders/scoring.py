@@ -36,7 +36,7 @@ def decide(item: Bound, facts: Facts) -> Outcome:
         fact = getattr(facts, need)
         if isinstance(fact, Missing):
             if fact.learner:
-                return Outcome.failed(fact.reason, fix=fact.fix) if fact.fix else Outcome.failed(fact.reason)
+                return Outcome.failed(f"{fact.reason} ({fact.fix})", fix=fact.fix) if fact.fix else Outcome.failed(fact.reason)
             return Outcome.ungradable(fact.reason)
     try:
         return item.check.grade(item.params, facts)

@@ -38,7 +38,7 @@ def test_empty_or_broken_dockerfile(text, words, submission, engine, lab01):
     assert builds.status == "failed" and words in builds.message
     assert result.score == 0
     if "FORM" in text:
-        assert builds.evidence.get("fix") == "did you mean FROM?"
+        assert builds.message == "Dockerfile:1: unknown instruction: FORM (did you mean FROM?)"
 
 
 def test_build_that_fails_points_at_the_line(submission, engine, lab01):
