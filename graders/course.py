@@ -55,9 +55,25 @@ class Criterion(Strict):
     """hadolint rule codes whose findings are shown as this criterion's evidence."""
 
 
+class Mount(Strict):
+    artifact: str
+    """An artifact of the lab (see Lab.artifacts), mounted read-only."""
+    target: str = Field(pattern=r"^/")
+
+
 class Service(Strict):
     port: int = Field(default=8000, gt=0, lt=65536)
     env: dict[str, str] = Field(default_factory=dict)
+    mounts: list[Mount] = Field(default_factory=list)
+
+
+class Artifact(Strict):
+    """A file or folder the lab's own script makes on the grading machine (never the learner's code)."""
+
+    script: str
+    """Path inside the lab folder, run with the grader's Python."""
+    args: list[str] = Field(default_factory=list)
+    """Arguments; `{out}` is replaced by the folder to write."""
 
 
 class Lab(Strict):
@@ -72,6 +88,9 @@ class Lab(Strict):
     """On a machine without a GPU: leave GPU criteria out, score them zero, or refuse to grade."""
     limits: Limits = Field(default_factory=Limits)
     service: Service = Field(default_factory=Service)
+    artifacts: dict[str, Artifact] = Field(default_factory=dict)
+    baseline: str | None = None
+    """A Dockerfile in the lab folder built from the learner's context for comparison (Lab 02's naive one)."""
     rubric: list[Criterion] = Field(min_length=1)
 
     @property
@@ -140,6 +159,14 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
         for key in ("folder", "solution"):
             if not (root / getattr(lab, key)).is_dir():
                 fail(f"{where}.{key}", f"folder {getattr(lab, key)!r} does not exist")
+        for name, artifact in lab.artifacts.items():
+            if not (root / lab.folder / artifact.script).is_file():
+                fail(f"{where}.artifacts.{name}.script", f"{artifact.script!r} is not in {lab.folder}")
+        for m_index, mount in enumerate(lab.service.mounts):
+            if mount.artifact not in lab.artifacts:
+                fail(f"{where}.service.mounts[{m_index}].artifact", f"no artifact {mount.artifact!r} in this lab")
+        if lab.baseline and not (root / lab.folder / lab.baseline).is_file():
+            fail(f"{where}.baseline", f"{lab.baseline!r} is not in {lab.folder}")
         ids = [criterion.id for criterion in lab.rubric]
         for c_index, criterion in enumerate(lab.rubric):
             at = f"{where}.rubric[{c_index}]"
@@ -147,6 +174,8 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
                 fail(f"{at}.id", f"duplicate criterion id {criterion.id!r}")
             if criterion.type not in checks.REGISTRY:
                 fail(f"{at}.type", f"unknown check type {criterion.type!r}; known types: {', '.join(checks.known())}")
+            if "baseline" in checks.get(criterion.type).needs and not lab.baseline:
+                fail(f"{at}.type", f"'{criterion.type}' compares with the lab's baseline, but the lab sets no 'baseline'")
             for needed in criterion.requires:
                 if needed not in ids or needed == criterion.id:
                     fail(f"{at}.requires", f"{needed!r} is not another criterion of this lab")

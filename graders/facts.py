@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.dockerfile import Dockerfile
+from graders.layers import Efficiency
 
 
 @dataclass(frozen=True)
@@ -132,10 +133,13 @@ class Query:
     kind: "process_uid" (uid of PID 1), "exec_uid" (uid a `docker exec` runs as),
     "command" (run `arg` with /bin/sh as root; answer is (exit code, stdout)),
     "pip_packages" (name -> version of the pip on PATH).
+    where: "image" asks an idle twin of the image with nothing mounted (what the image holds);
+    "service" asks the running service (what its process does).
     """
 
     kind: str
     arg: str = ""
+    where: str = "image"
 
 
 @dataclass
@@ -149,4 +153,8 @@ class Facts:
     http: dict[str, HttpResponse] | Missing = field(default_factory=lambda: Missing("not gathered", False))
     inside: dict[Query, Any] | Missing = field(default_factory=lambda: Missing("not gathered", False))
     rebuild: Build | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    baseline: Image | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    """The lab's comparison build (Lab 02: Dockerfile.naive) from the same context."""
+    efficiency: Efficiency | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    """Layer efficiency as dive computes it (graders.layers)."""
     stand_ins: list[str] = field(default_factory=list)

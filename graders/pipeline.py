@@ -1,6 +1,8 @@
 """The grading pipeline, top to bottom:
 
-    copy → static → build → inspect → run → probe → inside → cache → score
+    copy → static → build → inspect → run → probe → inside → layers → baseline → cache → score
+
+(layers, baseline and cache run only when a criterion of the lab needs them.)
 
 Each stage gathers facts (graders.facts) for the checks to read. A stage the machine cannot
 complete leaves its facts `Missing(learner=False)`, and the criteria that need them become
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from graders import __version__, stages
-from graders.course import Lab
+from graders.course import DEFAULT_COURSE, Lab
 from graders.engine import client as engine_client
 from graders.engine import gpu
 from graders.engine.build import detect_builder
@@ -26,14 +28,15 @@ from graders.facts import Facts, Missing
 from graders.results import GradingResult
 from graders.scoring import bind, score, summarize
 
-ENGINE_FACTS = {"build", "image", "container", "http", "inside", "rebuild"}
+ENGINE_FACTS = {"build", "image", "container", "http", "inside", "rebuild", "baseline", "efficiency"}
 RUNNING_FACTS = {"container", "http", "inside"}
 
 Progress = Callable[[str, str], None]
 
 
-def grade(lab: Lab, submission: Path, *, progress: Progress | None = None) -> GradingResult:
-    """Grade one submission folder against one lab's rubric."""
+def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.parent,
+          progress: Progress | None = None) -> GradingResult:
+    """Grade one submission folder against one lab's rubric (course_root holds the lab's own files)."""
     say = progress or (lambda stage, detail: None)
     bound = bind(lab)
     needs = {need for item in bound for need in item.check.needs}
@@ -77,9 +80,14 @@ def grade(lab: Lab, submission: Path, *, progress: Progress | None = None) -> Gr
                 stage("build", ["build", "image", "rebuild"], build)
                 stage("inspect", ["image"], lambda: stages.inspect(facts, client))
                 if needs & RUNNING_FACTS:
-                    stage("run", ["container", "http", "inside"], lambda: stages.run(facts, lab, session))
+                    stage("run", ["container", "http", "inside"], lambda: stages.run(facts, lab, course_root, session))
                     stage("probe", ["http"], lambda: stages.probe(facts, bound))
                     stage("inside", ["inside"], lambda: stages.inside(facts, lab, session, bound))
+                if "efficiency" in needs:
+                    stage("layers", ["efficiency"], lambda: stages.efficiency(facts, session))
+                if "baseline" in needs and lab.baseline:
+                    baseline = lambda: stages.baseline(facts, lab, course_root, context, session, builder, say)  # noqa: E731
+                    stage("baseline", ["baseline"], baseline)
                 if "rebuild" in needs:
                     stage("cache", ["rebuild"], lambda: stages.rebuild(facts, lab, context, session, builder, bound, say))
                 say("cleanup", "")

@@ -44,6 +44,8 @@ class Layer:
     """Bytes the layer adds."""
     from_base: bool
     """True when the layer belongs to the base image."""
+    wasted_bytes: int = 0
+    """Bytes of files in this layer that another layer also writes or deletes (dive's count)."""
 
 
 @dataclass
@@ -54,6 +56,10 @@ class ImageSummary:
     """The image the final stage is built on, as written in FROM."""
     base_size_bytes: int
     layers: list[Layer] = field(default_factory=list)
+    wasted_bytes: int | None = None
+    """Layer inefficiency as dive counts it; None when the lab does not measure it."""
+    baseline_size_bytes: int | None = None
+    """Size of the lab's comparison build (Lab 02's naive Dockerfile); None when there is none."""
 
 
 @dataclass

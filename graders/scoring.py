@@ -10,6 +10,7 @@ from graders import checks
 from graders.checks.base import Check, Outcome
 from graders.course import Criterion, Lab
 from graders.facts import Build, Facts, Image, Missing
+from graders.layers import Efficiency
 from graders.results import CriterionResult, GradingResult, ImageSummary, Layer
 
 
@@ -105,7 +106,7 @@ def summarize(lab: Lab, submission: Path, criteria, facts: Facts, environment, t
         max_score=max_score,
         passed=bool(max_score) and percent >= lab.pass_threshold,
         criteria=criteria,
-        image=image_summary(facts.image),
+        image=image_summary(facts.image, facts.efficiency, facts.baseline),
         environment=environment,
         timings=timings,
         percent=percent,
@@ -129,11 +130,20 @@ def build_summary(build: Build | Missing, lines: int = 200) -> dict | None:
     }
 
 
-def image_summary(image: Image | Missing) -> ImageSummary | None:
+def image_summary(image: Image | Missing, efficiency=None, baseline=None) -> ImageSummary | None:
     if isinstance(image, Missing):
         return None
+    wasted = [0] * len(image.history)
+    if isinstance(efficiency, Efficiency):
+        for layer, index in enumerate(efficiency.history_index):
+            if index < len(wasted):
+                wasted[index] = efficiency.per_layer[layer]
     layers = [
-        Layer(entry.created_by[:200], entry.size_bytes, index < image.base_history_length)
+        Layer(entry.created_by[:200], entry.size_bytes, index < image.base_history_length, wasted[index])
         for index, entry in enumerate(image.history)
     ]
-    return ImageSummary(image.id, image.size_bytes, image.base_ref, image.base_size_bytes, layers)
+    return ImageSummary(
+        image.id, image.size_bytes, image.base_ref, image.base_size_bytes, layers,
+        wasted_bytes=efficiency.wasted_bytes if isinstance(efficiency, Efficiency) else None,
+        baseline_size_bytes=baseline.size_bytes if isinstance(baseline, Image) else None,
+    )

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import tempfile
 from pathlib import Path
 
 from graders import dockerfile as parser
+from graders import layers as layers_mod
 from graders.course import Lab
+from graders.engine import artifacts
 from graders.engine import build as builder_mod
+from graders.engine import layers as layers_engine
 from graders.engine import hadolint, inside as inside_mod, inspect as inspect_mod, probe as probe_mod, run as run_mod
 from graders.engine.session import Session
 from graders.errors import DockerfileError, EngineError
@@ -93,13 +97,14 @@ def inspect(facts: Facts, client) -> None:
         facts.image = inspect_mod.image(client, facts.build.image_id, facts.dockerfile.root_base())
 
 
-def run(facts: Facts, lab: Lab, session: Session) -> None:
-    """Start the service in the sandbox and wait for it to come up (or not)."""
+def run(facts: Facts, lab: Lab, course_root: Path, session: Session) -> None:
+    """Start the service in the sandbox, with the lab's artifacts mounted read-only, and wait for it."""
     if isinstance(facts.image, Missing):
         facts.container = facts.http = facts.inside = facts.image
         return
     sandbox = _sandbox(lab)
-    container, refused = run_mod.start(session, facts.image.id, sandbox, lab.service.env, facts.image.healthcheck)
+    mounts = {str(artifacts.ensure(lab, course_root, m.artifact)): m.target for m in lab.service.mounts}
+    container, refused = run_mod.start(session, facts.image.id, sandbox, lab.service.env, facts.image.healthcheck, mounts)
     if refused:
         facts.container = Container(False, None, refused, None, [], None, None)
         facts.http = Missing(f"the container could not start: {refused[:300]}", learner=True)
@@ -123,18 +128,19 @@ def probe(facts: Facts, bound) -> None:
 
 
 def inside(facts: Facts, lab: Lab, session: Session, bound) -> None:
-    """Ask the checks' questions inside the container; if the service died, inside an idle twin."""
-    queries = [q for item in bound for q in item.check.queries(item.params)]
+    """Ask the checks' questions: about the image in an idle twin with nothing mounted, about the
+    running process in the service (or in the twin, if the service died)."""
+    queries = list(dict.fromkeys(q for item in bound for q in item.check.queries(item.params)))
     if isinstance(facts.container, Missing):
         facts.inside = facts.container
         return
-    if not queries:
-        facts.inside = {}
-        return
-    target = session.name("service")
-    if not facts.container.running:
-        target = run_mod.start_idle(session, facts.image.id, _sandbox(lab)).id
-    facts.inside = inside_mod.answer(target, queries)
+    twin = None
+    if any(q.where == "image" for q in queries) or not facts.container.running:
+        twin = run_mod.start_idle(session, facts.image.id, _sandbox(lab)).id
+    service = session.name("service") if facts.container.running else twin
+    answers = inside_mod.answer(twin, [q for q in queries if q.where == "image"]) if twin else {}
+    answers.update(inside_mod.answer(service, [q for q in queries if q.where == "service"]))
+    facts.inside = answers
 
 
 def rebuild(facts: Facts, lab: Lab, context: Path, session: Session, builder, bound, say) -> None:
@@ -156,6 +162,32 @@ def rebuild(facts: Facts, lab: Lab, context: Path, session: Session, builder, bo
     if not result.ok:
         raise EngineError(f"the second build failed although the first passed: {result.error}")
     facts.rebuild = result
+
+
+def baseline(facts: Facts, lab: Lab, course_root: Path, context: Path, session: Session, builder, say) -> None:
+    """Build the lab's own comparison Dockerfile (never the learner's copy) from the learner's context."""
+    if not (isinstance(facts.build, Build) and facts.build.ok):
+        facts.baseline = Missing("the image did not build, so there is nothing to compare", learner=True)
+        return
+    with tempfile.TemporaryDirectory(prefix="dockerlab-baseline-") as tmp:
+        dockerfile = Path(tmp) / "Dockerfile"
+        shutil.copy(course_root / lab.folder / lab.baseline, dockerfile)
+        tag = f"dockerlab/{lab.id}:{session.run_id}-baseline"
+        result = builder_mod.build(session.client, builder, context, str(dockerfile), tag, session.labels,
+                                   lab.limits.build_seconds, lambda step: say("baseline", step))
+    if not result.ok:
+        raise EngineError(f"the comparison build ({lab.baseline}) failed on this folder: {result.error}")
+    facts.baseline = inspect_mod.image(session.client, result.image_id, facts.image.base_ref)
+
+
+def efficiency(facts: Facts, session: Session) -> None:
+    """Layer efficiency as dive counts it, from the image's own layers."""
+    if isinstance(facts.image, Missing):
+        facts.efficiency = facts.image
+        return
+    layers, history_index = layers_engine.entries(session.client, facts.image.id)
+    facts.efficiency = layers_mod.efficiency(layers)
+    facts.efficiency.history_index = history_index
 
 
 def _not_built(why: Missing | None) -> Missing:

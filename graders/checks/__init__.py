@@ -14,16 +14,22 @@ from graders.errors import UsageError
 REGISTRY: dict[str, str] = {
     "base_image": "graders.checks.base_image:BaseImagePinned",
     "builds": "graders.checks.builds:Builds",
+    "carried_from_builder": "graders.checks.carried:CarriedFromBuilder",
     "exec_form": "graders.checks.exec_form:ExecForm",
     "exposed_port": "graders.checks.exposed_port:ExposedPort",
     "files_absent": "graders.checks.files_absent:FilesAbsent",
     "hadolint": "graders.checks.hadolint:HadolintClean",
     "healthcheck": "graders.checks.healthcheck:Healthcheck",
     "http": "graders.checks.http:Http",
+    "large_files_absent": "graders.checks.large_files:LargeFilesAbsent",
     "layer_cache": "graders.checks.layer_cache:LayerCache",
+    "layer_efficiency": "graders.checks.layer_efficiency:LayerEfficiency",
+    "multi_stage": "graders.checks.multi_stage:MultiStage",
     "non_root_user": "graders.checks.non_root:NonRootUser",
+    "paths_absent": "graders.checks.paths_absent:PathsAbsent",
     "pip_no_cache": "graders.checks.pip_cache:PipNoCache",
     "size_added": "graders.checks.size_added:SizeAdded",
+    "size_vs_baseline": "graders.checks.size_vs_baseline:SizeVsBaseline",
 }
 
 

@@ -34,7 +34,7 @@ def judge(case: Case, response) -> str:
     if response.error:
         return response.error
     if response.status != case.status:
-        return f"status {response.status}, expected {case.status}"
+        return f"status {response.status}, expected {case.status}: {response.body[:160]}"
     if case.expect:
         data = response.json()
         if not isinstance(data, dict):

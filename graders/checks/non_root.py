@@ -3,7 +3,7 @@
 from graders.checks.base import Check, Outcome
 from graders.facts import Query
 
-PROCESS_UID = Query("process_uid")
+PROCESS_UID = Query("process_uid", where="service")
 
 
 def is_root(user: str) -> bool:

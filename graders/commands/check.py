@@ -24,7 +24,7 @@ def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: b
         raise UsageError(f"{submission} is not a folder; give the folder that holds your Dockerfile")
     errors = Console(stderr=True)
     with _Progress(errors) as progress:
-        result = pipeline.grade(lab, submission, progress=progress)
+        result = pipeline.grade(lab, submission, course_root=course_root(course_path), progress=progress)
     if as_json:
         sys.stdout.write(json_report.dumps(result) + "\n")
     else:

@@ -106,6 +106,7 @@ def _buildkit(cli, context, dockerfile, tag, labels, timeout, progress) -> Build
     with tempfile.TemporaryDirectory(prefix="dockerlab-build-") as tmp:
         iidfile = Path(tmp) / "iid"
         command = [cli, "build", "--progress=plain", "--iidfile", str(iidfile), "-f", str(context / dockerfile), "-t", tag]
+        # (`context / dockerfile` is `dockerfile` itself when that is an absolute path)
         for key, value in labels.items():
             command += ["--label", f"{key}={value}"]
         command.append(str(context))
@@ -185,7 +186,7 @@ def _legacy(client, context, dockerfile, tag, labels, timeout, progress) -> Buil
     image_id, error = None, ""
     try:
         stream = client.api.build(
-            path=str(context), dockerfile=dockerfile, tag=tag, labels=labels, rm=True, forcerm=True,
+            path=str(context), dockerfile=str(context / dockerfile), tag=tag, labels=labels, rm=True, forcerm=True,
             decode=True, timeout=timeout, container_limits={"memory": LEGACY_MEMORY, "memswap": LEGACY_MEMORY},
         )
         for chunk in stream:

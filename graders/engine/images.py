@@ -26,6 +26,8 @@ from graders.errors import EngineError
 
 RECIPES = Path(__file__).resolve().parents[2] / "docker" / "stand-ins"
 CA_PATH = "/usr/local/share/dockerlab/ca-bundle.crt"
+VERSION_LABEL = "org.dockerlab.stand-in.version"
+RECIPE_VERSIONS = {"debootstrap": "2", "python": "2"}  # bump when a recipe changes what it makes
 SLIM_EXCLUDES = ["usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian"]
 DPKG_SLIM = """\
 # As in the official slim images: keep documentation out of every package installed later.
@@ -37,6 +39,18 @@ path-exclude /usr/share/info/*
 path-exclude /usr/share/lintian/*
 path-exclude /usr/share/locale/*
 """
+# As in the official Debian images: apt keeps no downloaded packages or caches in a layer.
+APT_CLEAN = {
+    "docker-clean": (
+        'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb '
+        '/var/cache/apt/*.bin || true"; };\n'
+        'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb '
+        '/var/cache/apt/*.bin || true"; };\n'
+        'Dir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n'
+    ),
+    "docker-no-languages": 'Acquire::Languages "none";\n',
+    "docker-gzip-indexes": 'Acquire::GzipIndexes "true";\nAcquire::CompressionTypes::Order:: "gz";\n',
+}
 
 
 @dataclass
@@ -49,8 +63,10 @@ class Prepared:
 def prepare(client: docker.DockerClient, base_images, *, offline: bool, ca_bundle: Path | None,
             say: Callable[[str], None] = lambda text: None) -> list[Prepared]:
     done: list[Prepared] = []
+    rebuilt: set[str] = set()
     for image in _in_build_order(base_images):
-        if _present(client, image.ref):
+        stale_base = image.from_image in rebuilt
+        if _present(client, image.ref) and not _outdated(client, image) and not stale_base:
             label = _label(client, image.ref)
             done.append(Prepared(image.ref, "present", f"stand-in for {label}" if label else "real image"))
             continue
@@ -70,6 +86,7 @@ def prepare(client: docker.DockerClient, base_images, *, offline: bool, ca_bundl
             else:
                 _python(client, image.ref, image.from_image, ca_bundle, say)
             done.append(Prepared(image.ref, "stand-in built", _describe(image, ca_bundle)))
+            rebuilt.add(image.ref)
         except EngineError as error:
             done.append(Prepared(image.ref, "failed", str(error)))
     return done
@@ -90,6 +107,14 @@ def _present(client, ref: str) -> bool:
 
 def _label(client, ref: str) -> str | None:
     return (client.images.get(ref).labels or {}).get(STAND_IN_LABEL)
+
+
+def _outdated(client, image) -> bool:
+    """A stand-in made by an older recipe (real images are never outdated here)."""
+    labels = client.images.get(image.ref).labels or {}
+    if STAND_IN_LABEL not in labels or image.stand_in is None:
+        return False
+    return labels.get(VERSION_LABEL, "1") != RECIPE_VERSIONS[image.stand_in]
 
 
 def _pull(client, ref: str) -> tuple[bool, str]:
@@ -115,7 +140,8 @@ def _debian(client, ref: str, say) -> None:
             raise EngineError(f"debootstrap failed: {' / '.join(tail)}", "check that Debian's mirror is reachable")
         _slim(root)
         say(f"importing {ref}")
-        changes = ['CMD ["bash"]', f"LABEL {STAND_IN_LABEL}={ref} org.dockerlab.stand-in.recipe=debootstrap-minbase"]
+        changes = ['CMD ["bash"]', f"LABEL {STAND_IN_LABEL}={ref} org.dockerlab.stand-in.recipe=debootstrap-minbase "
+                   f"{VERSION_LABEL}={RECIPE_VERSIONS['debootstrap']}"]
         command = ["tar", "-C", str(root), "--numeric-owner", "-c", "."]
         tar = subprocess.Popen(command, stdout=subprocess.PIPE)
         try:
@@ -138,6 +164,8 @@ def _slim(root: Path) -> None:
         item.unlink()
     (root / "etc/dpkg/dpkg.cfg.d").mkdir(parents=True, exist_ok=True)
     (root / "etc/dpkg/dpkg.cfg.d/docker-slim").write_text(DPKG_SLIM)
+    for name, text in APT_CLEAN.items():
+        (root / "etc/apt/apt.conf.d" / name).write_text(text)
 
 
 def _python(client, ref: str, base: str, ca_bundle: Path | None, say) -> None:
@@ -151,6 +179,7 @@ def _python(client, ref: str, base: str, ca_bundle: Path | None, say) -> None:
         bundle.write_bytes(ca_bundle.read_bytes() if ca_bundle else b"")
         say(f"building {ref} from Debian's python3 on {base} (about 15 s)")
         labels = {STAND_IN_LABEL: ref, "org.dockerlab.stand-in.recipe": "debian-python3",
+                  VERSION_LABEL: RECIPE_VERSIONS["python"],
                   "org.dockerlab.ca-bundle": "yes" if ca_bundle else "no"}
         try:
             client.images.build(path=str(context), tag=ref, buildargs={"BASE": base}, labels=labels, rm=True, forcerm=True)

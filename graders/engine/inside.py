@@ -11,6 +11,8 @@ from graders.facts import Query
 
 
 def answer(container_id: str, queries: list[Query]) -> dict[Query, Any]:
+    if not queries:
+        return {}
     as_root = testinfra.get_host(f"docker://root@{container_id}")
     as_image_user = testinfra.get_host(f"docker://{container_id}")
     answers: dict[Query, Any] = {}

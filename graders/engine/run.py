@@ -35,9 +35,11 @@ LEARNER_START_ERRORS = ("executable file not found", "no such file or directory"
                         "permission denied", "not a directory", "exec format error")
 
 
-def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str], healthcheck: dict | None):
+def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str], healthcheck: dict | None,
+          mounts: dict[str, str] | None = None):
     """Start the service container on a fresh internal network.
 
+    `mounts` maps host folders to container paths; each is mounted read-only, and nothing else is.
     Returns (container, None), or (container, why) when the image itself keeps it from starting.
     """
     client = session.client
@@ -50,6 +52,7 @@ def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str]
             labels=session.labels,
             network=network.name,
             environment=env,
+            volumes={host: {"bind": target, "mode": "ro"} for host, target in (mounts or {}).items()},
             mem_limit=f"{sandbox.memory_mb}m",
             memswap_limit=f"{sandbox.memory_mb}m",
             nano_cpus=int(sandbox.cpus * SECOND),

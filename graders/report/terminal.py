@@ -43,13 +43,23 @@ def _layers(result: GradingResult, width: int = 30) -> Panel:
     added = [layer for layer in image.layers if not layer.from_base and layer.size_bytes > 0]
     biggest = max([layer.size_bytes for layer in added] + [image.base_size_bytes, 1])
     lines = []
-    rows = [(f"base {image.base}", image.base_size_bytes, "dim")] + [(l.instruction, l.size_bytes, "magenta") for l in added]
-    for label, size, style in rows:
+    rows = [(f"base {image.base}", image.base_size_bytes, "dim", 0)]
+    rows += [(l.instruction, l.size_bytes, "magenta", l.wasted_bytes) for l in added]
+    for label, size, style, wasted in rows:
         bar = "█" * max(1, round(width * size / biggest)) if size else ""
         line = Text(f"{_size(size):>9} ", no_wrap=True, overflow="ellipsis")
         line.append(bar.ljust(width), style=style)
         line.append(f" {label}")
         lines.append(line)
+        if wasted:
+            lines.append(Text(f"{'':>9} {'':<{width}} ↳ {_size(wasted)} also written or deleted in another layer",
+                              style="yellow", no_wrap=True, overflow="ellipsis"))
+    if image.wasted_bytes is not None:
+        lines.append(Text(f"Wasted across layers (as dive counts it): {_size(image.wasted_bytes)}"))
+    if image.baseline_size_bytes:
+        reduction = 100 * (1 - image.size_bytes / image.baseline_size_bytes)
+        lines.append(Text(f"Naive single-stage build of the same folder: {_size(image.baseline_size_bytes)}; "
+                          f"this image is {reduction:.0f}% smaller", style="bold"))
     title = f"Image {image.id[7:19]}: {_size(image.size_bytes)} in all, {_size(image.size_bytes - image.base_size_bytes)} added"
     return Panel(Group(*lines), title=title, title_align="left")
 

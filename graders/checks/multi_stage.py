@@ -1,0 +1,32 @@
+"""A multi-stage build: two or more stages, a named builder the final stage copies from, a slim final base."""
+
+from graders.checks.base import Check, Outcome, Params
+from graders.checks.base_image import split_ref
+
+
+class P(Params):
+    slim_markers: list[str] = ["slim", "alpine", "distroless", "minimal"]
+
+
+class MultiStage(Check):
+    Params = P
+    needs = ("dockerfile",)
+
+    def grade(self, params: P, facts) -> Outcome:
+        dockerfile = facts.dockerfile
+        final = dockerfile.final
+        evidence = {"stages": [f"line {s.line}: FROM {s.base}" + (f" AS {s.name}" if s.name else "") for s in dockerfile.stages]}
+        if len(dockerfile.stages) < 2:
+            return Outcome.failed("the Dockerfile has a single stage, so build tools end up in the image", **evidence)
+        sources = [ref for i in final.all("COPY") for ref in i.flags.get("from", [])]
+        named = [ref for ref in sources if (stage := dockerfile.stage(ref)) is not None and stage.name and stage.index < final.index]
+        name, tag, _digest = split_ref(dockerfile.root_base())
+        slim = any(marker in f"{name}:{tag or ''}" for marker in params.slim_markers)
+        problems = []
+        if not named:
+            problems.append("the final stage copies nothing from a named earlier stage (COPY --from=builder ...)")
+        if not slim:
+            problems.append(f"the final stage's base '{dockerfile.root_base()}' is not slim")
+        if not problems:
+            return Outcome.passed(f"{len(dockerfile.stages)} stages; the final one copies from '{named[0]}' onto a slim base", **evidence)
+        return Outcome.partial(1 - 0.5 * len(problems), "; ".join(problems), **evidence)

@@ -1,0 +1,113 @@
+"""Lab 02 graded on the real engine: the solution, the naive Dockerfile, and flawed variants that
+must each lose exactly the criteria named."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from graders import pipeline
+from graders.engine import artifacts
+from tests.conftest import ROOT, edit
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+LAB = ROOT / "labs" / "02-multi-stage"
+SOLUTION = ROOT / "solutions" / "02-multi-stage"
+VENV_COPY = "COPY --from=builder /opt/venv /opt/venv\n"
+USER_LINES = "USER app\n"
+FINAL_USER = "RUN groupadd --system --gid 10001 app \\\n && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app\n"
+
+SINGLE_STAGE = """\
+FROM python:3.11-slim
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends build-essential \\
+ && rm -rf /var/lib/apt/lists/*
+RUN python -m venv /opt/venv
+ENV PATH="/opt/venv/bin:$PATH" MODEL_PATH=/models/iris-knn
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY native/ ./native/
+RUN pip install --no-cache-dir ./native
+RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home app
+COPY app/ ./app/
+USER app
+EXPOSE 8000
+HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4)"]
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+"""
+
+# name: (Dockerfile edits, or a whole Dockerfile; .dockerignore edits; criteria that must be lost)
+VARIANTS = {
+    "single-stage": (SINGLE_STAGE, [], {"stages", "final-clean", "carried", "size"}),
+    "gcc-in-final": ([(FINAL_USER, FINAL_USER + "RUN apt-get update && apt-get install -y --no-install-recommends gcc "
+                                                "&& rm -rf /var/lib/apt/lists/*\n")], [], {"final-clean", "size"}),
+    "apt-lists-left": ([(FINAL_USER, FINAL_USER + "RUN apt-get update && apt-get install -y --no-install-recommends libgomp1\n")],
+                       [], {"final-clean"}),
+    "venv-not-copied": ([(VENV_COPY, "")], [],
+                        {"stages", "carried", "model", "health-endpoint", "healthcheck", "size", "layers",
+                         "model-not-baked", "final-clean"}),
+    "model-baked": ([(USER_LINES, "COPY model/ /models/iris-knn/\n" + USER_LINES)], [("model/\n", "")], {"model-not-baked"}),
+    "root-user": ([(USER_LINES, "")], [], {"non-root"}),
+}
+
+
+@pytest.fixture(scope="module")
+def lab02(course):
+    return course.lab("02-multi-stage")
+
+
+@pytest.fixture
+def submission02(tmp_path):
+    folder = tmp_path / "submission"
+    shutil.copytree(LAB, folder)
+    for name in ("Dockerfile", ".dockerignore"):
+        shutil.copy(SOLUTION / name, folder / name)
+    return folder
+
+
+def lost(result) -> set[str]:
+    return {c.id for c in result.criteria if c.status in ("failed", "partial")}
+
+
+def test_solution_scores_full_marks(engine, lab02):
+    result = pipeline.grade(lab02, SOLUTION)
+    assert [c.id for c in result.criteria if c.status != "passed"] == []
+    assert result.score == 100
+    image = result.image
+    assert image.baseline_size_bytes > 1.6 * image.size_bytes  # the naive build is far bigger
+    assert image.wasted_bytes is not None and len(image.layers) == len(result.image.layers)
+
+
+def test_naive_dockerfile_scores_low_on_the_right_criteria(engine, lab02, submission02):
+    shutil.copy(LAB / "Dockerfile.naive", submission02 / "Dockerfile")
+    result = pipeline.grade(lab02, submission02)
+    assert lost(result) == {"stages", "final-clean", "carried", "non-root", "healthcheck", "size"}
+    assert not result.passed
+    clean = next(c for c in result.criteria if c.id == "final-clean")
+    assert {"compilers", "build-headers", "apt-lists"} <= set(clean.evidence["found"])
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_flawed_variant_loses_exactly_its_criteria(name, engine, lab02, submission02):
+    dockerfile, ignore_edits, expected = VARIANTS[name]
+    if isinstance(dockerfile, str):
+        (submission02 / "Dockerfile").write_text(dockerfile)
+    else:
+        for old, new in dockerfile:
+            edit(submission02 / "Dockerfile", old, new)
+    for old, new in ignore_edits:
+        edit(submission02 / ".dockerignore", old, new)
+    if name == "model-baked":
+        shutil.copytree(artifacts.ensure(lab02, ROOT, "iris-knn"), submission02 / "model")
+    result = pipeline.grade(lab02, submission02)
+    assert lost(result) == expected, {c.id: c.message for c in result.criteria if c.status != "passed"}
+    assert not [c.id for c in result.criteria if c.status == "not_gradable"]
+    if name == "venv-not-copied":  # fails at run time, and the message says so
+        model = next(c for c in result.criteria if c.id == "model")
+        assert "could not start" in model.message and "uvicorn" in model.message
+    if name == "model-baked":
+        baked = next(c for c in result.criteria if c.id == "model-not-baked")
+        assert "/models/iris-knn/table.f32" in baked.message
