@@ -93,6 +93,18 @@ class Dockerfile:
             return self.stages[int(ref)]
         return None
 
+    def copies_from_stages(self, stage: Stage | None = None) -> list[tuple[Instruction, Stage]]:
+        """The `COPY --from=<earlier stage>` instructions of a stage (default: the final one), each
+        with the stage it copies from. `--from` naming an image rather than a stage is left out."""
+        stage = stage or self.final
+        found = []
+        for instruction in stage.all("COPY"):
+            for ref in instruction.flags.get("from", []):
+                source = self.stage(ref)
+                if source is not None and source.index < stage.index:
+                    found.append((instruction, source))
+        return found
+
     def root_base(self, stage: Stage | None = None) -> str:
         """The image a stage finally rests on, following `FROM <earlier stage>` chains."""
         stage = stage or self.final

@@ -21,10 +21,7 @@ class CarriedFromBuilder(Check):
         return [query(params)]
 
     def grade(self, params: P, facts) -> Outcome:
-        dockerfile = facts.dockerfile
-        final = dockerfile.final
-        copies = [i for i in final.all("COPY") if any(
-            (stage := dockerfile.stage(ref)) is not None and stage.index < final.index for ref in i.flags.get("from", []))]
+        copies = [copy for copy, _source in facts.dockerfile.copies_from_stages()]
         code, output = facts.inside[query(params)]
         imports = code == 0 and not output.strip()
         evidence = {"copies": [f"line {i.line}: {i.text()}" for i in copies], "import_output": output.strip()[-200:]}

@@ -14,12 +14,10 @@ class MultiStage(Check):
 
     def grade(self, params: P, facts) -> Outcome:
         dockerfile = facts.dockerfile
-        final = dockerfile.final
         evidence = {"stages": [f"line {s.line}: FROM {s.base}" + (f" AS {s.name}" if s.name else "") for s in dockerfile.stages]}
         if len(dockerfile.stages) < 2:
             return Outcome.failed("the Dockerfile has a single stage, so build tools end up in the image", **evidence)
-        sources = [ref for i in final.all("COPY") for ref in i.flags.get("from", [])]
-        named = [ref for ref in sources if (stage := dockerfile.stage(ref)) is not None and stage.name and stage.index < final.index]
+        named = [source.name for _copy, source in dockerfile.copies_from_stages() if source.name]
         name, tag, _digest = split_ref(dockerfile.root_base())
         slim = any(marker in f"{name}:{tag or ''}" for marker in params.slim_markers)
         problems = []

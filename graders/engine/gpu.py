@@ -8,6 +8,8 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import docker
+
 CDI_DIRS = ("/etc/cdi", "/var/run/cdi")
 
 
@@ -46,12 +48,42 @@ def _nvidia_smi() -> tuple[str | None, str | None, list[str]]:
     if not smi:
         return None, None, []
     try:
-        listing = subprocess.run([smi, "--query-gpu=name,driver_version", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=20)
+        listing = subprocess.run([smi, "--query-gpu=name,driver_version,uuid", "--format=csv,noheader"],
+                                 capture_output=True, text=True, timeout=20).stdout
         banner = subprocess.run([smi], capture_output=True, text=True, timeout=20).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None, None, []
-    rows = [line.split(",") for line in listing.stdout.strip().splitlines() if "," in line]
-    driver = rows[0][1].strip() if rows else None
-    cuda = re.search(r"CUDA Version:\s*([0-9.]+)", banner)
-    return driver, cuda.group(1) if cuda else None, [row[0].strip() for row in rows]
+    driver, cuda = parse_banner(banner)
+    devices = parse_query(listing)
+    return driver or (devices[0]["driver"] if devices else None), cuda, [d["name"] for d in devices]
+
+
+def parse_banner(text: str) -> tuple[str | None, str | None]:
+    """(driver version, highest CUDA it supports) from `nvidia-smi`'s banner; (None, None) without a driver."""
+    driver = re.search(r"Driver Version:\s*([0-9.]+)", text)
+    cuda = re.search(r"CUDA Version:\s*([0-9.]+)", text)
+    return (driver.group(1) if driver else None), (cuda.group(1) if cuda else None)
+
+
+def parse_query(text: str) -> list[dict[str, str]]:
+    """Rows of `nvidia-smi --query-gpu=name,driver_version,uuid --format=csv,noheader`."""
+    rows = []
+    for line in text.strip().splitlines():
+        parts = [part.strip() for part in line.split(",")]
+        if len(parts) == 3 and re.fullmatch(r"[0-9.]+", parts[1]):
+            rows.append({"name": parts[0], "driver": parts[1], "uuid": parts[2]})
+    return rows
+
+
+def device_request(spec: str = "all") -> docker.types.DeviceRequest:
+    """The request `docker run --gpus SPEC` sends: 'all', a count ('2'), or ids ('device=0,1' or UUIDs)."""
+    spec = spec.strip().strip('"')
+    if spec == "all":
+        return docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])
+    if spec.isdigit():
+        return docker.types.DeviceRequest(count=int(spec), capabilities=[["gpu"]])
+    if spec.startswith("device="):
+        ids = [item.strip() for item in spec[len("device="):].split(",") if item.strip()]
+        if ids:
+            return docker.types.DeviceRequest(device_ids=ids, capabilities=[["gpu"]])
+    raise ValueError(f"not a --gpus value: {spec!r} (use all, a count, or device=0,1)")

@@ -96,3 +96,9 @@ def test_substitute_defaults_and_alternatives():
 def test_assignments():
     assert parse_assignments('A=1 B="two words"') == {"A": "1", "B": "two words"}
     assert parse_assignments("LEGACY value with spaces") == {"LEGACY": "value with spaces"}
+
+
+def test_copies_from_earlier_stages_only():
+    df = parse("FROM a AS builder\nRUN x\nFROM b\nCOPY --from=builder /o /o\nCOPY --from=nginx:1 /e /e\n"
+               "COPY --from=0 /p /p\nCOPY y /y\n")
+    assert [(i.line, s.index) for i, s in df.copies_from_stages()] == [(4, 0), (6, 0)]

@@ -1,5 +1,9 @@
 """Reading the GPU runtime from the engine's description and CDI specs."""
 
+from pathlib import Path
+
+import pytest
+
 from graders.engine import gpu
 
 
@@ -15,3 +19,35 @@ def test_cdi_specs_found(tmp_path):
 def test_no_runtime(tmp_path):
     found = gpu.detect({"runtimes": ["runc"], "cdi_spec_dirs": [str(tmp_path)]})
     assert found.runtime == "none"
+
+
+FILES = Path(__file__).parent / "files" / "nvidia-smi"
+
+
+@pytest.mark.parametrize("name, driver, cuda", [
+    ("h100-550.txt", "550.54.15", "12.4"),
+    ("a100-525.txt", "525.85.12", "12.0"),
+    ("no-driver.txt", None, None),
+])
+def test_banner(name, driver, cuda):
+    assert gpu.parse_banner((FILES / name).read_text()) == (driver, cuda)
+
+
+def test_query_rows():
+    rows = gpu.parse_query((FILES / "a100-525-query.csv").read_text())
+    assert [r["uuid"][:8] for r in rows] == ["GPU-3a2c", "GPU-7f1e"] and rows[0]["driver"] == "525.85.12"
+    assert gpu.parse_query((FILES / "no-driver.txt").read_text()) == []
+
+
+@pytest.mark.parametrize("spec, count, ids", [
+    ("all", -1, []), ('"all"', -1, []), ("2", 2, []),
+    ('"device=0,1"', 0, ["0", "1"]), ("device=GPU-3a2c6e41", 0, ["GPU-3a2c6e41"]),
+])
+def test_device_requests_match_docker_run_gpus(spec, count, ids):
+    request = gpu.device_request(spec)
+    assert request["Count"] == count and request["DeviceIDs"] == ids and request["Capabilities"] == [["gpu"]]
+
+
+def test_bad_gpus_value():
+    with pytest.raises(ValueError, match="not a --gpus value"):
+        gpu.device_request("device=")
