@@ -53,6 +53,8 @@ class Criterion(Strict):
     """Criteria that must pass before this one is scored (size means little for a broken image)."""
     hadolint: list[str] = Field(default_factory=list)
     """hadolint rule codes whose findings are shown as this criterion's evidence."""
+    gpu: bool = False
+    """Needs a GPU to judge; on a machine without one the lab's `gpu` policy applies."""
 
 
 class Mount(Strict):
@@ -65,6 +67,22 @@ class Service(Strict):
     port: int = Field(default=8000, gt=0, lt=65536)
     env: dict[str, str] = Field(default_factory=dict)
     mounts: list[Mount] = Field(default_factory=list)
+
+
+class Job(Strict):
+    """A run-to-completion container (Lab 03's training), started with the image's ENTRYPOINT."""
+
+    args: list[str] = Field(default_factory=list)
+    """Arguments after the image name; `{run}` becomes a name unique to the grading."""
+    data: Mount | None = None
+    """An artifact mounted read-only (the training data)."""
+    writable: list[str] = Field(default_factory=list)
+    """Container paths that get an empty, writable folder of their own (outputs, checkpoints)."""
+    shm_mb: int = Field(default=256, ge=1)
+    memory_mb: int = Field(default=4096, ge=64)
+    timeout_seconds: int = Field(default=300, gt=0)
+    gpus: str = "all"
+    """What `docker run --gpus` would be given, used when the engine has a GPU runtime."""
 
 
 class Artifact(Strict):
@@ -89,6 +107,7 @@ class Lab(Strict):
     limits: Limits = Field(default_factory=Limits)
     service: Service = Field(default_factory=Service)
     artifacts: dict[str, Artifact] = Field(default_factory=dict)
+    job: Job | None = None
     baseline: str | None = None
     """A Dockerfile in the lab folder built from the learner's context for comparison (Lab 02's naive one)."""
     rubric: list[Criterion] = Field(min_length=1)
@@ -165,6 +184,8 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
         for m_index, mount in enumerate(lab.service.mounts):
             if mount.artifact not in lab.artifacts:
                 fail(f"{where}.service.mounts[{m_index}].artifact", f"no artifact {mount.artifact!r} in this lab")
+        if lab.job and lab.job.data and lab.job.data.artifact not in lab.artifacts:
+            fail(f"{where}.job.data.artifact", f"no artifact {lab.job.data.artifact!r} in this lab")
         if lab.baseline and not (root / lab.folder / lab.baseline).is_file():
             fail(f"{where}.baseline", f"{lab.baseline!r} is not in {lab.folder}")
         ids = [criterion.id for criterion in lab.rubric]
@@ -174,6 +195,8 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
                 fail(f"{at}.id", f"duplicate criterion id {criterion.id!r}")
             if criterion.type not in checks.REGISTRY:
                 fail(f"{at}.type", f"unknown check type {criterion.type!r}; known types: {', '.join(checks.known())}")
+            if "job" in checks.get(criterion.type).needs and not lab.job:
+                fail(f"{at}.type", f"'{criterion.type}' reads the lab's training job, but the lab sets no 'job'")
             if "baseline" in checks.get(criterion.type).needs and not lab.baseline:
                 fail(f"{at}.type", f"'{criterion.type}' compares with the lab's baseline, but the lab sets no 'baseline'")
             for needed in criterion.requires:

@@ -72,6 +72,7 @@ class Image:
     base_history_length: int
     user: str
     exposed_ports: list[str]
+    volumes: list[str]
     cmd: list[str] | None
     entrypoint: list[str] | None
     healthcheck: dict[str, Any] | None
@@ -96,6 +97,31 @@ class Container:
     health_log: list[str]
     seconds_to_healthy: float | None
     address: str | None  # host:port the probes used
+
+
+@dataclass
+class TrainingJob:
+    """What happened when the image ran as a job (Lab 03)."""
+
+    run_name: str
+    exit_code: int | None
+    timed_out: bool
+    seconds: float
+    logs: str
+    shm_mb: int
+    files: dict[str, int]
+    """Files the job left in its writable mounts: container path -> bytes."""
+    texts: dict[str, str] = field(default_factory=dict)
+    """The text of small files among them (under 1 MB, .json/.jsonl/.txt/.csv/.log)."""
+    checkpoint_load: tuple[int, str] | None = None
+    """Exit code and output of loading the checkpoint back in the image; None when there was none."""
+    torch: str = ""
+    """`torch.__version__ torch.version.cuda` as the image reports them ('' when torch is missing)."""
+    cuda: str | None = None
+    """The image's CUDA: CUDA_VERSION from its env, else torch's."""
+    gpus_requested: bool = False
+    gpu_note: str = ""
+    """Why GPUs were or were not requested."""
 
 
 @dataclass(frozen=True)
@@ -157,4 +183,7 @@ class Facts:
     """The lab's comparison build (Lab 02: Dockerfile.naive) from the same context."""
     efficiency: Efficiency | Missing = field(default_factory=lambda: Missing("not gathered", False))
     """Layer efficiency as dive computes it (graders.layers)."""
+    job: TrainingJob | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    gpu: Any = None
+    """What the grading machine offers for GPUs (graders.engine.gpu.Gpu), once the engine answered."""
     stand_ins: list[str] = field(default_factory=list)

@@ -1,8 +1,8 @@
 """The grading pipeline, top to bottom:
 
-    copy → static → build → inspect → run → probe → inside → layers → baseline → cache → score
+    copy → static → build → inspect → run → probe → train → inside → layers → baseline → cache → score
 
-(layers, baseline and cache run only when a criterion of the lab needs them.)
+(a stage runs only when a criterion of the lab needs what it gathers: Lab 03 trains instead of serving.)
 
 Each stage gathers facts (graders.facts) for the checks to read. A stage the machine cannot
 complete leaves its facts `Missing(learner=False)`, and the criteria that need them become
@@ -23,13 +23,13 @@ from graders.engine import client as engine_client
 from graders.engine import gpu
 from graders.engine.build import detect_builder
 from graders.engine.session import Session
-from graders.errors import EngineError
+from graders.errors import EngineError, UsageError
 from graders.facts import Facts, Missing
 from graders.results import GradingResult
 from graders.scoring import bind, score, summarize
 
-ENGINE_FACTS = {"build", "image", "container", "http", "inside", "rebuild", "baseline", "efficiency"}
-RUNNING_FACTS = {"container", "http", "inside"}
+ENGINE_FACTS = {"build", "image", "container", "http", "inside", "rebuild", "baseline", "efficiency", "job"}
+SERVICE_FACTS = {"container", "http"}
 
 Progress = Callable[[str, str], None]
 
@@ -67,7 +67,11 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
             client = engine_client.connect()
             info = engine_client.info(client)
             environment.update(info)
-            environment["gpu"] = gpu.detect(info).to_dict()
+            facts.gpu = gpu.detect(info)
+            environment["gpu"] = facts.gpu.to_dict()
+            if lab.gpu == "require" and facts.gpu.runtime == "none":
+                raise UsageError(f"lab {lab.id} must be graded on a machine with a GPU runtime, and this one has "
+                                 "none (see `dockerlab doctor`)")
             return client
 
         client = stage("engine", list(ENGINE_FACTS), connect) if needs & ENGINE_FACTS else None
@@ -79,9 +83,12 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
                 build = lambda: stages.build(facts, lab, context, session, builder, say)  # noqa: E731
                 stage("build", ["build", "image", "rebuild"], build)
                 stage("inspect", ["image"], lambda: stages.inspect(facts, client))
-                if needs & RUNNING_FACTS:
-                    stage("run", ["container", "http", "inside"], lambda: stages.run(facts, lab, course_root, session))
+                if needs & SERVICE_FACTS:
+                    stage("run", ["container", "http"], lambda: stages.run(facts, lab, course_root, session))
                     stage("probe", ["http"], lambda: stages.probe(facts, bound))
+                if "job" in needs and lab.job:
+                    stage("train", ["job"], lambda: stages.train(facts, lab, course_root, session, Path(tmp) / "job"))
+                if "inside" in needs:
                     stage("inside", ["inside"], lambda: stages.inside(facts, lab, session, bound))
                 if "efficiency" in needs:
                     stage("layers", ["efficiency"], lambda: stages.efficiency(facts, session))
@@ -95,5 +102,5 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
         environment["stand_ins"] = facts.stand_ins
 
     say("score", "")
-    criteria = score(bound, facts)
+    criteria = score(bound, facts, lab.gpu)
     return summarize(lab, submission, criteria, facts, environment, timings, problems)

@@ -45,11 +45,13 @@ def decide(item: Bound, facts: Facts) -> Outcome:
         return Outcome.ungradable(f"internal error in check '{item.criterion.type}': {type(error).__name__}: {error}")
 
 
-def score(bound: list[Bound], facts: Facts) -> list[CriterionResult]:
+def score(bound: list[Bound], facts: Facts, gpu_policy: str = "skip") -> list[CriterionResult]:
     outcomes = {item.criterion.id: decide(item, facts) for item in bound}
     results = []
     for item in bound:
         outcome = _apply_requires(item.criterion, outcomes[item.criterion.id], outcomes)
+        if item.criterion.gpu and outcome.not_gradable and gpu_policy == "zero":
+            outcome = Outcome.failed(f"{outcome.message} (this lab scores GPU criteria zero without a GPU)")
         results.append(_result(item.criterion, outcome, facts))
     return results
 

@@ -8,16 +8,18 @@ import stat
 import tempfile
 from pathlib import Path
 
+from graders import cuda as cuda_mod
 from graders import dockerfile as parser
 from graders import layers as layers_mod
 from graders.course import Lab
 from graders.engine import artifacts
 from graders.engine import build as builder_mod
+from graders.engine import gpu as gpu_engine
 from graders.engine import layers as layers_engine
 from graders.engine import hadolint, inside as inside_mod, inspect as inspect_mod, probe as probe_mod, run as run_mod
 from graders.engine.session import Session
 from graders.errors import DockerfileError, EngineError
-from graders.facts import Build, Container, Facts, Missing
+from graders.facts import Build, Container, Facts, Missing, TrainingJob
 
 CONTEXT_LIMIT_BYTES = 512 * 2**20
 
@@ -100,7 +102,7 @@ def inspect(facts: Facts, client) -> None:
 def run(facts: Facts, lab: Lab, course_root: Path, session: Session) -> None:
     """Start the service in the sandbox, with the lab's artifacts mounted read-only, and wait for it."""
     if isinstance(facts.image, Missing):
-        facts.container = facts.http = facts.inside = facts.image
+        facts.container = facts.http = facts.image
         return
     sandbox = _sandbox(lab)
     mounts = {str(artifacts.ensure(lab, course_root, m.artifact)): m.target for m in lab.service.mounts}
@@ -131,13 +133,14 @@ def inside(facts: Facts, lab: Lab, session: Session, bound) -> None:
     """Ask the checks' questions: about the image in an idle twin with nothing mounted, about the
     running process in the service (or in the twin, if the service died)."""
     queries = list(dict.fromkeys(q for item in bound for q in item.check.queries(item.params)))
-    if isinstance(facts.container, Missing):
-        facts.inside = facts.container
+    if isinstance(facts.image, Missing):
+        facts.inside = facts.image
         return
+    running = isinstance(facts.container, Container) and facts.container.running
     twin = None
-    if any(q.where == "image" for q in queries) or not facts.container.running:
+    if any(q.where == "image" for q in queries) or not running:
         twin = run_mod.start_idle(session, facts.image.id, _sandbox(lab)).id
-    service = session.name("service") if facts.container.running else twin
+    service = session.name("service") if running else twin
     answers = inside_mod.answer(twin, [q for q in queries if q.where == "image"]) if twin else {}
     answers.update(inside_mod.answer(service, [q for q in queries if q.where == "service"]))
     facts.inside = answers
@@ -188,6 +191,69 @@ def efficiency(facts: Facts, session: Session) -> None:
     layers, history_index = layers_engine.entries(session.client, facts.image.id)
     facts.efficiency = layers_mod.efficiency(layers)
     facts.efficiency.history_index = history_index
+
+
+TEXT_SUFFIXES = {".json", ".jsonl", ".txt", ".csv", ".log"}
+TORCH_VERSION = "import torch; print(torch.__version__, torch.version.cuda)"
+LOAD_CHECKPOINT = "import sys, torch; c = torch.load(sys.argv[1], map_location='cpu', weights_only=False); print(c.get('epoch'))"
+
+
+def train(facts: Facts, lab: Lab, course_root: Path, session: Session, scratch: Path) -> None:
+    """Run the image as the lab's training job: data mounted read-only, empty writable folders for
+    its outputs, shared memory and limits from course.yml, GPUs when the engine has them and the
+    image's CUDA suits the host driver (judged before running)."""
+    if isinstance(facts.image, Missing):
+        facts.job = facts.image
+        return
+    job, image = lab.job, facts.image
+    sandbox = _sandbox(lab)
+    quick = dict(shm_mb=64, memory_mb=job.memory_mb, cpus=sandbox.cpus, pids=sandbox.pids, timeout=120)
+    code, output, _s, _t = run_mod.run_job(session, image.id, name="torch", args=["-c", TORCH_VERSION],
+                                           mounts={}, entrypoint=["python"], **quick)
+    torch_text = output.strip().splitlines()[-1] if code == 0 and output.strip() else ""
+    cuda_version = image.env.get("CUDA_VERSION") or (torch_text.split()[1] if len(torch_text.split()) > 1 else None)
+    if cuda_version == "None":
+        cuda_version = None
+    requested, note = _gpu_plan(facts.gpu, cuda_version)
+    mounts: dict[str, tuple[str, str]] = {}
+    if job.data:
+        mounts[str(artifacts.ensure(lab, course_root, job.data.artifact))] = (job.data.target, "ro")
+    outputs = {}
+    for target in job.writable:
+        folder = scratch / target.strip("/").replace("/", "_")
+        folder.mkdir(parents=True)
+        folder.chmod(0o777)  # the image's own (non-root) user must be able to write here
+        mounts[str(folder)] = (target, "rw")
+        outputs[target] = folder
+    run_name = f"grade-{session.run_id}"
+    args = [arg.replace("{run}", run_name) for arg in job.args]
+    device_requests = [gpu_engine.device_request(job.gpus)] if requested else None
+    exit_code, logs, seconds, timed_out = run_mod.run_job(
+        session, image.id, name="train", args=args, mounts=mounts, shm_mb=job.shm_mb, memory_mb=job.memory_mb,
+        cpus=sandbox.cpus, pids=sandbox.pids, timeout=job.timeout_seconds, device_requests=device_requests)
+    files = {f"{target}/{path.relative_to(folder)}": path.stat().st_size
+             for target, folder in outputs.items() for path in sorted(folder.rglob("*")) if path.is_file()}
+    texts = {f"{target}/{path.relative_to(folder)}": path.read_text(errors="replace")
+             for target, folder in outputs.items() for path in sorted(folder.rglob("*"))
+             if path.is_file() and path.suffix in TEXT_SUFFIXES and path.stat().st_size < 2**20}
+    facts.job = TrainingJob(run_name, exit_code, timed_out, seconds, logs, job.shm_mb, files, texts, None,
+                            torch_text, cuda_version, requested, note)
+    checkpoint = next((p for p in files if p.endswith(f"/{run_name}.pt")), None)
+    if checkpoint:
+        folder = outputs[checkpoint.rsplit("/", 1)[0]]
+        code, output, _s, _t = run_mod.run_job(
+            session, image.id, name="load", args=["-c", LOAD_CHECKPOINT, checkpoint], entrypoint=["python"],
+            mounts={str(folder): (checkpoint.rsplit("/", 1)[0], "ro")}, **quick)
+        facts.job.checkpoint_load = (code if code is not None else -1, output.strip()[-300:])
+
+
+def _gpu_plan(gpu, cuda_version: str | None) -> tuple[bool, str]:
+    if gpu is None or gpu.runtime == "none":
+        return False, "this machine's engine has no GPU runtime (NVIDIA runtime or CDI)"
+    verdict = cuda_mod.check(gpu.driver_version, cuda_version)
+    if verdict.ok is False:
+        return False, verdict.message
+    return True, verdict.message
 
 
 def _not_built(why: Missing | None) -> Missing:

@@ -77,3 +77,15 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not found in {path}"
     path.write_text(text.replace(old, new))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI, a skipped `docker` test is a failure: only `gpu` and `cpu_only` tests may skip, by what
+    the machine has."""
+    outcome = yield
+    report = outcome.get_result()
+    allowed = item.get_closest_marker("gpu") or item.get_closest_marker("cpu_only")
+    if os.environ.get("CI") and report.skipped and item.get_closest_marker("docker") and not allowed:
+        report.outcome = "failed"
+        report.longrepr = f"docker tests must not be skipped in CI: {report.longrepr}"

@@ -1,12 +1,18 @@
 """CMD (and ENTRYPOINT, if any) in exec form, so the server is PID 1 and gets signals."""
 
-from graders.checks.base import Check, Outcome
+from graders.checks.base import Check, Outcome, Params
+
+
+class P(Params):
+    require_entrypoint: bool = False
+    """Demand an ENTRYPOINT (so `docker run IMAGE --flag` passes flags to the program)."""
 
 
 class ExecForm(Check):
+    Params = P
     needs = ("dockerfile",)
 
-    def grade(self, params, facts) -> Outcome:
+    def grade(self, params: P, facts) -> Outcome:
         dockerfile = facts.dockerfile
         chain, stage = [], dockerfile.final
         while stage is not None and stage not in chain:
@@ -17,6 +23,9 @@ class ExecForm(Check):
             return Outcome.failed("the final stage has no CMD or ENTRYPOINT; the image runs its base's command")
         shell = [i for i in found if not i.exec_form]
         evidence = {"instructions": [{"line": i.line, "text": i.text(), "exec_form": i.exec_form} for i in found]}
+        if params.require_entrypoint and not any(i.keyword == "ENTRYPOINT" for i in found):
+            return Outcome.failed("there is no ENTRYPOINT, so arguments after the image name replace CMD "
+                                  "instead of reaching the program", **evidence)
         if shell:
             first = shell[0]
             return Outcome.failed(

@@ -24,5 +24,5 @@ class NonRootUser(Check):
         if is_root(user):
             return Outcome.failed("the image has no USER (or USER root), so the service runs as root", **evidence)
         if uid == 0:
-            return Outcome.failed(f"the image says USER {user}, but the server process runs as uid 0", **evidence)
-        return Outcome.passed(f"USER {user}; the server process runs as uid {uid}", **evidence)
+            return Outcome.failed(f"the image says USER {user}, but the main process runs as uid 0", **evidence)
+        return Outcome.passed(f"USER {user}; the main process runs as uid {uid}", **evidence)

@@ -27,6 +27,7 @@ def image(client: docker.DockerClient, image_id: str, base_ref: str) -> Image:
         base_history_length=base_length,
         user=config.get("User") or "",
         exposed_ports=sorted(config.get("ExposedPorts") or {}),
+        volumes=sorted(config.get("Volumes") or {}),
         cmd=config.get("Cmd"),
         entrypoint=config.get("Entrypoint"),
         healthcheck=config.get("Healthcheck"),

@@ -152,3 +152,50 @@ def start_idle(session: Session, image_id: str, sandbox: Sandbox):
         )
     except DockerException as error:
         raise EngineError(f"could not start a container to look inside the image: {error}") from error
+
+
+def run_job(session: Session, image_id: str, *, name: str, args: list[str], mounts: dict[str, tuple[str, str]],
+            shm_mb: int, memory_mb: int, cpus: float, pids: int, timeout: int, device_requests=None,
+            entrypoint: list[str] | None = None) -> tuple[int | None, str, float, bool]:
+    """Run the image to completion in the sandbox (no network). `mounts` maps host folders to
+    (container path, "ro" or "rw"). Returns (exit code, logs, seconds, timed out)."""
+    client = session.client
+    try:
+        container = client.containers.create(
+            image_id,
+            command=args,
+            entrypoint=entrypoint,
+            name=session.name(name),
+            labels=session.labels,
+            network_disabled=True,
+            volumes={host: {"bind": target, "mode": mode} for host, (target, mode) in mounts.items()},
+            shm_size=f"{shm_mb}m",
+            mem_limit=f"{memory_mb}m",
+            memswap_limit=f"{memory_mb}m",
+            nano_cpus=int(cpus * SECOND),
+            pids_limit=pids,
+            security_opt=["no-new-privileges:true"],
+            cap_drop=["ALL"],
+            cap_add=CAPABILITIES,
+            device_requests=device_requests or None,
+        )
+    except DockerException as error:
+        raise EngineError(f"the engine could not create the {name} container: {error}") from error
+    started = time.monotonic()
+    try:
+        container.start()
+    except APIError as error:
+        why = str(getattr(error, "explanation", None) or error)
+        if any(words in why.lower() for words in LEARNER_START_ERRORS):
+            return None, f"the container could not start: {why}", 0.0, False
+        raise EngineError(f"the engine could not start the {name} container: {why}") from error
+    timed_out = False
+    try:
+        exit_code = container.wait(timeout=timeout)["StatusCode"]
+    except Exception:  # the SDK raises requests' ReadTimeout (or ConnectionError) when the time is up
+        timed_out, exit_code = True, None
+        try:
+            container.kill()
+        except DockerException:
+            pass
+    return exit_code, _logs(container, lines=400), time.monotonic() - started, timed_out

@@ -11,7 +11,7 @@ SOLUTION = Path(__file__).resolve().parents[2] / "solutions" / "01-basic-dockerf
 def image(**changes) -> Image:
     values = dict(
         id="sha256:" + "ab" * 32, size_bytes=450_000_000, base_ref="python:3.11-slim", base_size_bytes=160_000_000,
-        base_history_length=2, user="app", exposed_ports=["8000/tcp"], cmd=["uvicorn"], entrypoint=None,
+        base_history_length=2, user="app", exposed_ports=["8000/tcp"], volumes=[], cmd=["uvicorn"], entrypoint=None,
         healthcheck={"Test": ["CMD", "python", "-c", "0"]}, env={}, labels={}, workdir="/app",
         history=[HistoryEntry("base", 160_000_000, False), HistoryEntry("CMD [python3]", 0, True),
                  HistoryEntry("RUN pip install -r requirements.txt", 290_000_000, False)],

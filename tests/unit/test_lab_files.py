@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("lab", ["01-basic-dockerfile", "02-multi-stage"])
+@pytest.mark.parametrize("lab", ["01-basic-dockerfile", "02-multi-stage", "03-gpu-training"])
 def test_solution_carries_the_lab_code_unchanged(lab):
     # A solution folder is a complete submission, so it holds copies of the starter's code.
     starter, solution = ROOT / "labs" / lab, ROOT / "solutions" / lab

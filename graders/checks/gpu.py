@@ -1,0 +1,36 @@
+"""GPU criteria: the CUDA/driver contract (judged before running) and a training run that used the GPU.
+On a machine without a GPU runtime both are not_gradable, with the reason; the lab's `gpu` policy
+in course.yml may turn that into a zero."""
+
+from graders.checks.base import Check, Outcome
+from graders.cuda import check as cuda_check
+
+
+class CudaCompatible(Check):
+    needs = ("job",)
+
+    def grade(self, params, facts) -> Outcome:
+        gpu = facts.gpu
+        if gpu is None or not gpu.driver_version:
+            return Outcome.ungradable("no NVIDIA driver on this machine, so the CUDA/driver contract cannot be checked")
+        verdict = cuda_check(gpu.driver_version, facts.job.cuda)
+        evidence = {"driver": gpu.driver_version, "image_cuda": facts.job.cuda}
+        if verdict.ok is None:
+            return Outcome.ungradable(verdict.message, **evidence)
+        return (Outcome.passed if verdict.ok else Outcome.failed)(verdict.message, **evidence)
+
+
+class GpuUsed(Check):
+    needs = ("job",)
+
+    def grade(self, params, facts) -> Outcome:
+        job = facts.job
+        gpu = facts.gpu
+        if gpu is None or gpu.runtime == "none":
+            return Outcome.ungradable(f"not gradable here: {job.gpu_note}")
+        if not job.gpus_requested:
+            return Outcome.failed(f"no GPU was requested: {job.gpu_note}")
+        if "device: cuda" in job.logs:
+            return Outcome.passed(f"trained on the GPU ({', '.join(gpu.devices) or 'CUDA'}) in {job.seconds:.1f} s")
+        return Outcome.failed("a GPU was requested, but training ran on the CPU: torch saw no CUDA device "
+                              "(NVIDIA_VISIBLE_DEVICES / NVIDIA_DRIVER_CAPABILITIES?)")

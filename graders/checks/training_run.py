@@ -1,0 +1,24 @@
+"""The training job finishes, in time, with exit code 0; a shared-memory failure is named as such."""
+
+from graders.checks.base import Check, Outcome
+
+SHM_SIGNS = ("shared memory", "bus error", "/dev/shm", "torch_shm", "shm)")
+
+
+class TrainingRun(Check):
+    needs = ("job",)
+
+    def grade(self, params, facts) -> Outcome:
+        job = facts.job
+        tail = job.logs.strip().splitlines()[-8:]
+        evidence = {"exit_code": job.exit_code, "seconds": round(job.seconds, 1), "log_tail": tail}
+        if job.timed_out:
+            return Outcome.failed(f"training did not finish within the time limit ({job.seconds:.0f} s)", **evidence)
+        if job.exit_code == 0:
+            return Outcome.passed(f"training finished in {job.seconds:.1f} s", **evidence)
+        if any(sign in job.logs.lower() for sign in SHM_SIGNS):
+            return Outcome.failed(
+                f"DataLoader workers ran out of shared memory (/dev/shm had {job.shm_mb} MB): give the container "
+                "more with --shm-size (or shm_size in Compose), or use fewer workers or smaller batches", **evidence)
+        last = tail[-1] if tail else "(no output)"
+        return Outcome.failed(f"training exited with code {job.exit_code}: {last}", **evidence)

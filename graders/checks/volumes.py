@@ -1,0 +1,19 @@
+"""VOLUME declared for the folders that live outside the container."""
+
+from graders.checks.base import Check, Outcome, Params
+
+
+class P(Params):
+    paths: list[str]
+
+
+class VolumesDeclared(Check):
+    Params = P
+    needs = ("image",)
+
+    def grade(self, params: P, facts) -> Outcome:
+        declared = facts.image.volumes
+        missing = [path for path in params.paths if path not in declared]
+        if not missing:
+            return Outcome.passed(f"VOLUME {', '.join(params.paths)}", declared=declared)
+        return Outcome.partial(1 - len(missing) / len(params.paths), f"no VOLUME for {', '.join(missing)}", declared=declared)

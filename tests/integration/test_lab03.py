@@ -1,0 +1,113 @@
+"""Lab 03 on the real engine. Without a GPU: the GPU criteria are not_gradable and everything
+else is graded on a CPU training run. With one (marker `gpu`): the full path on the GPU."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from graders import pipeline
+from graders.course import Job
+from graders.engine import gpu as gpu_engine
+from tests.conftest import ROOT, edit
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+LAB = ROOT / "labs" / "03-gpu-training"
+SOLUTION = ROOT / "solutions" / "03-gpu-training"
+GPU_CRITERIA = {"cuda-compat", "gpu-used"}
+ENTRYPOINT = 'ENTRYPOINT ["python", "-m", "src.train"]'
+
+# name: (Dockerfile edits, criteria that must be lost)
+VARIANTS = {
+    "no-volumes": ([('VOLUME ["/data", "/output", "/checkpoints"]\n', "")], {"volumes"}),
+    "shell-form-entrypoint": ([(ENTRYPOINT, "ENTRYPOINT python -m src.train")], {"entrypoint", "checkpoint", "metrics"}),
+    "checkpoints-inside": ([("USER trainer\n", "USER trainer\nENV CHECKPOINT_DIR=/home/trainer/checkpoints\n")],
+                           {"checkpoint"}),
+    "root-user": ([("USER trainer\n", "")], {"non-root"}),
+}
+
+
+@pytest.fixture(scope="module")
+def lab03(course):
+    return course.lab("03-gpu-training")
+
+
+@pytest.fixture(scope="module")
+def has_gpu(engine):
+    from graders.engine import client
+
+    return gpu_engine.detect(client.info(engine)).runtime != "none"
+
+
+@pytest.fixture
+def submission03(tmp_path):
+    folder = tmp_path / "submission"
+    shutil.copytree(LAB, folder)
+    for name in ("Dockerfile", ".dockerignore"):
+        shutil.copy(SOLUTION / name, folder / name)
+    return folder
+
+
+def lost(result) -> set[str]:
+    return {c.id for c in result.criteria if c.status in ("failed", "partial")}
+
+
+@pytest.mark.cpu_only
+def test_solution_without_a_gpu(engine, lab03, has_gpu):
+    if has_gpu:
+        pytest.skip("this machine has a GPU runtime: test_solution_on_a_gpu covers it")
+    result = pipeline.grade(lab03, SOLUTION)
+    statuses = {c.id: c.status for c in result.criteria}
+    assert {k for k, v in statuses.items() if v == "not_gradable"} == GPU_CRITERIA
+    assert {k for k, v in statuses.items() if v != "not_gradable"} == {k for k, v in statuses.items() if v == "passed"}
+    assert result.score == result.max_score == 90 and result.passed
+    reasons = [c.message for c in result.criteria if c.id in GPU_CRITERIA]
+    assert all("no NVIDIA driver" in r or "no GPU runtime" in r for r in reasons)
+
+
+@pytest.mark.gpu
+def test_solution_on_a_gpu(engine, lab03, has_gpu):
+    if not has_gpu:
+        pytest.skip("no GPU runtime (NVIDIA runtime or CDI) in this engine; see `dockerlab doctor`")
+    result = pipeline.grade(lab03, SOLUTION)
+    used = next(c for c in result.criteria if c.id == "gpu-used")
+    assert used.status == "passed", used.message
+    assert next(c for c in result.criteria if c.id == "cuda-compat").status in ("passed", "failed")
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_flawed_variant_loses_exactly_its_criteria(name, engine, lab03, submission03):
+    edits, expected = VARIANTS[name]
+    for old, new in edits:
+        edit(submission03 / "Dockerfile", old, new)
+    result = pipeline.grade(lab03, submission03)
+    assert lost(result) == expected, {c.id: c.message for c in result.criteria if c.status != "passed"}
+    assert {c.id for c in result.criteria if c.status == "not_gradable"} <= GPU_CRITERIA
+    if name == "checkpoints-inside":
+        checkpoint = next(c for c in result.criteria if c.id == "checkpoint")
+        assert "inside the container (/home/trainer/checkpoints/" in checkpoint.message
+    if name == "shell-form-entrypoint":
+        checkpoint = next(c for c in result.criteria if c.id == "checkpoint")
+        assert "did not reach it" in checkpoint.message
+
+
+def test_too_little_shared_memory_fails_clearly(engine, lab03):
+    tiny = lab03.model_copy(update={"job": lab03.job.model_copy(update={"shm_mb": 1})})
+    assert isinstance(tiny.job, Job) and tiny.job.shm_mb == 1
+    result = pipeline.grade(tiny, SOLUTION)
+    training = next(c for c in result.criteria if c.id == "training")
+    assert training.status == "failed" and "shared memory" in training.message and "--shm-size" in training.message
+    assert result.timings["train"] < 120  # a clear failure, not a hang
+    assert lost(result) == {"training", "checkpoint", "metrics"}
+
+
+@pytest.mark.cpu_only
+def test_require_policy_refuses_to_grade_without_a_gpu(engine, lab03, has_gpu):
+    if has_gpu:
+        pytest.skip("this machine has a GPU runtime")
+    from graders.errors import UsageError
+
+    with pytest.raises(UsageError, match="must be graded on a machine with a GPU runtime"):
+        pipeline.grade(lab03.model_copy(update={"gpu": "require"}), SOLUTION)

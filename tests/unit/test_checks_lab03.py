@@ -1,0 +1,118 @@
+"""The Lab 03 checks and the GPU policy, on fake facts."""
+
+import pytest
+
+from graders import checks
+from graders.checks.base import Outcome
+from graders.engine.gpu import Gpu
+from graders.facts import TrainingJob
+from tests.unit.fakes import facts, image
+
+CHECKPOINT = "/checkpoints/grade-x.pt"
+METRICS = "/output/grade-x.metrics.jsonl"
+ROWS = '{"epoch": 1, "loss": 1.2, "samples": 256}\n{"epoch": 2, "loss": 1.1, "samples": 256}\n'
+
+
+def job(**changes) -> TrainingJob:
+    values = dict(run_name="grade-x", exit_code=0, timed_out=False, seconds=4.0, shm_mb=256,
+                  logs="device: cpu (no GPU visible)\ndone: /checkpoints/grade-x.pt\n",
+                  files={CHECKPOINT: 24000, METRICS: 90}, texts={METRICS: ROWS}, checkpoint_load=(0, "2"),
+                  torch="2.13.0+cu130 13.0", cuda="13.0", gpus_requested=False, gpu_note="no GPU runtime")
+    values.update(changes)
+    return TrainingJob(**values)
+
+
+def run(type_name, params=None, **changes):
+    check = checks.get(type_name)
+    return check.grade(check.Params.model_validate(params or {}), changes.pop("_facts", None) or facts(**changes))
+
+
+def test_training_run_names_shared_memory():
+    assert run("training_run", job=job()).fraction == 1
+    shm = run("training_run", job=job(exit_code=1, logs="RuntimeError: unable to allocate shared memory(shm) for file"))
+    assert shm.fraction == 0 and "--shm-size" in shm.message and "256 MB" in shm.message
+    assert "time limit" in run("training_run", job=job(exit_code=None, timed_out=True)).message
+
+
+def test_checkpoint_where_and_whether_it_loads():
+    params = {"epochs": 2}
+    assert run("checkpoint_saved", params, job=job()).fraction == 1
+    inside = run("checkpoint_saved", params, job=job(files={}, logs="done: /home/trainer/checkpoints/grade-x.pt"))
+    assert inside.fraction == 0 and "inside the container" in inside.message
+    ignored = run("checkpoint_saved", params, job=job(files={"/checkpoints/run.pt": 1}, logs="done: /checkpoints/run.pt"))
+    assert "did not reach it" in ignored.message
+    broken = run("checkpoint_saved", params, job=job(checkpoint_load=(1, "UnpicklingError: bad")))
+    assert broken.fraction == 0 and "does not load back" in broken.message
+
+
+def test_metrics_from_the_mounted_data():
+    params = {"epochs": 2, "samples": 256}
+    assert run("metrics_written", params, job=job()).fraction == 1
+    assert run("metrics_written", params, job=job(texts={METRICS: ROWS.replace("256", "1024")})).fraction == 0.5
+    assert run("metrics_written", params, job=job(files={})).fraction == 0
+
+
+def test_device_logged():
+    assert run("device_logged", job=job()).fraction == 1
+    assert run("device_logged", job=job(logs="epoch 1 done")).fraction == 0
+
+
+def test_torch_pinned_and_cuda_consistency(tmp_path):
+    (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
+    good = facts("FROM python:3.11-slim\nCMD [\"x\"]\n", job=job())
+    good.submission = tmp_path
+    assert run("torch_pinned", _facts=good).fraction == 1
+    cuda_base = facts("FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04\nCMD [\"x\"]\n", job=job(),
+                      image=image(env={"CUDA_VERSION": "12.4.1"}))
+    cuda_base.submission = tmp_path
+    outcome = run("torch_pinned", _facts=cuda_base)
+    assert outcome.fraction == pytest.approx(2 / 3) and "two CUDAs" in outcome.message
+    (tmp_path / "requirements.txt").write_text("torch\n")
+    loose = facts("FROM python:latest\nCMD [\"x\"]\n", job=job())
+    loose.submission = tmp_path
+    assert run("torch_pinned", _facts=loose).fraction == pytest.approx(1 / 3)
+
+
+def test_env_and_volumes():
+    nvidia = {"names": ["NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES"]}
+    assert run("env_set", nvidia, image=image(env={"NVIDIA_VISIBLE_DEVICES": "all", "NVIDIA_DRIVER_CAPABILITIES": "compute"})).fraction == 1
+    assert run("env_set", nvidia, image=image(env={"NVIDIA_VISIBLE_DEVICES": "all"})).fraction == 0.5
+    paths = {"paths": ["/data", "/output", "/checkpoints"]}
+    assert run("volumes_declared", paths, image=image(volumes=["/checkpoints", "/data", "/output"])).fraction == 1
+    assert "/output" in run("volumes_declared", paths, image=image(volumes=["/data", "/checkpoints"])).message
+
+
+def test_entrypoint_required():
+    params = {"require_entrypoint": True}
+    assert run("exec_form", params, _facts=facts('FROM x\nENTRYPOINT ["python", "-m", "t"]\n')).fraction == 1
+    assert "no ENTRYPOINT" in run("exec_form", params, _facts=facts('FROM x\nCMD ["python"]\n')).message
+
+
+def test_gpu_criteria_without_and_with_a_gpu():
+    none = Gpu("none", None, None, [])
+    assert run("gpu_used", job=job(), gpu=none).not_gradable
+    assert run("cuda_compatible", job=job(), gpu=none).not_gradable
+    old = Gpu("nvidia", "550.54.15", "12.4", ["NVIDIA H100"])
+    assert "580.00 or newer" in run("cuda_compatible", job=job(), gpu=old).message
+    new = Gpu("nvidia", "580.65.06", "13.0", ["NVIDIA H100"])
+    assert run("cuda_compatible", job=job(), gpu=new).fraction == 1
+    used = run("gpu_used", job=job(gpus_requested=True, logs="device: cuda (NVIDIA H100)"), gpu=new)
+    assert used.fraction == 1
+    assert "ran on the CPU" in run("gpu_used", job=job(gpus_requested=True), gpu=new).message
+
+
+def test_gpu_policy_zero_turns_not_gradable_into_failed():
+    from graders.course import Criterion
+    from graders.scoring import Bound, score
+
+    class Fixed(checks.base.Check):
+        needs = ()
+
+        def grade(self, params, facts):
+            return Outcome.ungradable("no GPU here")
+
+    criterion = Criterion(id="g", title="g", points=5, type="gpu_used", hint="h", gpu=True)
+    item = Bound(criterion, Fixed(), checks.base.Params())
+    assert score([item], facts(), "skip")[0].status == "not_gradable"
+    zero = score([item], facts(), "zero")[0]
+    assert zero.status == "failed" and "zero without a GPU" in zero.message
