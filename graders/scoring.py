@@ -101,12 +101,16 @@ def summarize(lab: Lab, submission: Path, criteria, facts: Facts, environment, t
     max_score = round(sum(c.max_points for c in gradable), 2)
     total = round(sum(c.points for c in gradable), 2)
     percent = round(100 * total / max_score, 1) if max_score else 0.0
+    enough = max_score >= lab.max_points / 2  # a verdict on a sliver of the rubric would mislead
+    if not enough:
+        problems = [*problems, f"only {max_score:g} of {lab.max_points:g} points could be graded on this machine, "
+                               "too few for a pass/fail verdict"]
     return GradingResult(
         lab=lab.id,
         submission=str(submission),
         score=total,
         max_score=max_score,
-        passed=bool(max_score) and percent >= lab.pass_threshold,
+        passed=enough and bool(max_score) and percent >= lab.pass_threshold,
         criteria=criteria,
         image=image_summary(facts.image, facts.efficiency, facts.baseline),
         environment=environment,

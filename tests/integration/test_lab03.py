@@ -111,3 +111,16 @@ def test_require_policy_refuses_to_grade_without_a_gpu(engine, lab03, has_gpu):
 
     with pytest.raises(UsageError, match="must be graded on a machine with a GPU runtime"):
         pipeline.grade(lab03.model_copy(update={"gpu": "require"}), SOLUTION)
+
+
+def test_cuda_base_route_is_graded_where_its_base_can_be_had(engine, lab03, tmp_path):
+    folder = tmp_path / "cuda-base"
+    shutil.copytree(SOLUTION, folder)
+    shutil.copy(SOLUTION / "Dockerfile.cuda-base", folder / "Dockerfile")
+    result = pipeline.grade(lab03, folder)
+    builds = next(c for c in result.criteria if c.id == "builds")
+    if builds.status == "not_gradable":  # no registry here: the learner is not blamed
+        assert "outside the submission" in builds.message
+        assert not result.passed and any("too few for a pass/fail verdict" in p for p in result.problems)
+    else:
+        assert {c.id for c in result.criteria if c.status not in ("passed", "not_gradable")} == set()

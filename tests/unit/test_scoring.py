@@ -68,6 +68,15 @@ def test_total_leaves_not_gradable_out_of_the_maximum(tmp_path: Path):
     assert (summary.score, summary.max_score, summary.percent, summary.passed) == (10, 10, 100, True)
 
 
+def test_too_little_gradable_gives_no_pass(tmp_path: Path):
+    lab = Lab(id="01-x", title="x", folder="f", solution="s", pass_threshold=50,
+              rubric=[criterion("a", points=10), criterion("b", points=30)])
+    results = score([bound("a", Outcome.passed("ok")), bound("b", Outcome.ungradable("no registry"))], facts())
+    summary = summarize(lab, tmp_path, results, facts(), {"stand_ins": []}, {}, [])
+    assert summary.percent == 100 and not summary.passed
+    assert "only 10 of 40 points could be graded" in summary.problems[0]
+
+
 def test_nothing_gradable_never_passes(tmp_path: Path):
     lab = Lab(id="01-x", title="x", folder="f", solution="s", pass_threshold=0, rubric=[criterion("a")])
     results = score([bound("a", Outcome.ungradable("engine gone"))], facts())
