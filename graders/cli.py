@@ -28,6 +28,14 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", type=Path, help="submission folder (default: the lab's folder)")
     check.add_argument("--json", action="store_true", help="print only the JSON result document on stdout")
 
+    grade = sub.add_parser("grade", help="grade a folder of submissions (instructors)")
+    grade.add_argument("lab", help="lab id, e.g. 01-basic-dockerfile")
+    grade.add_argument("submissions", type=Path, help="a folder of per-learner folders or archives, or an nbgrader course")
+    grade.add_argument("--out", type=Path, default=Path("grades"), help="where results go (default: grades/)")
+    grade.add_argument("-j", "--jobs", type=int, default=2, help="submissions graded at a time (default 2)")
+    grade.add_argument("--resume", action="store_true", help="grade only submissions that have no result yet")
+    grade.add_argument("--timeout", type=int, default=1800, help="seconds allowed for one submission (default 1800)")
+
     doctor = sub.add_parser("doctor", help="check this machine: engine, builder, tools, GPU, disk, base images")
     doctor.add_argument("--json", action="store_true")
 
@@ -66,12 +74,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
-    from graders.commands import check, clean, doctor, images, listing
+    from graders.commands import check, clean, doctor, grade, images, listing
 
     if args.command == "list":
         return listing.main(course_path=args.course)
     if args.command == "check":
         return check.main(course_path=args.course, lab_id=args.lab, path=args.path, as_json=args.json)
+    if args.command == "grade":
+        return grade.main(course_path=args.course, lab_id=args.lab, submissions=args.submissions, out=args.out,
+                          jobs=args.jobs, resume=args.resume, timeout=args.timeout)
     if args.command == "doctor":
         return doctor.main(course_path=args.course, as_json=args.json)
     if args.command == "images":

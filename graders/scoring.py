@@ -153,3 +153,15 @@ def image_summary(image: Image | Missing, efficiency=None, baseline=None) -> Ima
         wasted_bytes=efficiency.wasted_bytes if isinstance(efficiency, Efficiency) else None,
         baseline_size_bytes=baseline.size_bytes if isinstance(baseline, Image) else None,
     )
+
+
+def ungraded(lab: Lab, submission: Path, reason: str, learner: bool) -> GradingResult:
+    """A result for a submission that could not be graded at all: every criterion failed with the
+    reason when the learner is why (an unsafe archive), not_gradable when the machine is."""
+    status = "failed" if learner else "not_gradable"
+    criteria = [
+        CriterionResult(c.id, c.title, status, 0.0, c.points, reason, c.hint if learner else "", {}, c.visibility)
+        for c in lab.rubric
+    ]
+    return summarize(lab, submission, criteria, Facts(submission=submission), {"stand_ins": []}, {},
+                     [] if learner else [reason])

@@ -7,6 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from graders.report import human_size
 from graders.results import GradingResult
 
 MARKS = {"passed": ("✔", "green"), "partial": ("◐", "yellow"), "failed": ("✘", "red"), "not_gradable": ("–", "dim")}
@@ -47,20 +48,20 @@ def _layers(result: GradingResult, width: int = 30) -> Panel:
     rows += [(l.instruction, l.size_bytes, "magenta", l.wasted_bytes) for l in added]
     for label, size, style, wasted in rows:
         bar = "█" * max(1, round(width * size / biggest)) if size else ""
-        line = Text(f"{_size(size):>9} ", no_wrap=True, overflow="ellipsis")
+        line = Text(f"{human_size(size):>9} ", no_wrap=True, overflow="ellipsis")
         line.append(bar.ljust(width), style=style)
         line.append(f" {label}")
         lines.append(line)
         if wasted:
-            lines.append(Text(f"{'':>9} {'':<{width}} ↳ {_size(wasted)} also written or deleted in another layer",
+            lines.append(Text(f"{'':>9} {'':<{width}} ↳ {human_size(wasted)} also written or deleted in another layer",
                               style="yellow", no_wrap=True, overflow="ellipsis"))
     if image.wasted_bytes is not None:
-        lines.append(Text(f"Wasted across layers (as dive counts it): {_size(image.wasted_bytes)}"))
+        lines.append(Text(f"Wasted across layers (as dive counts it): {human_size(image.wasted_bytes)}"))
     if image.baseline_size_bytes:
         reduction = 100 * (1 - image.size_bytes / image.baseline_size_bytes)
-        lines.append(Text(f"Naive single-stage build of the same folder: {_size(image.baseline_size_bytes)}; "
+        lines.append(Text(f"Naive single-stage build of the same folder: {human_size(image.baseline_size_bytes)}; "
                           f"this image is {reduction:.0f}% smaller", style="bold"))
-    title = f"Image {image.id[7:19]}: {_size(image.size_bytes)} in all, {_size(image.size_bytes - image.base_size_bytes)} added"
+    title = f"Image {image.id[7:19]}: {human_size(image.size_bytes)} in all, {human_size(image.size_bytes - image.base_size_bytes)} added"
     return Panel(Group(*lines), title=title, title_align="left")
 
 
@@ -79,11 +80,3 @@ def _total(result: GradingResult) -> Text:
     timings = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.timings.items() if seconds >= 0.05)
     text.append(f"\nTime: {timings}", style="dim")
     return text
-
-
-def _size(size: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return ""

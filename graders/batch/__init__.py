@@ -1,0 +1,1 @@
+"""Batch grading for instructors: many submissions, one lab, results a gradebook can take."""

@@ -1,0 +1,89 @@
+"""Grading a batch: a process per submission (-j at a time), each result written atomically the
+moment it is done, `--resume` grading only what has no result. Ctrl-C reaches every grading, each
+removes what it created, and finished results stay."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Callable
+
+from graders import pipeline
+from graders.batch.archives import Refused, extract
+from graders.batch.discover import Submission
+from graders.course import Lab
+from graders.scoring import ungraded
+
+
+def result_path(out: Path, learner: str) -> Path:
+    return out / "results" / f"{learner}.json"
+
+
+def grade_all(lab: Lab, submissions: list[Submission], out: Path, *, jobs: int, resume: bool, course_root: Path,
+              timeout: int, on_done: Callable[[str, dict], None] = lambda learner, result: None) -> list[str]:
+    """Grade what is not yet graded; return the learners graded now."""
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    todo = [s for s in submissions if not (resume and result_path(out, s.learner).exists())]
+    done: list[str] = []
+    pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("fork"))
+    try:
+        futures = {pool.submit(grade_one, lab, s, out, course_root, timeout): s for s in todo}
+        for future in as_completed(futures):
+            learner = futures[future].learner
+            result = future.result()
+            done.append(learner)
+            on_done(learner, result)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=True, cancel_futures=True)  # the workers got SIGINT too, and clean up
+        raise
+    pool.shutdown(wait=True)
+    return done
+
+
+def grade_one(lab: Lab, submission: Submission, out: Path, course_root: Path, timeout: int) -> dict:
+    """In a worker process: grade one submission and write its result, whatever happens."""
+    signal.signal(signal.SIGALRM, _too_long)
+    signal.alarm(timeout)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"dockerlab-{submission.learner}-") as tmp:
+        try:
+            folder = submission.source
+            if submission.archive:
+                folder = extract(submission.source, Path(tmp) / "submission")
+            if not folder.is_dir():
+                result = ungraded(lab, submission.source, f"no folder {folder.name} in this submission", learner=True)
+            else:
+                result = pipeline.grade(lab, folder, course_root=course_root)
+        except Refused as refused:
+            result = ungraded(lab, submission.source, str(refused), learner=True)
+        except _TooLong:
+            result = ungraded(lab, submission.source, f"grading took longer than {timeout} s", learner=False)
+        except Exception as error:  # an engine hiccup or a bug: this learner is not gradable, the batch goes on
+            result = ungraded(lab, submission.source, f"{type(error).__name__}: {error}", learner=False)
+        finally:
+            signal.alarm(0)
+    document = {"learner": submission.learner, **result.to_dict()}
+    document["timings"]["total"] = round(time.monotonic() - started, 2)
+    _write_atomically(result_path(out, submission.learner), json.dumps(document, indent=2))
+    return document
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w") as stream:
+        stream.write(text)
+    os.replace(temporary, path)  # readers see the whole file or none of it
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _too_long(signum, frame):
+    raise _TooLong()

@@ -1,0 +1,57 @@
+"""`dockerlab grade LAB SUBMISSIONS --out DIR [-j N] [--resume]`: a batch, for instructors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from graders.batch import outputs
+from graders.batch.discover import discover
+from graders.batch.runner import grade_all, result_path
+from graders.commands import course_root, load_course
+from graders.errors import UsageError
+from graders.report import html
+
+
+def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path, jobs: int, resume: bool,
+         timeout: int) -> int:
+    course = load_course(course_path)
+    lab = course.lab(lab_id)
+    if lab is None:
+        raise UsageError(f"no lab {lab_id!r}; labs: {', '.join(l.id for l in course.labs)}")
+    found = discover(submissions.resolve(), lab.id)
+    out = out.resolve()
+    waiting = sum(not (resume and result_path(out, s.learner).exists()) for s in found)
+    console = Console(stderr=True)
+    console.print(f"{len(found)} submissions, {waiting} to grade, {jobs} at a time → {out}")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+        task = progress.add_task("grading", total=waiting)
+
+        def done(learner: str, result: dict) -> None:
+            progress.advance(task)
+            if not console.is_terminal:
+                console.print(f"· {learner}: {result['score']:g}/{result['max_score']:g} {outputs.verdict(result)}")
+
+        grade_all(lab, found, out, jobs=jobs, resume=resume, course_root=course_root(course_path),
+                  timeout=timeout, on_done=done)
+    results = outputs.load_results(out)
+    write_reports(lab, results, out)
+    stuck = [r["learner"] for r in results if outputs.verdict(r) == "not gradable"]
+    print(f"{len(results)} results in {out}: grades.csv, junit.xml, gradescope/, feedback/, summary.html")
+    if stuck:
+        print(f"not gradable (machine trouble, grade again with --resume after fixing it): {', '.join(stuck)}")
+    return 0
+
+
+def write_reports(lab, results: list[dict], out: Path) -> None:
+    outputs.write_csv(lab, results, out / "grades.csv")
+    outputs.write_junit(lab, results, out / "junit.xml")
+    outputs.write_gradescope(results, out / "gradescope")
+    (out / "feedback").mkdir(exist_ok=True)
+    for result in results:
+        (out / "feedback" / f"{result['learner']}.html").write_text(html.feedback_page(result, lab.title))
+    (out / "summary.html").write_text(html.summary_page(results, lab.title, [(c.id, c.title) for c in lab.rubric]))
+

@@ -1,0 +1,131 @@
+"""Pages a person reads in a browser: one per learner, and one for the class. Self-contained
+HTML with inline SVG charts (no scripts, no network), from result documents (plain dicts)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from html import escape
+
+from graders.report import clip, human_size
+
+STYLE = """
+body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222;padding:0 1rem}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #ddd;padding:.4rem .5rem;vertical-align:top;text-align:left}
+td:first-child{white-space:nowrap}
+.passed{color:#17803d}.partial{color:#a86400}.failed{color:#b42318}.not_gradable{color:#777}
+.hint{color:#0b5cad;margin-top:.2rem}pre{background:#f5f5f5;padding:.6rem;overflow-x:auto;font-size:12px}
+.big{font-size:1.3rem;font-weight:600}
+"""
+MARKS = {"passed": "✔ passed", "partial": "◐ partial", "failed": "✘ failed", "not_gradable": "– not gradable"}
+
+
+def feedback_page(result: dict, lab_title: str) -> str:
+    rows = []
+    for criterion in result["criteria"]:
+        status = criterion["status"]
+        points = "n/a" if status == "not_gradable" else f"{criterion['points']:g} / {criterion['max_points']:g}"
+        if criterion["visibility"] == "hidden":
+            detail = "<em>hidden criterion</em>"
+        else:
+            detail = escape(criterion["message"])
+            if criterion["hint"]:
+                detail += f'<div class="hint">→ {escape(criterion["hint"])}</div>'
+        rows.append(f'<tr><td class="{status}">{MARKS[status]}</td><td>{escape(criterion["title"])}</td>'
+                    f"<td>{points}</td><td>{detail}</td></tr>")
+    verdict = "passed" if result["passed"] else "not yet passed"
+    parts = [
+        f"<h1>{escape(lab_title)}: {escape(result['learner'])}</h1>",
+        f'<p class="big">{result["score"]:g} / {result["max_score"]:g} points ({result["percent"]:g}%), {verdict}</p>',
+        "".join(f"<p>⚠ {escape(p)}</p>" for p in result["problems"]),
+        "<table><tr><th>Result</th><th>Criterion</th><th>Points</th><th>What the grader saw</th></tr>",
+        *rows, "</table>",
+    ]
+    image = result.get("image")
+    if image and image.get("layers"):
+        parts += ["<h2>Image size by layer</h2>", layer_chart(image)]
+    build = result.get("build")
+    if build and not build.get("ok"):
+        parts += ["<h2>Build log (last lines)</h2>", f"<pre>{escape(chr(10).join(build['log_tail'][-40:]))}</pre>"]
+    return _page(f"{lab_title}: {result['learner']}", parts)
+
+
+def summary_page(results: list[dict], lab_title: str, criteria: list[tuple[str, str]]) -> str:
+    """`criteria` is [(id, title)] in rubric order."""
+    graded = [r for r in results if r["max_score"] > 0]
+    passed = sum(r["passed"] for r in graded)
+    rates, failures = [], Counter()
+    for criterion_id, title in criteria:
+        statuses = [c for r in results for c in r["criteria"] if c["id"] == criterion_id and c["status"] != "not_gradable"]
+        if statuses:
+            rates.append((title, sum(c["status"] == "passed" for c in statuses) / len(statuses)))
+        for c in statuses:
+            if c["status"] != "passed":
+                failures[(title, clip(c["message"], 140))] += 1
+    parts = [
+        f"<h1>{escape(lab_title)}: class summary</h1>",
+        f'<p class="big">{len(results)} submissions, {passed} passed, '
+        f"{len(results) - len(graded)} could not be graded</p>",
+        "<h2>Score distribution</h2>", histogram([r["percent"] for r in graded]),
+        "<h2>Pass rate per criterion</h2>", bars(rates),
+        "<h2>Most common failures</h2><table><tr><th>Learners</th><th>Criterion</th><th>What the grader saw</th></tr>",
+        *(f"<tr><td>{n}</td><td>{escape(t)}</td><td>{escape(m)}</td></tr>" for (t, m), n in failures.most_common(10)),
+        "</table>",
+        "<h2>Learners</h2><table><tr><th>Learner</th><th>Score</th><th>Status</th></tr>",
+        *(f'<tr><td><a href="feedback/{escape(r["learner"])}.html">{escape(r["learner"])}</a></td>'
+          f'<td>{r["score"]:g} / {r["max_score"]:g}</td><td>{"passed" if r["passed"] else "not yet"}</td></tr>'
+          for r in results),
+        "</table>",
+    ]
+    return _page(f"{lab_title}: class summary", parts)
+
+
+def histogram(percents: list[float], width: int = 600, height: int = 170) -> str:
+    counts = [0] * 10
+    for value in percents:
+        counts[min(9, int(value // 10))] += 1
+    top = max(counts + [1])
+    step = width / 10
+    bars_svg = []
+    for index, count in enumerate(counts):
+        h = (height - 40) * count / top  # headroom for the count above the tallest bar
+        x = index * step
+        bars_svg.append(f'<rect x="{x + 4:.0f}" y="{height - 20 - h:.0f}" width="{step - 8:.0f}" height="{h:.0f}" fill="#3b82f6"/>'
+                        f'<text x="{x + step / 2:.0f}" y="{height - 5}" font-size="11" text-anchor="middle">{index * 10}–{index * 10 + 10}%</text>')
+        if count:
+            bars_svg.append(f'<text x="{x + step / 2:.0f}" y="{height - 24 - h:.0f}" font-size="11" text-anchor="middle">{count}</text>')
+    return f'<svg width="{width}" height="{height}" role="img" aria-label="score distribution">{"".join(bars_svg)}</svg>'
+
+
+def bars(rows: list[tuple[str, float]], width: int = 600) -> str:
+    """Horizontal bars for fractions between 0 and 1, labelled."""
+    height = 22 * len(rows) + 4
+    items = []
+    for index, (label, fraction) in enumerate(rows):
+        y = index * 22 + 2
+        colour = "#22c55e" if fraction >= 0.8 else "#f59e0b" if fraction >= 0.5 else "#ef4444"
+        items.append(f'<text x="0" y="{y + 14}" font-size="12">{escape(clip(label, 40))}</text>'
+                     f'<rect x="270" y="{y}" width="{(width - 330) * fraction:.0f}" height="16" fill="{colour}"/>'
+                     f'<text x="{275 + (width - 330) * fraction:.0f}" y="{y + 13}" font-size="11">{fraction:.0%}</text>')
+    return f'<svg width="{width}" height="{height}" role="img" aria-label="pass rate per criterion">{"".join(items)}</svg>'
+
+
+def layer_chart(image: dict, width: int = 600) -> str:
+    layers = [l for l in image["layers"] if not l["from_base"] and l["size_bytes"] > 0]
+    rows = [(f"base {image['base']}", image["base_size_bytes"], 0)] + [
+        (l["instruction"], l["size_bytes"], l.get("wasted_bytes", 0)) for l in layers]
+    top = max([size for _, size, _ in rows] + [1])
+    items = []
+    for index, (label, size, wasted) in enumerate(rows):
+        y = index * 22 + 2
+        w = (width - 330) * size / top
+        items.append(f'<text x="0" y="{y + 13}" font-size="11">{human_size(size)}</text>'
+                     f'<rect x="80" y="{y}" width="{max(w, 1):.0f}" height="16" fill="{"#9ca3af" if index == 0 else "#a855f7"}"/>'
+                     f'<text x="{90 + w:.0f}" y="{y + 13}" font-size="11">{escape(clip(label, 70))}'
+                     f'{f" (wasted {human_size(wasted)})" if wasted else ""}</text>')
+    return f'<svg width="{width + 200}" height="{22 * len(rows) + 4}" role="img" aria-label="image size by layer">{"".join(items)}</svg>'
+
+
+def _page(title: str, parts: list[str]) -> str:
+    return (f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"<style>{STYLE}</style><body>{''.join(parts)}</body></html>\n")
