@@ -17,6 +17,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from docker.errors import DockerException
+from requests.exceptions import RequestException
+
 from graders import __version__, stages
 from graders.course import DEFAULT_COURSE, Lab
 from graders.engine import client as engine_client
@@ -50,7 +53,7 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
         started = time.monotonic()
         try:
             return work()
-        except EngineError as error:
+        except (EngineError, DockerException, RequestException) as error:  # the machine, not the learner
             problems.append(f"{name}: {error}")
             for fact in produces:
                 setattr(facts, fact, Missing(f"not gradable here: {error}", learner=False))

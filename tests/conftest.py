@@ -62,14 +62,23 @@ def _nothing_left_behind(request):
         assert managed_leftovers(client) == {}, "grading left resources behind"
 
 
-@pytest.fixture
-def submission(tmp_path):
+def learner_folder(tmp_path: Path, lab: str) -> Path:
     """A learner's folder: the lab's starter with the reference Dockerfile and .dockerignore in it."""
     folder = tmp_path / "submission"
-    shutil.copytree(LAB01, folder)
+    shutil.copytree(ROOT / "labs" / lab, folder)
     for name in ("Dockerfile", ".dockerignore"):
-        shutil.copy(SOLUTION01 / name, folder / name)
+        shutil.copy(ROOT / "solutions" / lab / name, folder / name)
     return folder
+
+
+@pytest.fixture
+def submission(tmp_path):
+    return learner_folder(tmp_path, "01-basic-dockerfile")
+
+
+def lost(result) -> set[str]:
+    """The criteria that cost points (failed or partial)."""
+    return {c.id for c in result.criteria if c.status in ("failed", "partial")}
 
 
 def edit(path: Path, old: str, new: str) -> None:

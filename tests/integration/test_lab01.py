@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from graders import pipeline
-from tests.conftest import SOLUTION01, LAB01, edit
+from tests.conftest import LAB01, SOLUTION01, edit, lost
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -70,10 +70,6 @@ def make_sdist(folder: Path) -> None:
     with tarfile.open(folder / "tinypkg-1.0.tar.gz", "w:gz") as archive:
         archive.add(source, arcname="tinypkg-1.0")
     shutil.rmtree(source)
-
-
-def lost(result) -> set[str]:
-    return {c.id for c in result.criteria if c.status in ("failed", "partial")}
 
 
 def test_solution_scores_full_marks(engine, lab01):

@@ -9,7 +9,7 @@ import pytest
 
 from graders import pipeline
 from graders.engine import artifacts
-from tests.conftest import ROOT, edit
+from tests.conftest import ROOT, edit, learner_folder, lost
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -61,15 +61,7 @@ def lab02(course):
 
 @pytest.fixture
 def submission02(tmp_path):
-    folder = tmp_path / "submission"
-    shutil.copytree(LAB, folder)
-    for name in ("Dockerfile", ".dockerignore"):
-        shutil.copy(SOLUTION / name, folder / name)
-    return folder
-
-
-def lost(result) -> set[str]:
-    return {c.id for c in result.criteria if c.status in ("failed", "partial")}
+    return learner_folder(tmp_path, "02-multi-stage")
 
 
 def test_solution_scores_full_marks(engine, lab02):

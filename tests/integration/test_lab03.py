@@ -10,7 +10,7 @@ import pytest
 from graders import pipeline
 from graders.course import Job
 from graders.engine import gpu as gpu_engine
-from tests.conftest import ROOT, edit
+from tests.conftest import ROOT, edit, learner_folder, lost
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -43,15 +43,7 @@ def has_gpu(engine):
 
 @pytest.fixture
 def submission03(tmp_path):
-    folder = tmp_path / "submission"
-    shutil.copytree(LAB, folder)
-    for name in ("Dockerfile", ".dockerignore"):
-        shutil.copy(SOLUTION / name, folder / name)
-    return folder
-
-
-def lost(result) -> set[str]:
-    return {c.id for c in result.criteria if c.status in ("failed", "partial")}
+    return learner_folder(tmp_path, "03-gpu-training")
 
 
 @pytest.mark.cpu_only
