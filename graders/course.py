@@ -12,7 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from graders import checks
+from graders import checks, yamlines
 from graders.errors import ConfigError
 
 DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "course.yml"
@@ -24,10 +24,13 @@ class Strict(BaseModel):
 
 class BaseImage(Strict):
     ref: str = Field(pattern=r"^[a-z0-9./_-]+:[A-Za-z0-9._-]+$")
-    stand_in: Literal["debootstrap", "python"] | None = None
-    """How to make it without a registry: a Debian rootfs, or Debian's Python on top of one."""
+    stand_in: Literal["debootstrap", "python", "redis", "postgres"] | None = None
+    """How to make it without a registry: a Debian rootfs, or a recipe in docker/stand-ins/ built on
+    the image named in `from` (Debian's Python, redis-server or postgresql)."""
     from_image: str | None = Field(default=None, alias="from")
-    """For `stand_in: python`, the Debian stand-in it is built on."""
+    """For a recipe stand-in, the course image it is built on."""
+    optional: bool = False
+    """When it cannot be had, `images prepare` says so without failing; the labs that use it run without it."""
     why: str = ""
 
 
@@ -94,6 +97,46 @@ class Artifact(Strict):
     """Arguments; `{out}` is replaced by the folder to write."""
 
 
+class HttpCall(Strict):
+    method: Literal["GET", "POST", "PUT", "DELETE"] = "GET"
+    path: str = Field(pattern=r"^/")
+    """`{token}` becomes a value unique to the grading."""
+    body: str | None = None
+    """JSON text; `{token}` is replaced here too."""
+
+
+class Persistence(Strict):
+    """Data written through the API must survive `down` (volumes kept) and `up` again."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    services: list[str] = Field(min_length=1)
+    """The services that keep the data: the probe is not_gradable when one of them is not run."""
+    write: HttpCall
+    read: HttpCall
+    """Passes when it answers 2xx and its body holds the token."""
+
+
+class ComposeLab(Strict):
+    """A lab whose submission is a Compose stack (Lab 04)."""
+
+    file: str = "compose.yaml"
+    gpu_file: str | None = None
+    """An override file with GPU reservations, read only for the GPU criterion (never started here)."""
+    env_example: str | None = ".env.example"
+    """Copied to .env when the submission has none (a learner's .env stays on their machine)."""
+    entry: str = "api"
+    """The service the grader sends HTTP requests to."""
+    port: int = Field(default=8000, gt=0, lt=65536)
+    ready_path: str = Field(default="/ready", pattern=r"^/")
+    wait_seconds: int = Field(default=300, gt=0)
+    """Time limit for `up --wait` (each time it runs)."""
+    memory_mb: int = Field(default=1024, ge=64)
+    """Per container."""
+    cpus: float = Field(default=1.0, gt=0)
+    pids: int = Field(default=512, ge=16)
+    persistence: list[Persistence] = Field(default_factory=list)
+
+
 class Lab(Strict):
     id: str = Field(pattern=r"^[0-9]{2}-[a-z0-9-]+$")
     title: str
@@ -108,6 +151,7 @@ class Lab(Strict):
     service: Service = Field(default_factory=Service)
     artifacts: dict[str, Artifact] = Field(default_factory=dict)
     job: Job | None = None
+    compose: ComposeLab | None = None
     baseline: str | None = None
     """A Dockerfile in the lab folder built from the learner's context for comparison (Lab 02's naive one)."""
     rubric: list[Criterion] = Field(min_length=1)
@@ -127,7 +171,7 @@ class Course(Strict):
     def _stand_ins_have_a_base(self) -> "Course":
         refs = {image.ref for image in self.base_images}
         for image in self.base_images:
-            if image.stand_in == "python" and image.from_image not in refs:
+            if image.stand_in not in (None, "debootstrap") and image.from_image not in refs:
                 raise ValueError(f"{image.ref}: 'from' must name another base image of the course")
         return self
 
@@ -143,16 +187,13 @@ def load(path: Path = DEFAULT_COURSE) -> Course:
     except OSError as error:
         raise ConfigError(str(path), None, "", f"cannot read it ({error.strerror})") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(error, "problem", None) or str(error)
         raise ConfigError(name, line, "", f"not valid YAML: {problem}") from None
-    lines: dict[str, int] = {}
-    if node is not None:
-        _record_lines(node, "", lines)
+    lines = yamlines.record(text)
     if not isinstance(data, dict):
         raise ConfigError(name, 1, "", "expected a mapping with title, version, base_images and labs")
     try:
@@ -160,14 +201,14 @@ def load(path: Path = DEFAULT_COURSE) -> Course:
     except ValidationError as error:
         first = error.errors()[0]
         path_text = _path(first["loc"])
-        raise ConfigError(name, _line(lines, path_text), path_text, _message(first)) from None
+        raise ConfigError(name, yamlines.line_of(lines, path_text), path_text, _message(first)) from None
     _cross_check(course, name, lines, path.parent)
     return course
 
 
 def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -> None:
     def fail(path_text: str, message: str) -> None:
-        raise ConfigError(name, _line(lines, path_text), path_text, message)
+        raise ConfigError(name, yamlines.line_of(lines, path_text), path_text, message)
 
     lab_ids: set[str] = set()
     for l_index, lab in enumerate(course.labs):
@@ -197,6 +238,11 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
                 fail(f"{at}.type", f"unknown check type {criterion.type!r}; known types: {', '.join(checks.known())}")
             if "job" in checks.get(criterion.type).needs and not lab.job:
                 fail(f"{at}.type", f"'{criterion.type}' reads the lab's training job, but the lab sets no 'job'")
+            if {"compose", "stack"} & set(checks.get(criterion.type).needs) and not lab.compose:
+                fail(f"{at}.type", f"'{criterion.type}' reads a Compose stack, but the lab sets no 'compose'")
+            if criterion.type == "persists" and lab.compose and \
+                    criterion.params.get("probe") not in {p.id for p in lab.compose.persistence}:
+                fail(f"{at}.params.probe", f"no persistence probe {criterion.params.get('probe')!r} in this lab's compose")
             if "baseline" in checks.get(criterion.type).needs and not lab.baseline:
                 fail(f"{at}.type", f"'{criterion.type}' compares with the lab's baseline, but the lab sets no 'baseline'")
             for needed in criterion.requires:
@@ -210,33 +256,11 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
                 fail(path_text, _message(first))
 
 
-def _record_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = f"{path}.{key.value}" if path else str(key.value)
-            lines[child] = key.start_mark.line + 1
-            _record_lines(value, child, lines)
-            lines[child] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _record_lines(item, f"{path}[{index}]", lines)
-
-
 def _path(loc: tuple) -> str:
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
-
-
-def _line(lines: dict[str, int], path_text: str) -> int | None:
-    while path_text:
-        if path_text in lines:
-            return lines[path_text]
-        cut = max(path_text.rfind("."), path_text.rfind("["))
-        path_text = path_text[:cut] if cut > 0 else ""
-    return lines.get("", None)
 
 
 _MESSAGES = {

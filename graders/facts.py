@@ -169,6 +169,82 @@ class Query:
 
 
 @dataclass
+class ComposeFile:
+    """A learner's Compose file as Compose itself reads it (Lab 04)."""
+
+    file: str
+    model: dict[str, Any]
+    """`docker compose config --format json`: short syntax expanded, variables interpolated."""
+    raw: dict[str, Any]
+    """The same with `--no-interpolate`: `${VAR}` left as written (where secrets should be)."""
+    source: dict[str, Any]
+    """The YAML as written (keys Compose drops, such as `version`, are still here)."""
+    lines: dict[str, int]
+    """Key path -> line in the file (graders.yamlines)."""
+    gpu_file: str | None = None
+    gpu_model: dict[str, Any] | None = None
+    """The model with the GPU override file on top; None when there is no such file."""
+    gpu_error: str = ""
+    env_note: str = ""
+    """Where the variables came from (the submission's .env, or .env.example)."""
+    image_healthchecks: dict[str, bool | None] = field(default_factory=dict)
+    """Service -> whether its image declares a HEALTHCHECK (None when the image could not be inspected)."""
+
+    def line(self, path: str) -> int | None:
+        from graders.yamlines import line_of
+
+        return line_of(self.lines, path)
+
+    def where(self, path: str) -> str:
+        line = self.line(path)
+        return f"{self.file}:{line}" if line else self.file
+
+
+@dataclass
+class ServiceState:
+    """One service's container after `up`."""
+
+    status: str  # running, exited, created, restarting, missing
+    health: str | None  # healthy, unhealthy, starting; None without a healthcheck
+    exit_code: int | None
+    health_log: list[str]
+    logs: str
+
+
+@dataclass
+class Persisted:
+    """Data written before `down` and read after `up` again."""
+
+    written: "HttpResponse"
+    read: "HttpResponse | None"
+    token: str
+    restarted: bool
+    note: str = ""
+
+
+@dataclass
+class Stack:
+    """What happened when the stack ran (Lab 04)."""
+
+    project: str
+    left_out: dict[str, str]
+    """Services not run here, with why (an image no registry in reach can give)."""
+    up_ok: bool
+    up_output: str
+    stopped_early: str
+    seconds: float
+    services: dict[str, ServiceState]
+    address: str | None
+    """host:port of the entry service, for the probes."""
+    ready: "HttpResponse | None" = None
+    persistence: dict[str, Persisted] = field(default_factory=dict)
+    not_tried: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    """Persistence probes not tried: id -> (why, whether the learner is why)."""
+    teardown: str = ""
+    """What `down -v --remove-orphans` reported when it did not succeed."""
+
+
+@dataclass
 class Facts:
     submission: Path
     dockerfile: Dockerfile | Missing = field(default_factory=lambda: Missing("not gathered", False))
@@ -184,6 +260,8 @@ class Facts:
     efficiency: Efficiency | Missing = field(default_factory=lambda: Missing("not gathered", False))
     """Layer efficiency as dive computes it (graders.layers)."""
     job: TrainingJob | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    compose: ComposeFile | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    stack: Stack | Missing = field(default_factory=lambda: Missing("not gathered", False))
     gpu: Any = None
     """What the grading machine offers for GPUs (graders.engine.gpu.Gpu), once the engine answered."""
     stand_ins: list[str] = field(default_factory=list)

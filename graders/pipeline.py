@@ -3,6 +3,9 @@
     copy → static → build → inspect → run → probe → train → inside → layers → baseline → cache → score
 
 (a stage runs only when a criterion of the lab needs what it gathers: Lab 03 trains instead of serving.)
+A Compose lab (Lab 04) runs its own sequence instead (graders.compose_stages):
+
+    copy → read → policy → build → images → up → ready → persist → down -v → score
 
 Each stage gathers facts (graders.facts) for the checks to read. A stage the machine cannot
 complete leaves its facts `Missing(learner=False)`, and the criteria that need them become
@@ -20,16 +23,16 @@ from typing import Callable
 from docker.errors import DockerException
 from requests.exceptions import RequestException
 
-from graders import __version__, stages
+from graders import __version__, compose_stages, stages
 from graders.course import DEFAULT_COURSE, Lab
 from graders.engine import client as engine_client
-from graders.engine import gpu
+from graders.engine import compose, gpu
 from graders.engine.build import detect_builder
 from graders.engine.session import Session
 from graders.errors import EngineError, UsageError
 from graders.facts import Facts, Missing
 from graders.results import GradingResult
-from graders.scoring import bind, score, summarize
+from graders.scoring import bind, refuse, score, summarize
 
 ENGINE_FACTS = {"build", "image", "container", "http", "inside", "rebuild", "baseline", "efficiency", "job"}
 SERVICE_FACTS = {"container", "http"}
@@ -63,7 +66,13 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
 
     with tempfile.TemporaryDirectory(prefix="dockerlab-") as tmp:
         context = Path(tmp) / "context"
-        stage("copy", ["dockerfile"], lambda: stages.copy_submission(facts, lab, context))
+        stage("copy", ["dockerfile", "compose"], lambda: stages.copy_submission(facts, lab, context))
+        if lab.compose:
+            refused = _stack(lab, facts, context, Path(tmp), stage, say, environment, problems)
+            say("score", "")
+            if refused:
+                return refuse(lab, submission, refused, environment, timings)
+            return summarize(lab, submission, score(bound, facts, lab.gpu), facts, environment, timings, problems)
         stage("static", ["lint"], lambda: stages.static(facts, lab, context, needs))
 
         def connect():
@@ -107,3 +116,33 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
     say("score", "")
     criteria = score(bound, facts, lab.gpu)
     return summarize(lab, submission, criteria, facts, environment, timings, problems)
+
+
+def _stack(lab: Lab, facts: Facts, context: Path, tmp: Path, stage, say, environment, problems) -> list[str]:
+    """A Compose lab: read → policy → build → images → up → ready → persist → down -v.
+    Returns the refusals (the stack is then never started)."""
+    project_hint = "dockerlab-check"  # the model's names are rewritten per run before anything starts
+    stage("read", ["compose", "stack"], lambda: compose_stages.read(facts, lab.compose, context, project_hint))
+    refused = [str(item) for item in compose_stages.policy(facts, context)]
+    if refused:
+        return refused
+    def connect():
+        client = engine_client.connect()
+        environment.update(engine_client.info(client))
+        environment["compose"] = compose.version()
+        return client
+
+    client = stage("engine", ["stack"], connect)
+    if client is None:
+        return []
+    builder = detect_builder()
+    environment["builder"] = builder.kind
+    with Session(client) as session:
+        built = stage("build", ["stack"], lambda: compose_stages.build(facts, lab, session, builder, say)) or {}
+        left_out = stage("images", ["stack"], lambda: compose_stages.images(facts, client, built)) or {}
+        environment["left_out"] = left_out
+        stage("up", ["stack"], lambda: compose_stages.run(facts, lab, session, built, left_out, tmp, say))
+        say("cleanup", "")
+    problems.extend(session.problems)
+    problems.extend(f"'{name}' was not run here: {why}" for name, why in left_out.items())
+    return []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 Status = Literal["passed", "partial", "failed", "not_gradable"]
 
@@ -82,6 +82,8 @@ class GradingResult:
     """Infrastructure trouble met during grading (why criteria are not_gradable)."""
     build: dict[str, Any] | None = None
     """The first build: builder, ok, seconds, steps (instruction, cached) and the log's last lines."""
+    refusals: list[str] = field(default_factory=list)
+    """Why the grader would not run the submission at all (a Compose stack asking for host privileges)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -165,3 +165,13 @@ def ungraded(lab: Lab, submission: Path, reason: str, learner: bool) -> GradingR
     ]
     return summarize(lab, submission, criteria, Facts(submission=submission), {"stand_ins": []}, {},
                      [] if learner else [reason])
+
+
+def refuse(lab: Lab, submission: Path, refusals: list[str], environment, timings) -> GradingResult:
+    """The stack was not started: every criterion fails with the refusals, which the result lists."""
+    reason = "not run: the grader refuses to start this stack (" + "; ".join(refusals)[:400] + ")"
+    hint = "Remove what the refusals name: a development stack needs none of it. Then grade again."
+    criteria = [CriterionResult(c.id, c.title, "failed", 0.0, c.points, reason, hint, {}, c.visibility) for c in lab.rubric]
+    result = summarize(lab, submission, criteria, Facts(submission=submission), environment, timings, [])
+    result.refusals = refusals
+    return result

@@ -77,7 +77,7 @@ def gather(course_path: Path | None) -> list[Item]:
                       "install the NVIDIA driver and the NVIDIA Container Toolkit", required=False))
     items.append(_disk(info))
     for image in course.base_images:
-        items.append(_base_image(client, image.ref))
+        items.append(_base_image(client, image.ref, image.optional))
     return items
 
 
@@ -111,12 +111,15 @@ def _disk(info: dict | None) -> Item:
         else Item("disk", True, f"{free_gb:.0f} GB free at {where}")
 
 
-def _base_image(client, ref: str) -> Item:
+def _base_image(client, ref: str, optional: bool = False) -> Item:
     if client is None:
-        return Item(f"image {ref}", False, "unknown (no engine)", "start the engine first")
+        return Item(f"image {ref}", False, "unknown (no engine)", "start the engine first", required=not optional)
     try:
         client.images.get(ref)
     except Exception:
+        if optional:
+            return Item(f"image {ref}", False, "missing (optional: the labs that use it run without it)",
+                        "dockerlab images prepare, where a registry is in reach", required=False)
         return Item(f"image {ref}", False, "missing", "dockerlab images prepare (add --offline without a registry)")
     label = stand_in(client, ref)
     return Item(f"image {ref}", True, f"present, stand-in for {label}" if label else "present (real image)")

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -86,11 +86,22 @@ def build(
     labels: dict[str, str],
     timeout: int,
     progress: Progress | None = None,
+    *,
+    target: str | None = None,
+    args: dict[str, str] | None = None,
 ) -> Build:
-    """Build `context` and return what happened. Raises EngineError only when no build ran at all."""
+    """Build `context` and return what happened. Raises EngineError only when no build ran at all.
+    `target` and `args` are `--target` and `--build-arg` (Compose services' build options)."""
+    options = Options(target, dict(args or {}))
     if builder.kind == "buildkit":
-        return _buildkit(builder.cli, context, dockerfile, tag, labels, timeout, progress)
-    return _legacy(client, context, dockerfile, tag, labels, timeout, progress)
+        return _buildkit(builder.cli, context, dockerfile, tag, labels, timeout, progress, options)
+    return _legacy(client, context, dockerfile, tag, labels, timeout, progress, options)
+
+
+@dataclass(frozen=True)
+class Options:
+    target: str | None = None
+    args: dict[str, str] = field(default_factory=dict)
 
 
 def infra_reason(log: str) -> str | None:
@@ -101,7 +112,7 @@ def infra_reason(log: str) -> str | None:
     return None
 
 
-def _buildkit(cli, context, dockerfile, tag, labels, timeout, progress) -> Build:
+def _buildkit(cli, context, dockerfile, tag, labels, timeout, progress, options: Options = Options()) -> Build:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dockerlab-build-") as tmp:
         iidfile = Path(tmp) / "iid"
@@ -109,6 +120,10 @@ def _buildkit(cli, context, dockerfile, tag, labels, timeout, progress) -> Build
         # (`context / dockerfile` is `dockerfile` itself when that is an absolute path)
         for key, value in labels.items():
             command += ["--label", f"{key}={value}"]
+        for key, value in options.args.items():
+            command += ["--build-arg", f"{key}={value}"]
+        if options.target:
+            command += ["--target", options.target]
         command.append(str(context))
         env = {**os.environ, "DOCKER_BUILDKIT": "1"}
         try:
@@ -180,14 +195,14 @@ def _buildkit_error(lines: list[str]) -> str:
     return "the build failed (see the log)"
 
 
-def _legacy(client, context, dockerfile, tag, labels, timeout, progress) -> Build:
+def _legacy(client, context, dockerfile, tag, labels, timeout, progress, options: Options = Options()) -> Build:
     started = time.monotonic()
     lines: list[str] = []
     image_id, error = None, ""
     try:
         stream = client.api.build(
             path=str(context), dockerfile=str(context / dockerfile), tag=tag, labels=labels, rm=True, forcerm=True,
-            decode=True, timeout=timeout, container_limits={"memory": LEGACY_MEMORY, "memswap": LEGACY_MEMORY},
+            decode=True, timeout=timeout, target=options.target, buildargs=options.args or None, container_limits={"memory": LEGACY_MEMORY, "memswap": LEGACY_MEMORY},
         )
         for chunk in stream:
             for text in chunk.get("stream", "").splitlines():

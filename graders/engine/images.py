@@ -5,6 +5,8 @@ Stand-ins (no registry in reach):
                the official slim images are, and `docker import`ed.
   python       Debian's python3, venv and pip on top of a Debian stand-in, pip usable system-wide,
                `python`/`pip` on PATH; see docker/stand-ins/python.Dockerfile.
+  redis        Debian's redis-server, run as the official image runs it (docker/stand-ins/redis.*).
+  postgres     Debian's postgresql-15 behind the official image's entrypoint (docker/stand-ins/postgres.*).
 Each carries the label org.dockerlab.stand-in=<the ref it stands in for>.
 """
 
@@ -27,7 +29,13 @@ from graders.errors import EngineError
 RECIPES = Path(__file__).resolve().parents[2] / "docker" / "stand-ins"
 CA_PATH = "/usr/local/share/dockerlab/ca-bundle.crt"
 VERSION_LABEL = "org.dockerlab.stand-in.version"
-RECIPE_VERSIONS = {"debootstrap": "2", "python": "2"}  # bump when a recipe changes what it makes
+RECIPE_VERSIONS = {"debootstrap": "2", "python": "2", "redis": "1", "postgres": "1"}
+DESCRIPTIONS = {
+    "debootstrap": "Debian minbase root file system",
+    "python": "Debian's python3",
+    "redis": "Debian's redis-server",
+    "postgres": "Debian's postgresql-15",
+}  # bump when a recipe changes what it makes
 SLIM_EXCLUDES = ["usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian"]
 DPKG_SLIM = """\
 # As in the official slim images: keep documentation out of every package installed later.
@@ -56,7 +64,7 @@ APT_CLEAN = {
 @dataclass
 class Prepared:
     ref: str
-    action: str  # "present", "pulled", "stand-in built", "failed"
+    action: str  # "present", "pulled", "stand-in built", "unavailable" (optional image), "failed"
     detail: str = ""
 
 
@@ -78,13 +86,15 @@ def prepare(client: docker.DockerClient, base_images, *, offline: bool, ca_bundl
                 continue
             say(f"cannot pull {image.ref} ({why}); building a stand-in")
         if image.stand_in is None:
-            done.append(Prepared(image.ref, "failed", "no registry in reach and no stand-in recipe"))
+            action = "unavailable" if image.optional else "failed"
+            done.append(Prepared(image.ref, action, "no registry in reach and no stand-in recipe" +
+                                 (f"; {image.why}" if image.optional and image.why else "")))
             continue
         try:
             if image.stand_in == "debootstrap":
                 _debian(client, image.ref, say)
             else:
-                _python(client, image.ref, image.from_image, ca_bundle, say)
+                _recipe(client, image.ref, image.stand_in, image.from_image, ca_bundle, say)
             done.append(Prepared(image.ref, "stand-in built", _describe(image, ca_bundle)))
             rebuilt.add(image.ref)
         except EngineError as error:
@@ -93,8 +103,8 @@ def prepare(client: docker.DockerClient, base_images, *, offline: bool, ca_bundl
 
 
 def _in_build_order(base_images) -> list:
-    ordered = [i for i in base_images if i.stand_in != "python"]
-    return ordered + [i for i in base_images if i.stand_in == "python"]
+    first = [i for i in base_images if i.stand_in in (None, "debootstrap")]
+    return first + [i for i in base_images if i.stand_in not in (None, "debootstrap")]
 
 
 def _present(client, ref: str) -> bool:
@@ -168,19 +178,22 @@ def _slim(root: Path) -> None:
         (root / "etc/apt/apt.conf.d" / name).write_text(text)
 
 
-def _python(client, ref: str, base: str, ca_bundle: Path | None, say) -> None:
-    recipe = (RECIPES / "python.Dockerfile").read_text()
-    if ca_bundle:
+def _recipe(client, ref: str, name: str, base: str, ca_bundle: Path | None, say) -> None:
+    """Build docker/stand-ins/NAME.Dockerfile on `base`, with the recipe's NAME-*.sh helpers beside it."""
+    recipe = (RECIPES / f"{name}.Dockerfile").read_text()
+    if ca_bundle and name == "python":
         recipe += f"ENV PIP_CERT={CA_PATH} SSL_CERT_FILE={CA_PATH} REQUESTS_CA_BUNDLE={CA_PATH}\n"
-    with tempfile.TemporaryDirectory(prefix="dockerlab-python-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"dockerlab-{name}-") as tmp:
         context = Path(tmp)
         (context / "Dockerfile").write_text(recipe)
+        for helper in RECIPES.glob(f"{name}-*.sh"):
+            shutil.copy2(helper, context / helper.name)
         bundle = context / "ca-bundle.crt"
-        bundle.write_bytes(ca_bundle.read_bytes() if ca_bundle else b"")
-        say(f"building {ref} from Debian's python3 on {base} (about 15 s)")
-        labels = {STAND_IN_LABEL: ref, "org.dockerlab.stand-in.recipe": "debian-python3",
-                  VERSION_LABEL: RECIPE_VERSIONS["python"],
-                  "org.dockerlab.ca-bundle": "yes" if ca_bundle else "no"}
+        bundle.write_bytes(ca_bundle.read_bytes() if ca_bundle and name == "python" else b"")
+        say(f"building {ref} from {DESCRIPTIONS[name]} on {base} (about 15 s)")
+        labels = {STAND_IN_LABEL: ref, "org.dockerlab.stand-in.recipe": f"debian-{name}",
+                  VERSION_LABEL: RECIPE_VERSIONS[name],
+                  "org.dockerlab.ca-bundle": "yes" if ca_bundle and name == "python" else "no"}
         try:
             client.images.build(path=str(context), tag=ref, buildargs={"BASE": base}, labels=labels, rm=True, forcerm=True)
         except (BuildError, APIError) as error:
@@ -189,5 +202,6 @@ def _python(client, ref: str, base: str, ca_bundle: Path | None, say) -> None:
 
 def _describe(image, ca_bundle: Path | None) -> str:
     if image.stand_in == "debootstrap":
-        return "Debian minbase root file system"
-    return f"Debian's python3 on {image.from_image}" + (f", CA bundle {ca_bundle}" if ca_bundle else "")
+        return DESCRIPTIONS["debootstrap"]
+    text = f"{DESCRIPTIONS[image.stand_in]} on {image.from_image}"
+    return text + (f", CA bundle {ca_bundle}" if ca_bundle and image.stand_in == "python" else "")

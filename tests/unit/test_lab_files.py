@@ -11,12 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("lab", ["01-basic-dockerfile", "02-multi-stage", "03-gpu-training"])
+@pytest.mark.parametrize("lab", ["01-basic-dockerfile", "02-multi-stage", "03-gpu-training", "04-compose-stack"])
 def test_solution_carries_the_lab_code_unchanged(lab):
     # A solution folder is a complete submission, so it holds copies of the starter's code.
     starter, solution = ROOT / "labs" / lab, ROOT / "solutions" / lab
+    own = {"README.md", "lab.ipynb"} | ({"compose.yaml"} if lab.startswith("04") else {"Dockerfile"})
     shared = [p.relative_to(starter) for p in starter.rglob("*")
-              if p.is_file() and p.name not in {"Dockerfile", "README.md", "lab.ipynb"} and "__pycache__" not in p.parts]
+              if p.is_file() and p.relative_to(starter).as_posix() not in own and "__pycache__" not in p.parts]
     assert shared, "nothing compared"
     _match, mismatch, errors = filecmp.cmpfiles(starter, solution, [str(p) for p in shared], shallow=False)
     assert mismatch == [] and errors == []

@@ -1,0 +1,14 @@
+"""Helpers shared by the Compose checks (Lab 04)."""
+
+from __future__ import annotations
+
+from graders.facts import ComposeFile
+
+
+def services(compose: ComposeFile) -> dict[str, dict]:
+    return compose.model.get("services") or {}
+
+
+def at(compose: ComposeFile, path: str) -> str:
+    """`compose.yaml:12 services.api.image`, the way learners find it."""
+    return f"{compose.where(path)} {path}"

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import re
+
+from graders.checks._compose import at, services
+from graders.checks.base import Check, Outcome
+
+
+def pinned(ref: str) -> tuple[bool, str]:
+    """Whether an image reference names one version, and why not when it does not."""
+    if "@sha256:" in ref:
+        return True, "pinned by digest"
+    name, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+    if not tag:
+        return False, "no tag, which means :latest"
+    if tag == "latest":
+        return False, ":latest moves whenever a new version is pushed"
+    if not re.search(r"\d", tag):
+        return False, f":{tag} names no version, so it moves too"
+    return True, f"tag {tag}"
+
+
+class ImagesPinned(Check):
+    """Every image the stack pulls names a version (a tag with a version number, or a digest).
+    Services built from a Dockerfile are judged by their build, not here."""
+
+    needs = ("compose",)
+
+    def grade(self, params, facts) -> Outcome:
+        verdicts = {}
+        for name, service in services(facts.compose).items():
+            if service.get("build") or not service.get("image"):
+                continue
+            verdicts[name] = (service["image"], *pinned(service["image"]))
+        if not verdicts:
+            return Outcome.passed("no service pulls an image (every one is built)")
+        loose = [f"{at(facts.compose, f'services.{n}.image')}: {ref} ({why})" for n, (ref, ok, why) in verdicts.items() if not ok]
+        good = sum(1 for _, ok, _ in verdicts.values() if ok)
+        if not loose:
+            return Outcome.passed(f"all {good} pulled images are pinned", images={n: v[0] for n, v in verdicts.items()})
+        return Outcome.partial(good / len(verdicts), f"{len(loose)} of {len(verdicts)} images are not pinned", unpinned=loose)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from graders.checks._compose import at, services
+from graders.checks.base import Check, Outcome, Params
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+class PortsParams(Params):
+    services: list[str]
+    """The data stores: published, if at all, on the loopback interface only."""
+
+
+class PrivatePorts(Check):
+    """Databases are not published on every interface of the host (`5432:5432` is reachable from the network)."""
+
+    Params = PortsParams
+    needs = ("compose",)
+
+    def grade(self, params: PortsParams, facts) -> Outcome:
+        present = services(facts.compose)
+        judged = [name for name in params.services if name in present]
+        exposed, bad = [], set()
+        for name in judged:
+            for index, port in enumerate(present[name].get("ports") or []):
+                if port.get("published") and (port.get("host_ip") or "0.0.0.0") not in LOOPBACK:
+                    bad.add(name)
+                    exposed.append(f"{at(facts.compose, f'services.{name}.ports[{index}]')}: {name} publishes "
+                                   f"{port.get('published')}→{port.get('target')} on every interface")
+        if not judged:
+            return Outcome.failed(f"none of {', '.join(params.services)} is defined")
+        if not exposed:
+            return Outcome.passed(f"{', '.join(judged)}: not published, or on 127.0.0.1 only")
+        return Outcome.partial(1 - len(bad) / len(judged), f"{len(bad)} data store(s) published on all interfaces", exposed=exposed)

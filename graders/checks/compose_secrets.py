@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import re
+
+from graders.checks._compose import at
+from graders.checks.base import Check, Outcome
+
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
+URI_PASSWORD = re.compile(r"://[^/\s:@]+:([^@\s]+)@")
+
+
+def plaintext(value: str) -> bool:
+    """A value written out in the file rather than taken from a variable (`${NAME}`) or a secret file."""
+    return bool(value) and "${" not in value and not value.startswith("/run/secrets/")
+
+
+class NoPlaintextSecrets(Check):
+    """No password, token or key written in the Compose file itself: they come from `.env`
+    (`${NAME}`) or from secrets files. Read on the model with interpolation off."""
+
+    needs = ("compose",)
+
+    def grade(self, params, facts) -> Outcome:
+        compose = facts.compose
+        found = []
+        for name, service in (compose.raw.get("services") or {}).items():
+            for key, value in _mapping(service.get("environment")).items():
+                text = "" if value is None else str(value)
+                path = f"services.{name}.environment.{key}"
+                if SECRET_NAME.search(key) and not key.endswith("_FILE") and plaintext(text):
+                    found.append(f"{at(compose, path)} is written in the file")
+                elif (match := URI_PASSWORD.search(text)) and plaintext(match.group(1)):
+                    found.append(f"{at(compose, path)} holds a URL with a password in it")
+            for key, value in _mapping((service.get("build") or {}).get("args")).items():
+                if SECRET_NAME.search(key) and plaintext(str(value or "")):
+                    found.append(f"{at(compose, f'services.{name}.build.args.{key}')} is written in the file (and stays in the image)")
+            for key in ("command", "entrypoint"):
+                words = service.get(key) or []
+                words = [words] if isinstance(words, str) else words
+                for word in words:
+                    if (match := URI_PASSWORD.search(str(word))) and plaintext(match.group(1)):
+                        found.append(f"{at(compose, f'services.{name}.{key}')} holds a URL with a password in it")
+                        break
+        if not found:
+            return Outcome.passed("no secret is written in the file")
+        return Outcome.failed(f"{len(found)} secret(s) written in the file", secrets=found)
+
+
+def _mapping(value) -> dict:
+    """`environment` and `args` as a mapping (the uninterpolated model may keep the list form)."""
+    if isinstance(value, list):
+        return dict(item.split("=", 1) if "=" in item else (item, None) for item in map(str, value))
+    return value or {}

@@ -1,0 +1,291 @@
+"""The stages of grading a Compose stack (Lab 04), in the order graders.pipeline runs them:
+
+    read → policy → build → images → up → ready → persist (down, up, read back) → down -v
+
+Each reads and writes `facts`. A learner's mistake leaves `Missing(learner=True)`; a service whose
+image this machine cannot have is left out of the run, and the criteria that need it are
+not_gradable. The stack is always taken down with its volumes, whatever happens.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+from docker.errors import DockerException, ImageNotFound, NotFound
+
+from graders import stack as stack_mod
+from graders import yamlines
+from graders.course import ComposeLab, Lab
+from graders.engine import build as builder_mod
+from graders.engine import compose, probe
+from graders.engine.session import Session
+from graders.facts import Build, ComposeFile, Facts, HttpRequest, HttpResponse, Missing, Persisted, ServiceState, Stack
+
+NOT_YET = Missing("the stack has not run yet", learner=False)
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+MISSING_COMMAND = re.compile(r"\S+: (?:\d+: )?\S+: not found|executable file not found in \$PATH")
+
+
+def read(facts: Facts, spec: ComposeLab, context: Path, project: str) -> None:
+    """The model Compose computes from the learner's file, with and without interpolation."""
+    path = context / spec.file
+    if isinstance(facts.dockerfile, Missing) and facts.dockerfile.learner:  # the copy refused the folder
+        facts.compose = facts.dockerfile
+        return
+    if not path.is_file():
+        facts.compose = Missing(f"there is no {spec.file} in the submission", learner=True,
+                                fix=f"write {spec.file} in the lab folder")
+        return
+    env_note = _env_file(context, spec)
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        source = yaml.safe_load(text) or {}
+        model = compose.config(context, [spec.file], project)
+        raw = compose.config(context, [spec.file], project, interpolate=False)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{spec.file}:{mark.line + 1}" if mark else spec.file
+        facts.compose = Missing(f"{where}: not valid YAML: {getattr(error, 'problem', error)}", learner=True)
+        return
+    except compose.ComposeError as error:
+        facts.compose = Missing(f"{spec.file}: Compose refuses it: {error}", learner=True)
+        return
+    found = ComposeFile(spec.file, model, raw, source if isinstance(source, dict) else {}, yamlines.record(text),
+                        env_note=env_note)
+    if spec.gpu_file and (context / spec.gpu_file).is_file():
+        found.gpu_file = spec.gpu_file
+        try:
+            found.gpu_model = compose.config(context, [spec.file, spec.gpu_file], project)
+        except compose.ComposeError as error:
+            found.gpu_error = f"{spec.gpu_file}: Compose refuses it: {error}"
+    facts.compose = found
+
+
+def policy(facts: Facts, context: Path) -> list[stack_mod.Refusal]:
+    if isinstance(facts.compose, Missing):
+        return []
+    return stack_mod.refusals(facts.compose.model, context, facts.compose.source)
+
+
+def _blocked(facts: Facts) -> bool:
+    """The file could not be read, or an earlier stage already decided the stack's fate."""
+    return isinstance(facts.compose, Missing) or (isinstance(facts.stack, Missing) and facts.stack is not NOT_YET)
+
+
+def build(facts: Facts, lab: Lab, session: Session, builder, say) -> dict[str, str]:
+    """Build every service with a `build:` section; service -> image id. A failed build fails the stack."""
+    built: dict[str, str] = {}
+    if isinstance(facts.compose, Missing):
+        facts.stack = facts.compose
+        return built
+    facts.stack = NOT_YET
+    for name, service in facts.compose.model["services"].items():
+        options = service.get("build")
+        if not options:
+            continue
+        say("build", name)
+        context = Path(options.get("context", "."))
+        result = builder_mod.build(
+            session.client, builder, context, options.get("dockerfile") or "Dockerfile",
+            f"dockerlab/{lab.id}-{name}:{session.run_id}", session.labels, lab.limits.build_seconds,
+            lambda step, name=name: say("build", f"{name}: {step}"),
+            target=options.get("target"), args={k: str(v) for k, v in (options.get("args") or {}).items() if v is not None},
+        )
+        if name == lab.compose.entry or isinstance(facts.build, Missing):
+            facts.build = result
+        if not result.ok:
+            infra = builder_mod.infra_reason(result.log)
+            if infra:
+                facts.stack = Missing(f"not gradable here: building '{name}' failed for a reason outside the submission: {infra}",
+                                      learner=False)
+            else:
+                facts.build = result
+                facts.stack = Missing(f"service '{name}' does not build: {result.error}", learner=True,
+                                      fix=f"build it yourself with `docker compose build {name}` and fix the first error")
+            return built
+        built[name] = result.image_id
+    return built
+
+
+def images(facts: Facts, client, built: dict[str, str]) -> dict[str, str]:
+    """Services whose image is neither built nor on this machine nor pullable: service -> why (left out)."""
+    left_out: dict[str, str] = {}
+    if _blocked(facts):
+        return left_out
+    for name, service in facts.compose.model["services"].items():
+        if name in built:
+            facts.compose.image_healthchecks[name] = _has_healthcheck(client, built[name])
+            continue
+        ref = service.get("image", "")
+        try:
+            client.images.get(ref)
+        except ImageNotFound:
+            try:
+                client.images.pull(ref)
+            except DockerException as error:
+                text = str(error)
+                if re.search(r"manifest unknown|not found: manifest|repository does not exist", text):
+                    facts.stack = Missing(f"service '{name}': the image {ref} does not exist", learner=True,
+                                          fix="check the image's name and tag on its registry")
+                    return left_out
+                left_out[name] = f"its image {ref} is not on this machine and no registry is in reach"
+                facts.compose.image_healthchecks[name] = None
+                continue
+        facts.compose.image_healthchecks[name] = _has_healthcheck(client, ref)
+    return left_out
+
+
+def run(facts: Facts, lab: Lab, session: Session, built: dict[str, str], left_out: dict[str, str], folder: Path, say) -> None:
+    """Up, ready, persistence, and down -v in every outcome (Ctrl-C included)."""
+    if _blocked(facts):
+        return
+    spec = lab.compose
+    project = f"dockerlab-{session.run_id}"
+    limits = stack_mod.Limits(spec.memory_mb, spec.cpus, spec.pids)
+    model = stack_mod.derive(facts.compose.model, project=project, labels=session.labels, images=built,
+                             left_out=set(left_out), limits=limits)
+    file = folder / "stack.json"
+    file.write_text(json.dumps(model, indent=2))
+    client = session.client
+    volumes: set[str] = set()
+    result = Stack(project, dict(left_out), False, "", "", 0.0, {}, None)
+    facts.stack = result
+    try:
+        say("up", f"{len(model['services'])} services")
+        outcome = compose.up(file, project, spec.wait_seconds, lambda: _hopeless(client, project))
+        result.up_ok, result.up_output, result.stopped_early, result.seconds = (
+            outcome.ok, outcome.output[-3000:], outcome.stopped_early, round(outcome.seconds, 1))
+        result.services = _states(client, project, list(model["services"]), volumes)
+        result.address = _address(client, project, spec.entry, spec.port)
+        if not result.address:
+            for item in spec.persistence:
+                result.not_tried[item.id] = (f"{spec.entry} is not running, so nothing could be written", True)
+            return
+        say("ready", spec.ready_path)
+        result.ready = _ready(result.address, spec.ready_path, set(left_out))
+        runnable = [p for p in spec.persistence if not set(p.services) & set(left_out)]
+        for item in spec.persistence:
+            if item not in runnable:
+                out = ", ".join(sorted(set(item.services) & set(left_out)))
+                result.not_tried[item.id] = (f"{out} not run here: {left_out[out.split(', ')[0]]}", False)
+            elif not result.up_ok:
+                result.not_tried[item.id] = ("the stack did not come up healthy, so nothing was written", True)
+        if not runnable or not result.up_ok:
+            return
+        say("persist", "write, down, up, read")
+        token = "dl" + uuid.uuid4().hex[:12]
+        written = {p.id: probe.send(result.address, _request(p.write, token)) for p in runnable}
+        compose.down(file, project, volumes=False)
+        again = compose.up(file, project, spec.wait_seconds, lambda: _hopeless(client, project))
+        address = _address(client, project, spec.entry, spec.port)
+        _states(client, project, list(model["services"]), volumes)
+        for item in runnable:
+            read_back = probe.send(address, _request(item.read, token)) if address else None
+            note = "" if again.ok else f"the stack did not come back up: {(again.stopped_early or again.output)[-300:]}"
+            result.persistence[item.id] = Persisted(written[item.id], read_back, token, again.ok, note)
+    finally:
+        say("down", "down -v --remove-orphans")
+        done = compose.down(file, project, volumes=True)
+        if not done.ok:
+            result.teardown = done.output[-500:]
+        for name in volumes:
+            try:
+                client.volumes.get(name).remove(force=True)
+            except NotFound:
+                pass
+            except DockerException as error:
+                session.problems.append(f"cleanup: could not remove volume {name[:12]}: {error}")
+
+
+def _env_file(context: Path, spec: ComposeLab) -> str:
+    if (context / ".env").is_file():
+        return "the submission's .env"
+    if spec.env_example and (context / spec.env_example).is_file():
+        shutil.copyfile(context / spec.env_example, context / ".env")
+        return f"{spec.env_example} (the submission has no .env)"
+    return "no .env in the submission"
+
+
+def _has_healthcheck(client, ref: str) -> bool | None:
+    try:
+        test = ((client.images.get(ref).attrs.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
+    except DockerException:
+        return None
+    return bool(test) and test[0] != "NONE"
+
+
+def _containers(client, project: str) -> list:
+    return client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
+
+
+def _hopeless(client, project: str) -> str | None:
+    """A reason to stop waiting: a healthcheck whose command is not in the image can never pass."""
+    try:
+        found = _containers(client, project)
+    except DockerException:
+        return None
+    for container in found:
+        health = container.attrs.get("State", {}).get("Health") or {}
+        for entry in health.get("Log") or []:
+            output = (entry.get("Output") or "").strip()
+            if entry.get("ExitCode") not in (0, None) and MISSING_COMMAND.search(output):
+                service = container.labels.get(SERVICE_LABEL, container.name)
+                return f"service '{service}': its healthcheck cannot run in its image: {output[-200:]}"
+    return None
+
+
+def _states(client, project: str, services: list[str], volumes: set[str]) -> dict[str, ServiceState]:
+    states = {name: ServiceState("missing", None, None, [], "") for name in services}
+    for container in _containers(client, project):
+        container.reload()
+        name = container.labels.get(SERVICE_LABEL, container.name)
+        state = container.attrs.get("State", {})
+        health = state.get("Health") or {}
+        try:
+            logs = container.logs(tail=80).decode("utf-8", "replace")
+        except DockerException:
+            logs = ""
+        states[name] = ServiceState(
+            status=state.get("Status", "unknown"),
+            health=health.get("Status"),
+            exit_code=None if state.get("Status") == "running" else state.get("ExitCode"),
+            health_log=[(entry.get("Output") or "").strip()[-300:] for entry in health.get("Log") or []][-3:],
+            logs=logs,
+        )
+        volumes.update(m["Name"] for m in container.attrs.get("Mounts", []) if m.get("Type") == "volume" and m.get("Name"))
+    return states
+
+
+def _address(client, project: str, service: str, port: int) -> str | None:
+    for container in _containers(client, project):
+        if container.labels.get(SERVICE_LABEL) == service and container.status == "running":
+            for network in (container.attrs.get("NetworkSettings", {}).get("Networks") or {}).values():
+                if network.get("IPAddress"):
+                    return f"{network['IPAddress']}:{port}"
+    return None
+
+
+def _ready(address: str, path: str, left_out: set[str], budget_s: float = 30.0) -> HttpResponse:
+    """GET the ready endpoint until every dependency that runs here is reported reachable (or time is up)."""
+    deadline = time.monotonic() + budget_s
+    while True:
+        answer = probe.send(address, HttpRequest("GET", path, timeout_s=10.0), retries=1)
+        body = answer.json() if answer.status else None
+        reported = (body or {}).get("dependencies") if isinstance(body, dict) else None
+        settled = isinstance(reported, dict) and all(
+            isinstance(v, dict) and v.get("ok") for k, v in reported.items() if k not in left_out)
+        if answer.status == 200 or settled or time.monotonic() > deadline:
+            return answer
+        time.sleep(2)
+
+
+def _request(call, token: str) -> HttpRequest:
+    body = call.body.replace("{token}", token) if call.body else None
+    return HttpRequest(call.method, call.path.replace("{token}", token), body, timeout_s=15.0)

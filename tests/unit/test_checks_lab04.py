@@ -1,0 +1,214 @@
+"""Lab 04's checks, on models Compose computes from small files, and on stack outcomes written out."""
+
+from pathlib import Path
+
+from graders import checks
+from graders.facts import Facts, HttpResponse, Persisted, ServiceState, Stack
+from tests.unit.test_stack import read
+
+GOOD = """
+services:
+  api:
+    build: .
+    environment:
+      REDIS_URL: redis://redis:6379/0
+      DB_URL: postgresql+psycopg2://app:${DB_PASSWORD}@db:5432/app
+    depends_on:
+      redis: {condition: service_healthy}
+      db: {condition: service_healthy}
+    ports: ["127.0.0.1:8000:8000"]
+  redis:
+    image: redis:7.0-bookworm
+    volumes: [redis-data:/data]
+    healthcheck: {test: [CMD, redis-cli, ping]}
+  db:
+    image: postgres:15-bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000
+    environment: {POSTGRES_PASSWORD: "${DB_PASSWORD}"}
+    volumes: [db-data:/var/lib/postgresql/data]
+    healthcheck: {test: [CMD-SHELL, "pg_isready"]}
+    profiles: [never]
+volumes:
+  redis-data:
+  db-data:
+"""
+BAD = """
+version: "3.8"
+services:
+  api:
+    build: .
+    environment:
+      REDIS_URL: redis://redis:6379/0
+      API_TOKEN: hunter2
+      DB_URL: postgresql://app:hunter2@db:5432/app
+    depends_on: [redis, db]
+    healthcheck: {disable: true}
+  redis:
+    image: redis
+    ports: ["6379:6379"]
+  db:
+    image: postgres:latest
+    environment: [POSTGRES_PASSWORD=hunter2]
+    volumes: [./pgdata:/var/lib/postgresql/data]
+    ports: ["5432:5432"]
+"""
+
+
+def grade(type_name: str, facts: Facts, **params):
+    check = checks.get(type_name)
+    return check.grade(check.Params.model_validate(params), facts)
+
+
+def good(tmp_path: Path) -> Facts:
+    (tmp_path / "good").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "good" / "Dockerfile").write_text("FROM scratch\n")
+    facts = read(tmp_path / "good", GOOD.replace("    profiles: [never]\n", ""), env="DB_PASSWORD=s3cret\n")
+    facts.compose.image_healthchecks = {"api": True, "redis": True, "db": True}
+    return facts
+
+
+def bad(tmp_path: Path) -> Facts:
+    (tmp_path / "bad").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "bad" / "Dockerfile").write_text("FROM scratch\n")
+    facts = read(tmp_path / "bad", BAD)
+    facts.compose.image_healthchecks = {"api": True, "redis": False, "db": False}
+    return facts
+
+
+def test_services(tmp_path):
+    assert grade("compose_services", good(tmp_path), services=["api", "redis", "db"]).fraction == 1
+    outcome = grade("compose_services", good(tmp_path), services=["api", "redis", "db", "qdrant"])
+    assert outcome.fraction == 0.75 and outcome.evidence["missing"] == ["qdrant"]
+
+
+def test_version_key_is_found_with_its_line(tmp_path):
+    assert grade("compose_version", good(tmp_path)).fraction == 1
+    outcome = grade("compose_version", bad(tmp_path))
+    assert outcome.fraction == 0 and outcome.message.startswith("compose.yaml:2")
+
+
+def test_images_pinned(tmp_path):
+    assert grade("compose_pinned", good(tmp_path)).fraction == 1  # a tag with a version, and a digest
+    outcome = grade("compose_pinned", bad(tmp_path))
+    assert outcome.fraction == 0
+    assert any("redis (no tag" in line for line in outcome.evidence["unpinned"])
+    assert any(":latest" in line for line in outcome.evidence["unpinned"])
+
+
+def test_plaintext_secrets_in_env_urls_and_list_syntax(tmp_path):
+    assert grade("compose_secrets", good(tmp_path)).fraction == 1  # ${VAR}, even inside a URL
+    outcome = grade("compose_secrets", bad(tmp_path))
+    found = "\n".join(outcome.evidence["secrets"])
+    assert outcome.fraction == 0
+    assert "services.api.environment.API_TOKEN" in found and "services.api.environment.DB_URL" in found
+    assert "services.db.environment.POSTGRES_PASSWORD" in found
+
+
+def test_named_volumes(tmp_path):
+    paths = {"redis": "/data", "db": "/var/lib/postgresql/data"}
+    assert grade("compose_volumes", good(tmp_path), paths=paths).fraction == 1
+    outcome = grade("compose_volumes", bad(tmp_path), paths=paths)
+    assert outcome.fraction == 0
+    assert any("nothing is mounted at /data" in p for p in outcome.evidence["problems"])
+    assert any("bind-mounts" in p for p in outcome.evidence["problems"])
+
+
+def test_healthchecks_count_the_images_own(tmp_path):
+    assert grade("compose_healthchecks", good(tmp_path)).fraction == 1
+    outcome = grade("compose_healthchecks", bad(tmp_path))
+    assert outcome.fraction == 0  # api turns its image's check off; redis and db have none
+    facts = bad(tmp_path / "again")
+    facts.compose.image_healthchecks = {"api": True, "redis": None, "db": None}
+    outcome = grade("compose_healthchecks", facts)
+    assert outcome.fraction == 0 and "not judged" in outcome.message
+
+
+def test_depends_on_must_wait_for_health(tmp_path):
+    edges = {"api": ["redis", "db"]}
+    assert grade("compose_depends", good(tmp_path), edges=edges).fraction == 1
+    outcome = grade("compose_depends", bad(tmp_path), edges=edges)
+    assert outcome.fraction == 0 and "service_started" in outcome.evidence["problems"][0]
+
+
+def test_database_ports(tmp_path):
+    assert grade("compose_ports", good(tmp_path), services=["redis", "db"]).fraction == 1
+    outcome = grade("compose_ports", bad(tmp_path), services=["redis", "db"])
+    assert outcome.fraction == 0 and len(outcome.evidence["exposed"]) == 2
+
+
+def test_gpu_reservation_forms_and_places(tmp_path):
+    device = "    deploy: {resources: {reservations: {devices: [%s]}}}\n"
+    base = "services:\n  api:\n    image: python:3.11-slim\n"
+    cases = {
+        "{driver: nvidia, count: 1, capabilities: [gpu]}": 0.5,  # well-formed, but in the main file
+        "{driver: nvidia, count: 1, device_ids: ['0'], capabilities: [gpu]}": 0,
+        "{count: 1, capabilities: [gpu]}": 0,
+        "{driver: nvidia, count: 1, capabilities: [utility]}": 0,
+    }
+    for index, (entry, expected) in enumerate(cases.items()):
+        facts = read(tmp_path / str(index), base + device % entry)
+        if expected == 0 and "device_ids" in entry:
+            # Compose itself refuses count with device_ids; the learner sees its message
+            assert not hasattr(facts.compose, "model") or grade("compose_gpu", facts, services=["api"]).fraction == 0
+            continue
+        assert grade("compose_gpu", facts, services=["api"]).fraction == expected, entry
+    profiled = read(tmp_path / "profiled", base + "    profiles: [gpu]\n" + device % "{driver: nvidia, count: all, capabilities: [gpu]}")
+    assert grade("compose_gpu", profiled, services=["api"]).fraction == 1
+    folder = tmp_path / "override"
+    folder.mkdir()
+    (folder / "compose.gpu.yaml").write_text("services:\n  api:\n" + device % "{driver: nvidia, count: 1, capabilities: [gpu]}")
+    from graders import compose_stages
+    from graders.course import ComposeLab
+
+    (folder / "compose.yaml").write_text(base)
+    facts = Facts(submission=folder)
+    compose_stages.read(facts, ComposeLab(gpu_file="compose.gpu.yaml"), folder, "unit")
+    assert grade("compose_gpu", facts, services=["api"]).fraction == 1
+    assert grade("compose_gpu", read(tmp_path / "none", base), services=["api"]).fraction == 0
+
+
+def stack(**changes) -> Facts:
+    services = {
+        "api": ServiceState("running", "healthy", None, [], ""),
+        "redis": ServiceState("running", "unhealthy", None, ["/bin/sh: 1: curl: not found"], "ready\n"),
+        "db": ServiceState("exited", None, 1, [], "FATAL: password missing\n"),
+        "jupyter": ServiceState("missing", None, None, [], ""),
+    }
+    ready = HttpResponse(503, '{"ready": false, "dependencies": {"redis": {"ok": true}, "db": {"ok": false, "detail": "refused"}}}', 3)
+    written = HttpResponse(200, '{"stored": true}', 2)
+    result = Stack("p", {"qdrant": "no registry"}, False, "dependency failed to start", "", 30.0, services, "10.0.0.2:8000", ready,
+                   {"feedback": Persisted(written, HttpResponse(200, '{"id": "tok"}', 2), "tok", True),
+                    "runs": Persisted(written, HttpResponse(404, "{}", 2), "tok", True)},
+                   {"vectors": ("qdrant not run here: no registry", False), "late": ("the stack did not come up healthy", True)})
+    for key, value in changes.items():
+        setattr(result, key, value)
+    facts = Facts(submission=Path("."))
+    facts.stack = result
+    return facts
+
+
+def test_service_health_outcomes():
+    facts = stack()
+    assert grade("service_healthy", facts, service="api").fraction == 1
+    unhealthy = grade("service_healthy", facts, service="redis")
+    assert unhealthy.fraction == 0 and "curl: not found" in unhealthy.message
+    exited = grade("service_healthy", facts, service="db")
+    assert exited.fraction == 0 and "exit code 1" in exited.message and "password missing" in exited.message
+    assert "never started" in grade("service_healthy", facts, service="jupyter").message
+    assert grade("service_healthy", facts, service="qdrant").not_gradable
+
+
+def test_ready_dependencies():
+    facts = stack()
+    assert grade("ready_dependency", facts, dependency="redis").fraction == 1
+    assert "refused" in grade("ready_dependency", facts, dependency="db").message
+    assert grade("ready_dependency", facts, dependency="qdrant").not_gradable
+    assert grade("ready_dependency", stack(ready=None), dependency="redis").fraction == 0
+
+
+def test_persistence_outcomes():
+    facts = stack()
+    assert grade("persists", facts, probe="feedback").fraction == 1
+    assert "data is gone" in grade("persists", facts, probe="runs").message
+    assert grade("persists", facts, probe="vectors").not_gradable
+    late = grade("persists", facts, probe="late")
+    assert late.fraction == 0 and not late.not_gradable
