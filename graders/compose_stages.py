@@ -30,7 +30,6 @@ from graders.facts import Build, ComposeFile, Facts, HttpRequest, HttpResponse, 
 NOT_YET = Missing("the stack has not run yet", learner=False)
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
-MISSING_COMMAND = re.compile(r"\S+: (?:\d+: )?\S+: not found|executable file not found in \$PATH")
 
 
 def read(facts: Facts, spec: ComposeLab, context: Path, project: str) -> None:
@@ -55,7 +54,11 @@ def read(facts: Facts, spec: ComposeLab, context: Path, project: str) -> None:
         facts.compose = Missing(f"{where}: not valid YAML: {getattr(error, 'problem', error)}", learner=True)
         return
     except compose.ComposeError as error:
-        facts.compose = Missing(f"{spec.file}: Compose refuses it: {error}", learner=True)
+        key = re.search(r"\bservices(?:\.[\w-]+)+", str(error))
+        line = yamlines.line_of(yamlines.record(text), key.group(0)) if key else None
+        where = f"{spec.file}:{line}" if line else spec.file
+        facts.compose = Missing(f"{where}: Compose refuses it: {error}", learner=True,
+                                fix="run `docker compose config` in the lab folder and fix what it reports")
         return
     found = ComposeFile(spec.file, model, raw, source if isinstance(source, dict) else {}, yamlines.record(text),
                         env_note=env_note)
@@ -235,7 +238,7 @@ def _hopeless(client, project: str) -> str | None:
         health = container.attrs.get("State", {}).get("Health") or {}
         for entry in health.get("Log") or []:
             output = (entry.get("Output") or "").strip()
-            if entry.get("ExitCode") not in (0, None) and MISSING_COMMAND.search(output):
+            if entry.get("ExitCode") not in (0, None) and stack_mod.MISSING_COMMAND.search(output):
                 service = container.labels.get(SERVICE_LABEL, container.name)
                 return f"service '{service}': its healthcheck cannot run in its image: {output[-200:]}"
     return None

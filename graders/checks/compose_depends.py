@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from graders.checks._compose import at, services
+from graders.checks._compose import at, first, services
 from graders.checks.base import Check, Outcome, Params
 
 
@@ -32,5 +32,5 @@ class DependsHealthy(Check):
         total = len(good) + len(problems)
         if not problems:
             return Outcome.passed(f"all {total} dependencies wait for a healthy service", edges=good)
-        return Outcome.partial(len(good) / total, f"{len(problems)} of {total} dependencies do not wait for health",
+        return Outcome.partial(len(good) / total, f"{len(problems)} of {total} dependencies do not wait for health: {first(problems)}",
                                problems=problems, edges=good)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from graders.checks._compose import at, services
+from graders.checks._compose import at, first, services
 from graders.checks.base import Check, Outcome, Params
 
 
@@ -39,5 +39,5 @@ class Healthchecks(Check):
             return Outcome.ungradable(f"no service could be judged{note}")
         if not missing:
             return Outcome.passed(f"all {total} judged services have a healthcheck{note}", healthchecks=judged)
-        return Outcome.partial(len(judged) / total, f"{len(missing)} of {total} services have no healthcheck{note}",
+        return Outcome.partial(len(judged) / total, f"{len(missing)} of {total} services have no healthcheck{note}: {first(missing)}",
                                missing=missing, healthchecks=judged)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from graders.checks._compose import at, services
+from graders.checks._compose import at, first, services
 from graders.checks.base import Check, Outcome
 
 
@@ -38,4 +38,4 @@ class ImagesPinned(Check):
         good = sum(1 for _, ok, _ in verdicts.values() if ok)
         if not loose:
             return Outcome.passed(f"all {good} pulled images are pinned", images={n: v[0] for n, v in verdicts.items()})
-        return Outcome.partial(good / len(verdicts), f"{len(loose)} of {len(verdicts)} images are not pinned", unpinned=loose)
+        return Outcome.partial(good / len(verdicts), f"{len(loose)} of {len(verdicts)} images are not pinned: {first(loose)}", unpinned=loose)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from graders.checks._compose import at, services
+from graders.checks._compose import at, first, services
 from graders.checks.base import Check, Outcome, Params
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -31,4 +31,4 @@ class PrivatePorts(Check):
             return Outcome.failed(f"none of {', '.join(params.services)} is defined")
         if not exposed:
             return Outcome.passed(f"{', '.join(judged)}: not published, or on 127.0.0.1 only")
-        return Outcome.partial(1 - len(bad) / len(judged), f"{len(bad)} data store(s) published on all interfaces", exposed=exposed)
+        return Outcome.partial(1 - len(bad) / len(judged), f"{len(bad)} data store(s) published on all interfaces: {first(exposed)}", exposed=exposed)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from graders.checks._compose import at
+from graders.checks._compose import at, first
 from graders.checks.base import Check, Outcome
 
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
@@ -43,7 +43,7 @@ class NoPlaintextSecrets(Check):
                         break
         if not found:
             return Outcome.passed("no secret is written in the file")
-        return Outcome.failed(f"{len(found)} secret(s) written in the file", secrets=found)
+        return Outcome.failed(f"{len(found)} secret(s) written in the file: {first(found)}", secrets=found)
 
 
 def _mapping(value) -> dict:

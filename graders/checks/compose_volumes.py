@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from graders.checks._compose import at, services
+from graders.checks._compose import at, first, services
 from graders.checks.base import Check, Outcome, Params
 
 
@@ -36,4 +36,4 @@ class NamedVolumes(Check):
         if not problems:
             return Outcome.passed("every stateful service keeps its data in a named volume", volumes=good)
         return Outcome.partial(len(good) / len(params.paths), f"{len(problems)} of {len(params.paths)} stateful services "
-                               "lack a named volume", problems=problems, volumes=good)
+                               f"lack a named volume: {first(problems)}", problems=problems, volumes=good)

@@ -99,7 +99,7 @@ def test_the_solution_is_not_refused(tmp_path):
 def test_compose_errors_name_the_file_and_say_what_compose_said(tmp_path):
     facts = read(tmp_path / "stack", "services:\n  api:\n    image: python:3.11-slim\n    ports: 8000\n")
     assert isinstance(facts.compose, Missing) and facts.compose.learner
-    assert facts.compose.reason.startswith("compose.yaml: Compose refuses it:")
+    assert facts.compose.reason.startswith("compose.yaml:4: Compose refuses it:")  # the line of services.api.ports
     assert str(tmp_path) not in facts.compose.reason  # the grader's private path is not shown
 
 

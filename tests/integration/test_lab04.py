@@ -1,0 +1,124 @@
+"""Lab 04 on the real engine: the stack is built, brought up in isolation, asked, restarted and
+always taken down. Offline, qdrant cannot be had: its criteria are not_gradable and the rest runs."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from graders import pipeline
+from graders.engine.session import MANAGED
+from tests.conftest import ROOT, edit, lost
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+SOLUTION = ROOT / "solutions" / "04-compose-stack"
+SEED = ROOT / "tests" / "integration" / "files" / "lab04-seed" / "compose.yaml"
+QDRANT = {"healthy-qdrant", "ready-qdrant", "persists-flowers"}
+PROJECT = "com.docker.compose.project"
+
+
+@pytest.fixture(scope="module")
+def lab04(course):
+    return course.lab("04-compose-stack")
+
+
+@pytest.fixture(scope="module")
+def qdrant_here(engine):
+    try:
+        engine.images.get("qdrant/qdrant:v1.15.1")
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def stack_folder(tmp_path):
+    folder = tmp_path / "submission"
+    shutil.copytree(SOLUTION, folder)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _no_stack_left(engine):
+    """Nothing of a grading's stack may remain: containers, networks, and volumes, anonymous ones included."""
+    volumes_before = {v.name for v in engine.volumes.list()}
+    yield
+    projects = {"label": PROJECT}
+    assert not [c.name for c in engine.containers.list(all=True, filters=projects) if c.name.startswith("dockerlab-")]
+    assert not [n.name for n in engine.networks.list(filters=projects) if n.name.startswith("dockerlab-")]
+    assert {v.name for v in engine.volumes.list()} <= volumes_before
+
+
+def test_solution_full_marks_with_the_runtime_path_really_run(engine, lab04, qdrant_here):
+    result = pipeline.grade(lab04, SOLUTION)
+    statuses = {c.id: c.status for c in result.criteria}
+    gradable_out = set() if qdrant_here else QDRANT
+    assert {k for k, v in statuses.items() if v == "not_gradable"} == gradable_out
+    assert all(v == "passed" for k, v in statuses.items() if k not in gradable_out), lost(result)
+    assert result.score == result.max_score == (100 if qdrant_here else 91) and result.passed
+    # the runtime path ran: services healthy, /ready asked, data written, stack restarted, read back
+    messages = {c.id: c.message for c in result.criteria}
+    assert messages["healthy-mlflow"] == "mlflow is running and healthy"
+    assert messages["ready-mlflow"] == "the API reaches mlflow by its service name"
+    assert messages["persists-runs"] == messages["persists-feedback"] == "written, then read back after down and up"
+    assert result.timings["up"] > 0
+    if not qdrant_here:
+        assert any("qdrant" in p and "not run here" in p for p in result.problems)
+
+
+def test_seed_style_stack_loses_the_right_points(engine, lab04, stack_folder):
+    shutil.copy(SEED, stack_folder / "compose.yaml")
+    (stack_folder / "compose.gpu.yaml").unlink()
+    result = pipeline.grade(lab04, stack_folder)
+    expected = {"no-version", "images-pinned", "no-plaintext-secrets", "named-volumes", "healthchecks",
+                "depends-healthy", "gpu-reservation", "private-db-ports", "healthy-api", "persists-feedback",
+                "persists-runs"}
+    assert expected <= lost(result)
+    assert not {"services", "healthy-redis", "healthy-postgres"} & lost(result)
+    api = next(c for c in result.criteria if c.id == "healthy-api")
+    assert "unhealthy" in api.message and "curl" in api.message and "not found" in api.message
+    assert api.hint  # every lost point comes with a hint
+    secrets = next(c for c in result.criteria if c.id == "no-plaintext-secrets")
+    assert any("POSTGRES_PASSWORD" in line for line in secrets.evidence["secrets"])
+    assert any("JUPYTER_TOKEN" in line for line in secrets.evidence["secrets"])
+    version = next(c for c in result.criteria if c.id == "no-version")
+    assert version.message.startswith("compose.yaml:4")
+    gpu = next(c for c in result.criteria if c.id == "gpu-reservation")
+    assert gpu.status == "partial" and "without a profile" in gpu.message
+
+
+@pytest.mark.parametrize("addition, refused", [
+    ("    privileged: true\n", "services.api.privileged"),
+    ("    network_mode: host\n", "services.api.network_mode"),
+    ("    volumes: ['/var/run/docker.sock:/var/run/docker.sock']\n", "services.api.volumes[0]"),
+    ("    cap_add: [NET_ADMIN]\n", "services.api.cap_add"),
+])
+def test_policy_violations_are_refused_before_anything_starts(engine, lab04, stack_folder, addition, refused):
+    events_since = int(time.time())
+    edit(stack_folder / "compose.yaml", "    build: ./api\n", "    build: ./api\n" + addition)
+    result = pipeline.grade(lab04, stack_folder)
+    assert result.refusals and refused in result.refusals[0] and "service 'api'" in result.refusals[0]
+    assert all(c.status == "failed" and c.message.startswith("not run:") for c in result.criteria)
+    assert not result.passed and "build" not in result.timings and "up" not in result.timings
+    created = engine.events(since=events_since, until=int(time.time()) + 1, decode=True,
+                            filters={"type": "container", "event": "create"})
+    assert list(created) == []
+
+
+def test_interrupted_up_leaves_nothing(engine, stack_folder):
+    process = subprocess.Popen([sys.executable, "-m", "graders", "check", "04-compose-stack", str(stack_folder)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not engine.containers.list(filters={"label": f"{MANAGED}=true"}):
+        assert process.poll() is None and time.monotonic() < deadline, "no container appeared"
+        time.sleep(0.5)
+    time.sleep(2)  # in the middle of `up --wait`
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=180)
+    assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err
