@@ -35,6 +35,16 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("-j", "--jobs", type=int, default=2, help="submissions graded at a time (default 2)")
     grade.add_argument("--resume", action="store_true", help="grade only submissions that have no result yet")
     grade.add_argument("--timeout", type=int, default=1800, help="seconds allowed for one submission (default 1800)")
+    grade.add_argument("--gradebook", type=Path, default=None,
+                       help="an nbgrader gradebook.db to write the grades into (default: the course's, when "
+                            "SUBMISSIONS is an nbgrader course)")
+
+    nbgrader = sub.add_parser("nbgrader", help="the labs as an nbgrader course (instructors, maintainers)")
+    nbgrader_sub = nbgrader.add_subparsers(dest="nbgrader_command", required=True, metavar="ACTION")
+    setup = nbgrader_sub.add_parser("setup", help="lay out an nbgrader course: source/<lab>/ and nbgrader_config.py")
+    setup.add_argument("folder", type=Path, help="the nbgrader course folder (made if missing)")
+    setup.add_argument("labs", nargs="*", help="lab ids (default: every lab)")
+    nbgrader_sub.add_parser("sync", help="rewrite the grading cells of every lab notebook from course.yml")
 
     doctor = sub.add_parser("doctor", help="check this machine: engine, builder, tools, GPU, disk, base images")
     doctor.add_argument("--json", action="store_true")
@@ -74,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
-    from graders.commands import check, clean, doctor, grade, images, listing
+    from graders.commands import check, clean, doctor, grade, images, listing, nbgrader
 
     if args.command == "list":
         return listing.main(course_path=args.course)
@@ -82,7 +92,11 @@ def _dispatch(args) -> int:
         return check.main(course_path=args.course, lab_id=args.lab, path=args.path, as_json=args.json)
     if args.command == "grade":
         return grade.main(course_path=args.course, lab_id=args.lab, submissions=args.submissions, out=args.out,
-                          jobs=args.jobs, resume=args.resume, timeout=args.timeout)
+                          jobs=args.jobs, resume=args.resume, timeout=args.timeout, gradebook=args.gradebook)
+    if args.command == "nbgrader":
+        if args.nbgrader_command == "setup":
+            return nbgrader.setup(course_path=args.course, folder=args.folder, lab_ids=args.labs)
+        return nbgrader.sync(course_path=args.course)
     if args.command == "doctor":
         return doctor.main(course_path=args.course, as_json=args.json)
     if args.command == "images":

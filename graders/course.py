@@ -143,6 +143,11 @@ class Lab(Strict):
     folder: str
     solution: str
     dockerfile: str = "Dockerfile"
+    notebook: str = "lab.ipynb"
+    """The lab's notebook, an nbgrader source notebook (its grading cells come from this rubric)."""
+    learner_files: list[str] = Field(default_factory=lambda: ["Dockerfile", ".dockerignore"])
+    """Files of the starter the learner edits: nbgrader's autograde must not replace them with the
+    instructor's copies (its `exclude_overwriting`)."""
     pass_threshold: float = Field(ge=0, le=100)
     """Percent of the gradable maximum needed to pass."""
     gpu: Literal["skip", "zero", "require"] = "skip"

@@ -1,4 +1,4 @@
-"""`dockerlab grade LAB SUBMISSIONS --out DIR [-j N] [--resume]`: a batch, for instructors."""
+"""`dockerlab grade LAB SUBMISSIONS --out DIR [-j N] [--resume] [--gradebook PATH]`: a batch, for instructors."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from graders import gradebook as gradebook_mod
 from graders.batch import outputs
 from graders.batch.discover import discover
 from graders.batch.runner import grade_all, result_path
@@ -16,7 +17,7 @@ from graders.report import html
 
 
 def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path, jobs: int, resume: bool,
-         timeout: int) -> int:
+         timeout: int, gradebook: Path | None = None) -> int:
     course = load_course(course_path)
     lab = course.lab(lab_id)
     if lab is None:
@@ -39,6 +40,11 @@ def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path,
                   timeout=timeout, on_done=done)
     results = outputs.load_results(out)
     write_reports(lab, results, out)
+    book = gradebook or gradebook_mod.find(submissions.resolve())
+    if book is not None:
+        written = gradebook_mod.write(book, lab, results)
+        flagged = f", {written.flagged} grade(s) flagged for manual grading (not gradable here)" if written.flagged else ""
+        print(f"nbgrader gradebook {book}: assignment {lab.id}, {written.students} submissions{flagged}")
     stuck = [r["learner"] for r in results if outputs.verdict(r) == "not gradable"]
     print(f"{len(results)} results in {out}: grades.csv, junit.xml, gradescope/, feedback/, summary.html")
     if stuck:
