@@ -31,6 +31,8 @@ def feedback_page(result: dict, lab_title: str) -> str:
             detail = escape(criterion["message"])
             if criterion["hint"]:
                 detail += f'<div class="hint">→ {escape(criterion["hint"])}</div>'
+            if status in ("failed", "partial"):
+                detail += _evidence(criterion.get("evidence") or {})
         rows.append(f'<tr><td class="{status}">{MARKS[status]}</td><td>{escape(criterion["title"])}</td>'
                     f"<td>{points}</td><td>{detail}</td></tr>")
     verdict = "passed" if result["passed"] else "not yet passed"
@@ -38,6 +40,7 @@ def feedback_page(result: dict, lab_title: str) -> str:
         f"<h1>{escape(lab_title)}: {escape(result['learner'])}</h1>",
         f'<p class="big">{result["score"]:g} / {result["max_score"]:g} points ({result["percent"]:g}%), {verdict}</p>',
         "".join(f"<p>⚠ {escape(p)}</p>" for p in result["problems"]),
+        "".join(f"<p>⛔ not run: {escape(r)}</p>" for r in result.get("refusals") or []),
         "<table><tr><th>Result</th><th>Criterion</th><th>Points</th><th>What the grader saw</th></tr>",
         *rows, "</table>",
     ]
@@ -48,6 +51,20 @@ def feedback_page(result: dict, lab_title: str) -> str:
     if build and not build.get("ok"):
         parts += ["<h2>Build log (last lines)</h2>", f"<pre>{escape(chr(10).join(build['log_tail'][-40:]))}</pre>"]
     return _page(f"{lab_title}: {result['learner']}", parts)
+
+
+EVIDENCE_LISTS = ("secrets", "unpinned", "problems", "exposed", "missing", "health_log", "logs", "up")
+
+
+def _evidence(evidence: dict) -> str:
+    """The findings and log lines behind a lost point, folded away under the message."""
+    parts = []
+    for key in EVIDENCE_LISTS:
+        lines = evidence.get(key)
+        if isinstance(lines, list) and lines:
+            text = escape("\n".join(str(line) for line in lines[-20:]))
+            parts.append(f"<details><summary>{escape(key.replace('_', ' '))}</summary><pre>{text}</pre></details>")
+    return "".join(parts)
 
 
 def summary_page(results: list[dict], lab_title: str, criteria: list[tuple[str, str]]) -> str:

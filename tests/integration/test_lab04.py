@@ -12,6 +12,7 @@ import time
 import pytest
 
 from graders import pipeline
+from graders.report.json import validate
 from graders.engine.session import MANAGED
 from tests.conftest import ROOT, edit, lost
 
@@ -57,6 +58,7 @@ def _no_stack_left(engine):
 
 def test_solution_full_marks_with_the_runtime_path_really_run(engine, lab04, qdrant_here):
     result = pipeline.grade(lab04, SOLUTION)
+    validate(result.to_dict())
     statuses = {c.id: c.status for c in result.criteria}
     gradable_out = set() if qdrant_here else QDRANT
     assert {k for k, v in statuses.items() if v == "not_gradable"} == gradable_out
@@ -103,6 +105,7 @@ def test_policy_violations_are_refused_before_anything_starts(engine, lab04, sta
     events_since = int(time.time())
     edit(stack_folder / "compose.yaml", "    build: ./api\n", "    build: ./api\n" + addition)
     result = pipeline.grade(lab04, stack_folder)
+    validate(result.to_dict())
     assert result.refusals and refused in result.refusals[0] and "service 'api'" in result.refusals[0]
     assert all(c.status == "failed" and c.message.startswith("not run:") for c in result.criteria)
     assert not result.passed and "build" not in result.timings and "up" not in result.timings

@@ -73,3 +73,14 @@ def test_html_pages_show_the_marks_and_draw_charts(lab01):
     summary = html.summary_page([bob, result("alice", {i: "passed" for i in ids})], lab01.title,
                                 [(c.id, c.title) for c in lab01.rubric])
     assert summary.count("<svg") == 2 and "feedback/alice.html" in summary and "1 passed" in summary
+
+
+def test_feedback_shows_refusals_and_the_logs_behind_a_lost_point():
+    stack = result("dana", {"healthy-api": "failed", "services": "passed"}, False)
+    stack["criteria"][0]["evidence"] = {"logs": ["starting", "curl: not found"], "health_log": ["exit 127"]}
+    stack["criteria"][1]["evidence"] = {"logs": ["never shown for a passed criterion"]}
+    stack["refusals"] = ["service 'api', services.api.privileged: privileged containers can do anything"]
+    page = html.feedback_page(stack, "Lab 04")
+    assert "<summary>logs</summary><pre>starting\ncurl: not found</pre>" in page
+    assert "<summary>health log</summary>" in page and "never shown" not in page
+    assert "not run: service &#x27;api&#x27;, services.api.privileged" in page
