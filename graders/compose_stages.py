@@ -19,11 +19,14 @@ from pathlib import Path
 import yaml
 from docker.errors import DockerException, ImageNotFound, NotFound
 
+from graders import dockerfile
 from graders import stack as stack_mod
 from graders import yamlines
 from graders.course import ComposeLab, Lab
 from graders.engine import build as builder_mod
 from graders.engine import compose, probe
+from graders.engine import inspect as inspect_mod
+from graders.errors import DockerfileError
 from graders.engine.session import Session
 from graders.facts import Build, ComposeFile, Facts, HttpRequest, HttpResponse, Missing, Persisted, ServiceState, Stack
 
@@ -125,6 +128,7 @@ def images(facts: Facts, client, built: dict[str, str]) -> dict[str, str]:
     for name, service in facts.compose.model["services"].items():
         if name in built:
             facts.compose.image_healthchecks[name] = _has_healthcheck(client, built[name])
+            _note_stand_ins(facts, client, _bases(service["build"]))
             continue
         ref = service.get("image", "")
         try:
@@ -142,7 +146,24 @@ def images(facts: Facts, client, built: dict[str, str]) -> dict[str, str]:
                 facts.compose.image_healthchecks[name] = None
                 continue
         facts.compose.image_healthchecks[name] = _has_healthcheck(client, ref)
+        _note_stand_ins(facts, client, [ref])
     return left_out
+
+
+def _bases(build: dict) -> list[str]:
+    """The images a build section's Dockerfile starts from (none when it cannot be parsed)."""
+    try:
+        parsed = dockerfile.parse_file(Path(build.get("context", ".")) / (build.get("dockerfile") or "Dockerfile"))
+    except (DockerfileError, OSError):
+        return []
+    return [stage.base for stage in parsed.stages if parsed.stage(stage.base) is None]
+
+
+def _note_stand_ins(facts: Facts, client, refs: list[str]) -> None:
+    for ref in refs:
+        label = inspect_mod.stand_in(client, ref)
+        if label and label not in facts.stand_ins:
+            facts.stand_ins.append(label)
 
 
 def run(facts: Facts, lab: Lab, session: Session, built: dict[str, str], left_out: dict[str, str], folder: Path, say) -> None:

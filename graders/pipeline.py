@@ -122,6 +122,7 @@ def _stack(lab: Lab, facts: Facts, context: Path, tmp: Path, stage, say, environ
     """A Compose lab: read → policy → build → images → up → ready → persist → down -v.
     Returns the refusals (the stack is then never started)."""
     project_hint = "dockerlab-check"  # the model's names are rewritten per run before anything starts
+    environment["stand_ins"] = facts.stand_ins
     stage("read", ["compose", "stack"], lambda: compose_stages.read(facts, lab.compose, context, project_hint))
     refused = [str(item) for item in compose_stages.policy(facts, context)]
     if refused:
@@ -143,6 +144,7 @@ def _stack(lab: Lab, facts: Facts, context: Path, tmp: Path, stage, say, environ
         environment["left_out"] = left_out
         stage("up", ["stack"], lambda: compose_stages.run(facts, lab, session, built, left_out, tmp, say))
         say("cleanup", "")
+    environment["stand_ins"] = facts.stand_ins
     problems.extend(session.problems)
     problems.extend(f"'{name}' was not run here: {why}" for name, why in left_out.items())
     return []
