@@ -3,6 +3,7 @@ always taken down. Offline, qdrant cannot be had: its criteria are not_gradable 
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -125,3 +126,20 @@ def test_interrupted_up_leaves_nothing(engine, stack_folder):
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=180)
     assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err
+
+
+def test_two_stacks_graded_side_by_side_in_a_batch(engine, tmp_path, qdrant_here):
+    # Two copies of the same stack at once: project names, volumes and networks must not collide.
+    submissions = tmp_path / "class"
+    shutil.copytree(SOLUTION, submissions / "ada")
+    shutil.copytree(SOLUTION, submissions / "bo")
+    shutil.copy(SEED, submissions / "bo" / "compose.yaml")
+    out = tmp_path / "grades"
+    done = subprocess.run([sys.executable, "-m", "graders", "grade", "04-compose-stack", str(submissions),
+                           "--out", str(out), "-j", "2"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ada = json.loads((out / "results" / "ada.json").read_text())
+    bo = json.loads((out / "results" / "bo.json").read_text())
+    assert ada["score"] == ada["max_score"] == (100 if qdrant_here else 91)
+    assert bo["score"] < 70 and not bo["passed"]
+    assert "healthy-api" in (out / "grades.csv").read_text().splitlines()[0]
