@@ -136,11 +136,13 @@ def derive(model: dict, *, project: str, labels: dict[str, str], images: dict[st
         for key in ("ports", "container_name", "mem_reservation", "memswap_limit", "oom_kill_disable", "oom_score_adj"):
             service.pop(key, None)
         service["restart"] = "no"
-        service["mem_limit"] = f"{limits.memory_mb}m"
-        service["cpus"] = limits.cpus
-        service["pids_limit"] = limits.pids
+        # the grader's limits, or the learner's where they are tighter
+        service["mem_limit"] = str(min(limits.memory_mb * 2**20, int(service.get("mem_limit") or 2**62)))
+        service["cpus"] = min(limits.cpus, float(service.get("cpus") or limits.cpus))
+        pids = int(service.get("pids_limit") or 0)  # -1 or 0: unlimited
+        service["pids_limit"] = min(limits.pids, pids) if pids > 0 else limits.pids
         service["security_opt"] = ["no-new-privileges:true"]
-        service["cap_drop"] = DROPPED_CAPS
+        service["cap_drop"] = sorted(set(service.get("cap_drop") or []) | set(DROPPED_CAPS))
         (service.get("deploy") or {}).pop("resources", None)  # limits are ours; GPU reservations are not run here
         if service.get("depends_on"):
             service["depends_on"] = {k: v for k, v in service["depends_on"].items() if k not in left_out}

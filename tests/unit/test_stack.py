@@ -142,10 +142,19 @@ volumes:
     assert api["image"] == "sha256:abc" and "build" not in api and "ports" not in api and "container_name" not in api
     assert api["depends_on"] == {"db": {"condition": "service_healthy", "required": True}}
     assert "vectors:127.0.0.1" in api["extra_hosts"]
-    assert (api["mem_limit"], api["cpus"], api["pids_limit"]) == ("512m", 0.5, 64)
+    assert (api["mem_limit"], api["cpus"], api["pids_limit"]) == (str(512 * 2**20), 0.5, 64)
     assert api["security_opt"] == ["no-new-privileges:true"] and api["pull_policy"] == "never"
     assert api["environment"]["PASSWORD"] == "pa$$word"  # still escaped: Compose reads it back as pa$word
     assert model["volumes"]["data"]["name"] == "dockerlab-x_data"
     assert model["volumes"]["data"]["labels"]["org.dockerlab.run"] == "x"
     assert model["networks"]["default"]["internal"] is True
     json.dumps(model)  # what is written for Compose to read
+
+
+def test_derive_keeps_the_learners_tighter_limits(tmp_path):
+    facts = read(tmp_path / "stack", BASE + "    mem_limit: 256m\n    cpus: 0.25\n    pids_limit: 32\n    cap_drop: [ALL]\n")
+    model = stack.derive(facts.compose.model, project="p", labels={}, images={}, left_out=set(),
+                         limits=stack.Limits(1024, 1.0, 512))
+    api = model["services"]["api"]
+    assert (api["mem_limit"], api["cpus"], api["pids_limit"]) == (str(256 * 2**20), 0.25, 32)
+    assert "ALL" in api["cap_drop"] and "NET_RAW" in api["cap_drop"]
