@@ -16,10 +16,9 @@ import time
 import uuid
 from pathlib import Path
 
-import yaml
 from docker.errors import DockerException, ImageNotFound, NotFound
 
-from graders import dockerfile
+from graders import compose_files, dockerfile, stages
 from graders import stack as stack_mod
 from graders import yamlines
 from graders.course import ComposeLab, Lab
@@ -46,29 +45,33 @@ def read(facts: Facts, spec: ComposeLab, context: Path, project: str) -> None:
                                 fix=f"write {spec.file} in the lab folder")
         return
     env_note = _env_file(context, spec)
-    text = path.read_text(encoding="utf-8", errors="replace")
+    read_files, problem = compose_files.check(context, [spec.file])
+    if problem:  # Compose never sees a file the grader could not read safely itself
+        facts.compose = Missing(str(problem), learner=True, fix=problem.fix)
+        if problem.key:
+            service = problem.key.split(".")[1] if problem.key.startswith("services.") else ""
+            facts.refused = [stack_mod.Refusal(service, problem.key, problem.message)]
+        return
+    written = read_files[spec.file]
     try:
-        source = yaml.safe_load(text) or {}
         model = compose.config(context, [spec.file], project)
         raw = compose.config(context, [spec.file], project, interpolate=False)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{spec.file}:{mark.line + 1}" if mark else spec.file
-        facts.compose = Missing(f"{where}: not valid YAML: {getattr(error, 'problem', error)}", learner=True)
-        return
     except compose.ComposeError as error:
         key = re.search(r"\bservices(?:\.[\w-]+)+", str(error))
-        line = yamlines.line_of(yamlines.record(text), key.group(0)) if key else None
+        line = yamlines.line_of(written.lines, key.group(0)) if key else None
         where = f"{spec.file}:{line}" if line else spec.file
         facts.compose = Missing(f"{where}: Compose refuses it: {error}", learner=True,
                                 fix="run `docker compose config` in the lab folder and fix what it reports")
         return
-    found = ComposeFile(spec.file, model, raw, source if isinstance(source, dict) else {}, yamlines.record(text),
-                        env_note=env_note)
+    found = ComposeFile(spec.file, model, raw, written.data, written.lines, env_note=env_note)
     if spec.gpu_file and (context / spec.gpu_file).is_file():
         found.gpu_file = spec.gpu_file
+        _, gpu_problem = compose_files.check(context, [spec.file, spec.gpu_file])
         try:
-            found.gpu_model = compose.config(context, [spec.file, spec.gpu_file], project)
+            if gpu_problem:
+                found.gpu_error = f"{gpu_problem} ({gpu_problem.fix})"
+            else:
+                found.gpu_model = compose.config(context, [spec.file, spec.gpu_file], project)
         except compose.ComposeError as error:
             found.gpu_error = f"{spec.gpu_file}: Compose refuses it: {error}"
     facts.compose = found
@@ -76,7 +79,7 @@ def read(facts: Facts, spec: ComposeLab, context: Path, project: str) -> None:
 
 def policy(facts: Facts, context: Path) -> list[stack_mod.Refusal]:
     if isinstance(facts.compose, Missing):
-        return []
+        return list(facts.refused)
     return stack_mod.refusals(facts.compose.model, context, facts.compose.source)
 
 
@@ -98,9 +101,14 @@ def build(facts: Facts, lab: Lab, session: Session, builder, say) -> dict[str, s
             continue
         say("build", name)
         context = Path(options.get("context", "."))
+        try:
+            stages.check_dockerfile(context, options.get("dockerfile") or "Dockerfile", lab)
+        except DockerfileError as error:
+            facts.stack = Missing(f"service '{name}': {error.message}", learner=True, fix=error.fix)
+            return built
         result = builder_mod.build(
             session.client, builder, context, options.get("dockerfile") or "Dockerfile",
-            f"dockerlab/{lab.id}-{name}:{session.run_id}", session.labels, lab.limits.build_seconds,
+            f"dockerlab/{lab.id}-{name}:{session.run_id}", session.labels, stages.build_limits(lab),
             lambda step, name=name: say("build", f"{name}: {step}"),
             target=options.get("target"), args={k: str(v) for k, v in (options.get("args") or {}).items() if v is not None},
         )

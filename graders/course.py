@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from graders import checks, yamlines
+from graders import checks, safeyaml, yamlines
 from graders.errors import ConfigError
 
 DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "course.yml"
@@ -36,6 +35,14 @@ class BaseImage(Strict):
 
 class Limits(Strict):
     build_seconds: int = Field(default=600, gt=0)
+    build_memory_mb: int = Field(default=4096, ge=256)
+    """Memory of every build step together (the build sandbox, graders.engine.build_sandbox)."""
+    build_pids: int = Field(default=512, ge=32)
+    build_cpus: float = Field(default=1.0, gt=0)
+    build_disk_mb: int = Field(default=8192, ge=256)
+    """What one build may write to the engine's disk; a build starts only with this much free."""
+    dockerfile_bytes: int = Field(default=256 * 1024, ge=1024)
+    dockerfile_instructions: int = Field(default=1000, ge=10)
     run_seconds: int = Field(default=120, gt=0)
     memory_mb: int = Field(default=1024, ge=64)
     cpus: float = Field(default=1.0, gt=0)
@@ -192,13 +199,10 @@ def load(path: Path = DEFAULT_COURSE) -> Course:
     except OSError as error:
         raise ConfigError(str(path), None, "", f"cannot read it ({error.strerror})") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(error, "problem", None) or str(error)
-        raise ConfigError(name, line, "", f"not valid YAML: {problem}") from None
-    lines = yamlines.record(text)
+        document = safeyaml.load(text)
+    except safeyaml.YamlError as error:
+        raise ConfigError(name, error.line, "", error.message) from None
+    data, lines = document.data, yamlines.record(document.node)
     if not isinstance(data, dict):
         raise ConfigError(name, 1, "", "expected a mapping with title, version, base_images and labs")
     try:

@@ -264,4 +264,6 @@ class Facts:
     stack: Stack | Missing = field(default_factory=lambda: Missing("not gathered", False))
     gpu: Any = None
     """What the grading machine offers for GPUs (graders.engine.gpu.Gpu), once the engine answered."""
+    refused: list = field(default_factory=list)
+    """Policy refusals found before Compose read the files (graders.stack.Refusal)."""
     stand_ins: list[str] = field(default_factory=list)

@@ -24,12 +24,13 @@ from docker.errors import DockerException
 from requests.exceptions import RequestException
 
 from graders import __version__, compose_stages, stages
+from graders import course as course_mod
 from graders.course import DEFAULT_COURSE, Lab
 from graders.engine import client as engine_client
 from graders.engine import compose, gpu
-from graders.engine.build import detect_builder
+from graders.engine.build import Builder, detect_builder, sandboxed
 from graders.engine.session import Session
-from graders.errors import EngineError, UsageError
+from graders.errors import ConfigError, EngineError, UsageError
 from graders.facts import Facts, Missing
 from graders.results import GradingResult
 from graders.scoring import bind, refuse, score, summarize
@@ -68,7 +69,7 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
         context = Path(tmp) / "context"
         stage("copy", ["dockerfile", "compose"], lambda: stages.copy_submission(facts, lab, context))
         if lab.compose:
-            refused = _stack(lab, facts, context, Path(tmp), stage, say, environment, problems)
+            refused = _stack(lab, facts, context, Path(tmp), stage, say, environment, problems, course_root)
             say("score", "")
             if refused:
                 return refuse(lab, submission, refused, environment, timings)
@@ -88,9 +89,7 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
 
         client = stage("engine", list(ENGINE_FACTS), connect) if needs & ENGINE_FACTS else None
         if client is not None:
-            builder = detect_builder()
-            environment["builder"] = builder.kind
-            environment["builder_detail"] = builder.reason
+            builder = _builder(course_root, environment)
             with Session(client) as session:
                 build = lambda: stages.build(facts, lab, context, session, builder, say)  # noqa: E731
                 stage("build", ["build", "image", "rebuild"], build)
@@ -118,7 +117,23 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
     return summarize(lab, submission, criteria, facts, environment, timings, problems)
 
 
-def _stack(lab: Lab, facts: Facts, context: Path, tmp: Path, stage, say, environment, problems) -> list[str]:
+def _builder(course_root: Path, environment: dict) -> Builder:
+    """The builder, with its build sandbox; the environment says what the sandbox enforces."""
+    def probe_images() -> list[str]:
+        try:
+            return [image.ref for image in course_mod.load(course_root / "course.yml").base_images]
+        except ConfigError:
+            return []
+
+    builder = sandboxed(detect_builder(), probe_images, environment.get("root_dir"))
+    environment["builder"] = builder.kind
+    environment["builder_detail"] = builder.reason
+    environment["build_sandbox"] = {"enforced": builder.cgroup is not None, "detail": builder.sandbox}
+    return builder
+
+
+def _stack(lab: Lab, facts: Facts, context: Path, tmp: Path, stage, say, environment, problems,
+           course_root: Path) -> list[str]:
     """A Compose lab: read → policy → build → images → up → ready → persist → down -v.
     Returns the refusals (the stack is then never started)."""
     project_hint = "dockerlab-check"  # the model's names are rewritten per run before anything starts
@@ -136,8 +151,7 @@ def _stack(lab: Lab, facts: Facts, context: Path, tmp: Path, stage, say, environ
     client = stage("engine", ["stack"], connect)
     if client is None:
         return []
-    builder = detect_builder()
-    environment["builder"] = builder.kind
+    builder = _builder(course_root, environment)
     with Session(client) as session:
         built = stage("build", ["stack"], lambda: compose_stages.build(facts, lab, session, builder, say)) or {}
         left_out = stage("images", ["stack"], lambda: compose_stages.images(facts, client, built)) or {}

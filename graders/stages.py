@@ -12,7 +12,7 @@ from graders import cuda as cuda_mod
 from graders import dockerfile as parser
 from graders import layers as layers_mod
 from graders.course import Lab
-from graders.engine import artifacts
+from graders.engine import artifacts, build_sandbox
 from graders.engine import build as builder_mod
 from graders.engine import gpu as gpu_engine
 from graders.engine import layers as layers_engine
@@ -65,13 +65,38 @@ def static(facts: Facts, lab: Lab, context: Path, needs: set[str]) -> None:
         facts.lint = facts.dockerfile
         return
     try:
+        check_dockerfile(context, lab.dockerfile, lab)
         facts.dockerfile = parser.parse_file(context / lab.dockerfile)
+        if len(facts.dockerfile.instructions) > lab.limits.dockerfile_instructions:
+            raise DockerfileError(None, f"it has {len(facts.dockerfile.instructions):,} instructions; the limit is "
+                                  f"{lab.limits.dockerfile_instructions:,}", "write only the instructions the image needs")
     except DockerfileError as error:
         where = f"{lab.dockerfile}:{error.line}" if error.line else lab.dockerfile
         facts.dockerfile = Missing(f"{where}: {error.message}", learner=True, fix=error.fix)
         facts.lint = facts.dockerfile
         return
     facts.lint = hadolint.lint(context / lab.dockerfile)
+
+
+def check_dockerfile(context: Path, name: str, lab: Lab) -> None:
+    """The Dockerfile `name` is a regular file inside the submission, and not absurdly large:
+    checked before the parser, hadolint or the engine read it (a link could show a host file)."""
+    path = context / name
+    if not os.path.lexists(path):
+        return  # the parser says how to fix that
+    real = os.path.realpath(path)
+    if os.path.commonpath([os.path.realpath(context), real]) != os.path.realpath(context):
+        raise DockerfileError(None, f"{name} is a link to a file outside the submission",
+                              f"make {name} a plain file")
+    if not os.path.isfile(real):
+        raise DockerfileError(None, f"{name} is not a file", f"make {name} a plain text file")
+    size = os.path.getsize(real)
+    if size > lab.limits.dockerfile_bytes:
+        raise DockerfileError(None, f"it is {size:,} bytes; the limit is {lab.limits.dockerfile_bytes:,}",
+                              "write only the instructions the image needs")
+    with open(real, "rb") as handle:
+        if b"\0" in handle.read(8192):
+            raise DockerfileError(None, f"{name} is a binary file, not text", "save it as plain UTF-8 text")
 
 
 def build(facts: Facts, lab: Lab, context: Path, session: Session, builder, say) -> None:
@@ -81,7 +106,7 @@ def build(facts: Facts, lab: Lab, context: Path, session: Session, builder, say)
     facts.stand_ins = _stand_ins(session, facts.dockerfile)
     tag = f"dockerlab/{lab.id}:{session.run_id}"
     result = builder_mod.build(
-        session.client, builder, context, lab.dockerfile, tag, session.labels, lab.limits.build_seconds,
+        session.client, builder, context, lab.dockerfile, tag, session.labels, build_limits(lab),
         lambda step: say("build", step),
     )
     result.error_line = _failed_line(result, facts.dockerfile)
@@ -159,7 +184,7 @@ def rebuild(facts: Facts, lab: Lab, context: Path, session: Session, builder, bo
             handle.write(f"\n# changed by the grader to test the layer cache ({session.run_id})\n")
     tag = f"dockerlab/{lab.id}:{session.run_id}-rebuild"
     result = builder_mod.build(
-        session.client, builder, context, lab.dockerfile, tag, session.labels, lab.limits.build_seconds,
+        session.client, builder, context, lab.dockerfile, tag, session.labels, build_limits(lab),
         lambda step: say("cache", step),
     )
     if not result.ok:
@@ -177,7 +202,7 @@ def baseline(facts: Facts, lab: Lab, course_root: Path, context: Path, session: 
         shutil.copy(course_root / lab.folder / lab.baseline, dockerfile)
         tag = f"dockerlab/{lab.id}:{session.run_id}-baseline"
         result = builder_mod.build(session.client, builder, context, str(dockerfile), tag, session.labels,
-                                   lab.limits.build_seconds, lambda step: say("baseline", step))
+                                   build_limits(lab), lambda step: say("baseline", step))
     if not result.ok:
         raise EngineError(f"the comparison build ({lab.baseline}) failed on this folder: {result.error}")
     facts.baseline = inspect_mod.image(session.client, result.image_id, facts.image.base_ref)
@@ -282,6 +307,12 @@ def _stand_ins(session: Session, dockerfile) -> list[str]:
             if label and label not in found:
                 found.append(label)
     return found
+
+
+def build_limits(lab: Lab) -> build_sandbox.Limits:
+    limits = lab.limits
+    return build_sandbox.Limits(limits.build_memory_mb, limits.build_pids, limits.build_cpus, limits.build_disk_mb,
+                                limits.build_seconds)
 
 
 def _sandbox(lab: Lab) -> run_mod.Sandbox:

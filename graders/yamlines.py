@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import yaml
 
+from graders import safeyaml
 
-def record(text: str) -> dict[str, int]:
-    """`key.path[index]` -> 1-based line, for every key and item of the document (empty when unparsable)."""
+
+def record(source: str | yaml.Node | None) -> dict[str, int]:
+    """`key.path[index]` -> 1-based line, for every key and item of the document (empty when it
+    cannot be read). `source` is the text or its composed node (graders.safeyaml.Document.node)."""
     lines: dict[str, int] = {}
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return lines
-    if node is not None:
-        _walk(node, "", lines)
+    if isinstance(source, str):
+        try:
+            source = safeyaml.load(source).node
+        except safeyaml.YamlError:
+            return lines
+    if source is not None:
+        _walk(source, "", lines)
     return lines
 
 

@@ -7,6 +7,7 @@ than 23.0 and DOCKER_BUILDKIT=1 is set (the engine's own BuildKit).
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 import shutil
@@ -15,13 +16,15 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 import docker
 from docker.errors import APIError, BuildError, DockerException
 
+from graders.engine import build_sandbox, child
+from graders.engine.build_sandbox import Limits
 from graders.errors import EngineError
 from graders.facts import Build, Step
 
@@ -48,7 +51,9 @@ INFRA_PATTERNS = (
 )
 
 
-LEGACY_MEMORY = 4 * 2**30  # the legacy builder can cap RUN steps; BuildKit through the CLI cannot
+# A step that could not start a process: the pids limit (or the learner's own ulimit) was reached.
+FORK_FAILURES = ("Cannot fork", "can't fork", "fork: retry", "fork: Resource temporarily unavailable",
+                 "Resource temporarily unavailable", "BlockingIOError: [Errno 11]")
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,33 @@ class Builder:
     kind: str  # "buildkit" or "legacy"
     cli: str | None
     reason: str
+    cgroup: str | None = None
+    """The cgroup that holds every build step, limited before each build (graders.engine.build_sandbox)."""
+    sandbox: str = "not checked"
+    """What the build sandbox enforces on this machine, or why it cannot."""
+    disk: str | None = None
+    """A local folder on the engine's disk (its root dir), watched while a build writes."""
+
+
+def sandboxed(builder: Builder, probe_images: Callable[[], list[str]], engine_root: str | None) -> Builder:
+    """`builder` with its build sandbox located: the cgroup its steps run in, and the disk they write to.
+    `probe_images()` names trusted images to probe with, asked only when no probe has run since boot."""
+    disk = engine_root if engine_root and os.path.isdir(engine_root) and _local_engine() else None
+    if builder.kind == "buildkit":
+        found = build_sandbox.locate(builder.cli, probe_images())
+    else:
+        found = build_sandbox.Enforcement(True, build_sandbox.known_parent() or build_sandbox.LEGACY_PARENT, "")
+    if found.enforced:
+        applied = build_sandbox.apply(found.cgroup, Limits())  # proves the limits can be written here
+        if not applied.enforced:
+            return replace(builder, sandbox=applied.detail, disk=disk)
+        return replace(builder, cgroup=found.cgroup, sandbox=f"steps limited in the cgroup {found.cgroup}", disk=disk)
+    return replace(builder, sandbox=found.detail, disk=disk)
+
+
+def _local_engine() -> bool:
+    host = os.environ.get("DOCKER_HOST", "")
+    return not host or host.startswith("unix://")
 
 
 def detect_builder() -> Builder:
@@ -84,18 +116,61 @@ def build(
     dockerfile: str,
     tag: str,
     labels: dict[str, str],
-    timeout: int,
+    limits: Limits,
     progress: Progress | None = None,
     *,
     target: str | None = None,
     args: dict[str, str] | None = None,
 ) -> Build:
-    """Build `context` and return what happened. Raises EngineError only when no build ran at all.
+    """Build `context` in the build sandbox, one build at a time, and return what happened.
+    Raises EngineError only when no build ran at all (the disk is too full to start one included).
     `target` and `args` are `--target` and `--build-arg` (Compose services' build options)."""
     options = Options(target, dict(args or {}))
-    if builder.kind == "buildkit":
-        return _buildkit(builder.cli, context, dockerfile, tag, labels, timeout, progress, options)
-    return _legacy(client, context, dockerfile, tag, labels, timeout, progress, options)
+    with build_sandbox.one_build_at_a_time(lambda: progress and progress("waiting for another build to finish")):
+        free = _free_mb(builder.disk)
+        if free is not None and free < limits.disk_mb:
+            raise EngineError(
+                f"the engine's disk has {free:,} MB free, and a build may write up to {limits.disk_mb:,} MB "
+                "(course.yml limits.build_disk_mb)", "free disk space (`docker system prune`, `dockerlab clean`), then grade again")
+        if builder.cgroup:
+            applied = build_sandbox.apply(builder.cgroup, limits)
+            if not applied.enforced:
+                raise EngineError(f"the build sandbox could not be set: {applied.detail}")
+        failures = build_sandbox.memory_failures(builder.cgroup) if builder.cgroup else 0
+        if builder.kind == "buildkit":
+            result = _buildkit(builder, context, dockerfile, tag, labels, limits, progress, options)
+        else:
+            result = _legacy(client, builder, context, dockerfile, tag, labels, limits, progress, options)
+        hit_memory = bool(builder.cgroup) and build_sandbox.memory_failures(builder.cgroup) > failures
+    if not result.ok:
+        result.error = _cause(result, limits, hit_memory and builder.cgroup is not None)
+    return result
+
+
+def _cause(result: Build, limits: Limits, hit_memory: bool) -> str:
+    """The build's error, naming the limit it reached when it reached one."""
+    if result.error.startswith("the build "):  # the grader stopped it: time or disk
+        return result.error
+    log = result.log
+    step = next((s.instruction for s in reversed(result.steps) if s.failed), "a step")
+    if "exit code: 137" in log or "returned a non-zero code: 137" in log:
+        if hit_memory:
+            return f"{step[:120]} was stopped: it used more than the build's memory limit of {limits.memory_mb} MB"
+        return f"{step[:120]} was killed (exit code 137)"
+    if any(words in log for words in FORK_FAILURES):
+        return (f"{step[:120]} could not start more processes: it reached the build's limit of {limits.pids} "
+                f"processes ({result.error[:200]})")
+    return result.error
+
+
+def _free_mb(folder: str | None) -> int | None:
+    if not folder:
+        return None
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize // 2**20
 
 
 @dataclass(frozen=True)
@@ -112,7 +187,9 @@ def infra_reason(log: str) -> str | None:
     return None
 
 
-def _buildkit(cli, context, dockerfile, tag, labels, timeout, progress, options: Options = Options()) -> Build:
+def _buildkit(builder: Builder, context, dockerfile, tag, labels, limits: Limits, progress,
+              options: Options = Options()) -> Build:
+    cli = builder.cli
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dockerlab-build-") as tmp:
         iidfile = Path(tmp) / "iid"
@@ -129,19 +206,16 @@ def _buildkit(cli, context, dockerfile, tag, labels, timeout, progress, options:
         try:
             process = subprocess.Popen(
                 command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-                env=env, start_new_session=True,
+                env=env, start_new_session=True, preexec_fn=child.preexec(death_signal=signal.SIGKILL),
             )
         except OSError as error:
             raise EngineError(f"cannot run {cli}: {error}") from error
         lines: list[str] = []
         reader = threading.Thread(target=_read, args=(process.stdout, lines, progress), daemon=True)
         reader.start()
-        timed_out = False
+        stopped = ""
         try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill(process)
+            stopped = _watch(process, started, limits, builder.disk)
         except BaseException:
             _kill(process)
             raise
@@ -149,17 +223,54 @@ def _buildkit(cli, context, dockerfile, tag, labels, timeout, progress, options:
         log = "\n".join(lines)
         image_id = iidfile.read_text().strip() if iidfile.exists() else None
     steps = _buildkit_steps(lines)
-    ok = process.returncode == 0 and bool(image_id) and not timed_out
-    error = f"the build took longer than {timeout} s" if timed_out else ("" if ok else _buildkit_error(lines))
+    ok = process.returncode == 0 and bool(image_id) and not stopped
+    error = stopped or ("" if ok else _buildkit_error(lines))
     return Build(ok, image_id if ok else None, "buildkit", time.monotonic() - started, log, steps, error)
 
 
+def _watch(process: subprocess.Popen, started: float, limits: Limits, disk: str | None) -> str:
+    """Wait for the build; stop it when it runs out of time or writes more than its disk budget."""
+    free_before = _free_mb(disk)
+    while process.poll() is None:
+        try:
+            process.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            pass
+        if process.poll() is not None:
+            break
+        if time.monotonic() - started > limits.seconds:
+            _kill(process)
+            return f"the build took longer than {limits.seconds} s (the build's time limit, course.yml limits.build_seconds)"
+        free = _free_mb(disk)
+        if free_before is not None and free is not None and free_before - free > limits.disk_mb:
+            _kill(process)
+            return (f"the build wrote over {limits.disk_mb:,} MB to the engine's disk (the limit per build); "
+                    "large files belong outside the image, mounted at run time")
+    return ""
+
+
+LOG_LINES = 5_000
+"""Lines of a build's output kept in full; past them only BuildKit's step lines and the last lines."""
+
+
 def _read(stream, lines: list[str], progress: Progress | None) -> None:
+    """Collect the build's output, bounded: a step that prints gigabytes costs the grader nothing."""
+    tail: collections.deque[str] = collections.deque(maxlen=200)
+    dropped = 0
     for line in stream:
-        line = line.rstrip("\n")
-        lines.append(line)
-        if progress and _KIT_STEP.match(line):
-            progress(_KIT_STEP.match(line).group(4)[:100])
+        line = line.rstrip("\n")[:2000]
+        step = _KIT_STEP.match(line)
+        if len(lines) < LOG_LINES or step or _KIT_STATE.match(line):
+            lines.append(line)
+        else:
+            if len(tail) == tail.maxlen:
+                dropped += 1
+            tail.append(line)
+        if progress and step:
+            progress(step.group(4)[:100])
+    if dropped:
+        lines.append(f"[dockerlab: {dropped:,} lines of output left out]")
+    lines.extend(tail)
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -195,18 +306,25 @@ def _buildkit_error(lines: list[str]) -> str:
     return "the build failed (see the log)"
 
 
-def _legacy(client, context, dockerfile, tag, labels, timeout, progress, options: Options = Options()) -> Build:
+def _legacy(client, builder: Builder, context, dockerfile, tag, labels, limits: Limits, progress,
+            options: Options = Options()) -> Build:
+    """The SDK's builder. Its step containers get the memory and CPU limits, and are put under the
+    build sandbox's cgroup for the process limit (through the API's `cgroupparent`)."""
+    timeout = limits.seconds
     started = time.monotonic()
     lines: list[str] = []
     image_id, error = None, ""
+    api = _sandboxed_api(limits, builder.cgroup)
     try:
-        stream = client.api.build(
+        stream = api.build(
             path=str(context), dockerfile=str(context / dockerfile), tag=tag, labels=labels, rm=True, forcerm=True,
-            decode=True, timeout=timeout, target=options.target, buildargs=options.args or None, container_limits={"memory": LEGACY_MEMORY, "memswap": LEGACY_MEMORY},
+            decode=True, timeout=timeout, target=options.target, buildargs=options.args or None,
+            container_limits={"memory": limits.memory_mb * 2**20, "memswap": limits.memory_mb * 2**20},
         )
         for chunk in stream:
             for text in chunk.get("stream", "").splitlines():
-                lines.append(text)
+                if len(lines) < LOG_LINES or _LEGACY_STEP.match(text):  # bounded, as _read
+                    lines.append(text[:2000])
                 if progress and _LEGACY_STEP.match(text):
                     progress(_LEGACY_STEP.match(text).group(3)[:100])
             if "error" in chunk:
@@ -215,13 +333,15 @@ def _legacy(client, context, dockerfile, tag, labels, timeout, progress, options
             if "aux" in chunk and "ID" in chunk["aux"]:
                 image_id = chunk["aux"]["ID"]
             if time.monotonic() - started > timeout:
-                error = f"the build took longer than {timeout} s"
+                error = f"the build took longer than {timeout} s (the build's time limit, course.yml limits.build_seconds)"
                 break
     except (APIError, BuildError) as failure:
         error = str(failure)
         lines.append(error)
     except DockerException as failure:
         raise EngineError(f"the engine failed during the build: {failure}") from failure
+    finally:
+        api.close()
     if image_id is None and not error:
         try:
             image_id = client.images.get(tag).id
@@ -230,6 +350,16 @@ def _legacy(client, context, dockerfile, tag, labels, timeout, progress, options
     steps = _legacy_steps(lines, failed=bool(error))
     ok = not error and image_id is not None
     return Build(ok, image_id if ok else None, "legacy", time.monotonic() - started, "\n".join(lines), steps, error)
+
+
+def _sandboxed_api(limits: Limits, cgroup: str | None) -> docker.APIClient:
+    """A client of its own for one legacy build, whose requests carry the build options docker-py's
+    `build()` does not pass on: the cgroup parent (for the process limit) and a CPU quota."""
+    api = docker.from_env(timeout=limits.seconds + 60).api
+    api.params = {"cpuperiod": build_sandbox.PERIOD_US, "cpuquota": int(limits.cpus * build_sandbox.PERIOD_US)}
+    if cgroup:
+        api.params["cgroupparent"] = cgroup
+    return api
 
 
 def _legacy_steps(lines: list[str], failed: bool) -> list[Step]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from graders.engine import child
 from graders.errors import DockerlabError, EngineError
 
 PASSED_ON = ("PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "DOCKER_CONTEXT")
@@ -75,7 +76,7 @@ def up(file: Path, project: str, timeout: int, watch: Callable[[], str | None]) 
     started = time.monotonic()
     process = subprocess.Popen(
         command() + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-        env=_env(), cwd=file.parent, start_new_session=True,
+        env=_env(), cwd=file.parent, start_new_session=True, preexec_fn=child.preexec(),
     )
     reason = ""
     try:
@@ -104,7 +105,7 @@ def down(file: Path, project: str, *, volumes: bool, timeout: int = 120) -> Outc
 def _run(args: list[str], *, timeout: int, cwd: Path | None = None) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(command() + args, capture_output=True, text=True, errors="replace", timeout=timeout,
-                              env=_env(), cwd=cwd)
+                              env=_env(), cwd=cwd, preexec_fn=child.preexec(child.PARSER_MEMORY))
     except subprocess.TimeoutExpired as error:
         raise EngineError(f"Compose did not answer within {timeout} s ({' '.join(args[:6])} ...)") from error
     except OSError as error:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from graders.engine import child
 from graders.errors import EngineError
 from graders.facts import Finding
 
@@ -36,7 +37,8 @@ def lint(dockerfile: Path) -> list[Finding]:
     env = {**os.environ, "NO_COLOR": "1"}
     try:
         done = subprocess.run(
-            [path, "--format", "json", "--no-fail", str(dockerfile)], capture_output=True, text=True, timeout=60, env=env
+            [path, "--format", "json", "--no-fail", str(dockerfile)], capture_output=True, text=True, timeout=60, env=env,
+            preexec_fn=child.preexec(child.PARSER_MEMORY),
         )
         items = json.loads(done.stdout or "[]")
     except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as error:

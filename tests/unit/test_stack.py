@@ -45,12 +45,25 @@ def refused(tmp_path: Path, text: str) -> list[str]:
     ("    volumes: ['/var/run/docker.sock:/var/run/docker.sock']", "services.api.volumes[0]"),
     ("    volumes: ['/etc:/host-etc:ro']", "services.api.volumes[0]"),
     ("    volumes: ['../outside:/data']", "services.api.volumes[0]"),
-    ("    env_file: [/etc/hostname]", "services.api.env_file[0]"),
     ("    build: {context: /}", "services.api.build.context"),
 ])
 def test_each_policy_violation_is_refused_with_its_key(tmp_path, extra, key):
     found = refused(tmp_path, BASE + extra + "\n")
     assert [line.split(":")[0] for line in found] == [key], found
+
+
+@pytest.mark.parametrize("extra, key", [
+    ("    env_file: [/etc/hostname]", "services.api.env_file[0]"),
+    ("    env_file: [/dev/zero]", "services.api.env_file[0]"),
+    ("    extends: {file: /etc/passwd, service: x}", "services.api.extends.file"),
+    ("    env_file: ['${HOME}/.bashrc']", "services.api.env_file[0]"),
+])
+def test_files_outside_the_folder_are_refused_before_compose_reads_them(tmp_path, extra, key):
+    facts = read(tmp_path / "stack", BASE + extra + "\n")
+    assert isinstance(facts.compose, Missing) and facts.compose.learner
+    found = compose_stages.policy(facts, tmp_path / "stack")
+    assert [r.key for r in found] == [key], found
+    assert "outside the submission folder" in found[0].reason or "made from variables" in found[0].reason
 
 
 def test_top_level_host_backed_and_external_resources_are_refused(tmp_path):

@@ -1,0 +1,29 @@
+"""Options for the programs the grader starts on a learner's files (Compose, hadolint, the docker CLI):
+a memory ceiling for the ones that parse learner input, and death with the grader, so that a
+killed grading leaves no build or Compose run going on behind it."""
+
+from __future__ import annotations
+
+import ctypes
+import resource
+import signal
+from typing import Callable
+
+PARSER_MEMORY = 2 * 2**30
+"""Address space for a parser of learner input (Compose, hadolint): far above what a sane file needs."""
+
+_PR_SET_PDEATHSIG = 1
+try:
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: a forked child only calls it
+except (OSError, AttributeError):  # not Linux: the label sweep still removes leftovers
+    _PRCTL = None
+
+
+def preexec(memory: int | None = None, death_signal: int = signal.SIGTERM) -> Callable[[], None]:
+    """A `preexec_fn`: the child gets `death_signal` when the grader dies, and at most `memory` bytes."""
+    def setup() -> None:
+        if _PRCTL is not None:
+            _PRCTL(_PR_SET_PDEATHSIG, int(death_signal), 0, 0, 0)
+        if memory:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    return setup
