@@ -24,6 +24,7 @@ from graders import yamlines
 from graders.course import ComposeLab, Lab
 from graders.engine import build as builder_mod
 from graders.engine import compose, probe
+from graders.engine.run import last_line
 from graders.engine import inspect as inspect_mod
 from graders.errors import DockerfileError
 from graders.engine.session import Session
@@ -288,7 +289,7 @@ def _states(client, project: str, services: list[str], volumes: set[str]) -> dic
             status=state.get("Status", "unknown"),
             health=health.get("Status"),
             exit_code=None if state.get("Status") == "running" else state.get("ExitCode"),
-            health_log=[(entry.get("Output") or "").strip()[-300:] for entry in health.get("Log") or []][-3:],
+            health_log=[last_line(entry.get("Output") or "") for entry in health.get("Log") or []][-3:],
             logs=logs,
         )
         volumes.update(m["Name"] for m in container.attrs.get("Mounts", []) if m.get("Type") == "volume" and m.get("Name"))

@@ -97,6 +97,8 @@ class Container:
     health_log: list[str]
     seconds_to_healthy: float | None
     address: str | None  # host:port the probes used
+    limit_hit: str = ""
+    """Which sandbox limit stopped it (memory, processes), in words; empty when none did."""
 
 
 @dataclass

@@ -143,6 +143,7 @@ def derive(model: dict, *, project: str, labels: dict[str, str], images: dict[st
         service["pids_limit"] = min(limits.pids, pids) if pids > 0 else limits.pids
         service["security_opt"] = ["no-new-privileges:true"]
         service["cap_drop"] = sorted(set(service.get("cap_drop") or []) | set(DROPPED_CAPS))
+        service["logging"] = {"driver": "json-file", "options": {"max-size": "10m", "max-file": "1"}}
         (service.get("deploy") or {}).pop("resources", None)  # limits are ours; GPU reservations are not run here
         if service.get("depends_on"):
             service["depends_on"] = {k: v for k, v in service["depends_on"].items() if k not in left_out}

@@ -136,11 +136,13 @@ def run(facts: Facts, lab: Lab, course_root: Path, session: Session) -> None:
         facts.container = Container(False, None, refused, None, [], None, None)
         facts.http = Missing(f"the container could not start: {refused[:300]}", learner=True)
         return
-    facts.container = run_mod.watch(session.client, container, lab.service.port, sandbox.start_seconds)
+    facts.container = run_mod.watch(session.client, container, lab.service.port, sandbox)
     if not facts.container.running:
-        last = (facts.container.logs.strip().splitlines() or ["(no output)"])[-1][:200]
+        last = run_mod.last_line(facts.container.logs)[:200] or "(no output)"
+        why = f": {facts.container.limit_hit}" if facts.container.limit_hit else ""
         facts.http = Missing(
-            f"the container exited with code {facts.container.exit_code} before it could be probed; its last log line: {last}",
+            f"the container exited with code {facts.container.exit_code} before it could be probed{why}; "
+            f"its last log line: {last}",
             learner=True,
         )
 

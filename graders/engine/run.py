@@ -29,6 +29,26 @@ class Sandbox:
     pids: int = 256
     start_seconds: int = 60
 
+    def options(self) -> dict:
+        """The options every container the grader starts from a learner's image gets (one copy)."""
+        return dict(
+            mem_limit=f"{self.memory_mb}m",
+            memswap_limit=f"{self.memory_mb}m",
+            nano_cpus=int(self.cpus * SECOND),
+            pids_limit=self.pids,
+            security_opt=["no-new-privileges:true"],
+            cap_drop=["ALL"],
+            cap_add=CAPABILITIES,
+            privileged=False,
+            log_config=LOG_CONFIG,
+        )
+
+
+LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "1"}}
+"""A container that prints gigabytes keeps 10 MB of them on the engine's disk, not gigabytes."""
+FORK_FAILURES = ("Cannot fork", "can't fork", "fork: retry", "Resource temporarily unavailable",
+                 "BlockingIOError: [Errno 11]", "fork failed")
+
 
 # Start failures that come from the image itself (its CMD, USER or WORKDIR), not from the engine.
 LEARNER_START_ERRORS = ("executable file not found", "no such file or directory", "unable to find user",
@@ -53,15 +73,8 @@ def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str]
             network=network.name,
             environment=env,
             volumes={host: {"bind": target, "mode": "ro"} for host, target in (mounts or {}).items()},
-            mem_limit=f"{sandbox.memory_mb}m",
-            memswap_limit=f"{sandbox.memory_mb}m",
-            nano_cpus=int(sandbox.cpus * SECOND),
-            pids_limit=sandbox.pids,
-            security_opt=["no-new-privileges:true"],
-            cap_drop=["ALL"],
-            cap_add=CAPABILITIES,
-            privileged=False,
             healthcheck=_fast_healthcheck(healthcheck),
+            **sandbox.options(),
         )
     except DockerException as error:
         raise EngineError(f"the engine could not create the container: {error}") from error
@@ -75,7 +88,7 @@ def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str]
     return container, None
 
 
-def watch(client: docker.DockerClient, container, port: int, budget_s: float) -> Container:
+def watch(client: docker.DockerClient, container, port: int, sandbox: Sandbox) -> Container:
     """Wait until the service is healthy (or, without a HEALTHCHECK, listening), exits, or the budget ends."""
     started = time.monotonic()
     healthy_after = None
@@ -96,19 +109,36 @@ def watch(client: docker.DockerClient, container, port: int, budget_s: float) ->
         listening = address is not None and port_open(address, timeout=0.5)
         if listening and (health is None or health == "healthy"):
             break
-        if time.monotonic() - started > budget_s:
+        if time.monotonic() - started > sandbox.start_seconds:
             break
         time.sleep(0.5)
     state = container.attrs["State"]
+    logs = _logs(container)
     return Container(
         running=state["Status"] == "running",
         exit_code=None if state["Status"] == "running" else state.get("ExitCode"),
-        logs=_logs(container),
+        logs=logs,
         health=(state.get("Health") or {}).get("Status"),
-        health_log=[(entry.get("Output") or "").strip()[-300:] for entry in (state.get("Health") or {}).get("Log") or []],
+        health_log=[last_line(entry.get("Output") or "") for entry in (state.get("Health") or {}).get("Log") or []],
         seconds_to_healthy=healthy_after,
         address=address,
+        limit_hit=limit_hit(state, logs, sandbox),
     )
+
+
+def limit_hit(state: dict, logs: str, sandbox: Sandbox) -> str:
+    """Which of the sandbox's limits stopped the container, in words ("" when none did)."""
+    if state.get("OOMKilled"):
+        return f"it used more than its memory limit of {sandbox.memory_mb} MB and the kernel killed it"
+    if any(words in logs for words in FORK_FAILURES):
+        return f"it reached its limit of {sandbox.pids} processes (it could not start another one)"
+    return ""
+
+
+def last_line(output: str) -> str:
+    """The last line that says something: a Python traceback's exception, a shell's error."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
 
 
 def _fast_healthcheck(healthcheck: dict | None) -> dict | None:
@@ -144,11 +174,7 @@ def start_idle(session: Session, image_id: str, sandbox: Sandbox):
             entrypoint=["sleep", "600"],
             command=[],
             network_disabled=True,
-            mem_limit=f"{sandbox.memory_mb}m",
-            pids_limit=sandbox.pids,
-            security_opt=["no-new-privileges:true"],
-            cap_drop=["ALL"],
-            cap_add=CAPABILITIES,
+            **sandbox.options(),
         )
     except DockerException as error:
         raise EngineError(f"could not start a container to look inside the image: {error}") from error
@@ -170,14 +196,8 @@ def run_job(session: Session, image_id: str, *, name: str, args: list[str], moun
             network_disabled=True,
             volumes={host: {"bind": target, "mode": mode} for host, (target, mode) in mounts.items()},
             shm_size=f"{shm_mb}m",
-            mem_limit=f"{memory_mb}m",
-            memswap_limit=f"{memory_mb}m",
-            nano_cpus=int(cpus * SECOND),
-            pids_limit=pids,
-            security_opt=["no-new-privileges:true"],
-            cap_drop=["ALL"],
-            cap_add=CAPABILITIES,
             device_requests=device_requests or None,
+            **Sandbox(memory_mb, cpus, pids).options(),
         )
     except DockerException as error:
         raise EngineError(f"the engine could not create the {name} container: {error}") from error
