@@ -128,7 +128,7 @@ def parse_file(path: Path) -> Dockerfile:
 
 
 def parse(text: str) -> Dockerfile:
-    lines = text.splitlines()
+    lines = text.removeprefix("\ufeff").splitlines()  # BuildKit skips a UTF-8 byte order mark too
     directives, start = _directives(lines)
     escape = directives.get("escape", "\\")
     if escape not in ("\\", "`"):

@@ -13,6 +13,7 @@ from graders import dockerfile as parser
 from graders import layers as layers_mod
 from graders.course import Lab
 from graders.engine import artifacts, build_sandbox
+from graders.engine import images as images_mod
 from graders.engine import build as builder_mod
 from graders.engine import gpu as gpu_engine
 from graders.engine import layers as layers_engine
@@ -114,7 +115,13 @@ def build(facts: Facts, lab: Lab, context: Path, session: Session, builder, say)
     if result.ok:
         return
     infra = builder_mod.infra_reason(result.log)
-    if infra:
+    absent = [s.base for s in facts.dockerfile.stages
+              if facts.dockerfile.stage(s.base) is None and s.base != "scratch" and not images_mod.present(session.client, s.base)]
+    if infra and absent:
+        facts.build = Missing(f"not gradable here: the base image {absent[0]} is not on this machine and cannot be "
+                              f"pulled ({infra[:200]})", learner=False,
+                              fix="use one of the course's base images, or grade where a registry answers")
+    elif infra:
         facts.build = Missing(f"not gradable here: the build failed for a reason outside the submission: {infra}", learner=False)
     facts.image = facts.rebuild = _not_built(facts.build if isinstance(facts.build, Missing) else None)
 
@@ -137,7 +144,9 @@ def run(facts: Facts, lab: Lab, course_root: Path, session: Session) -> None:
         facts.http = Missing(f"the container could not start: {refused[:300]}", learner=True)
         return
     facts.container = run_mod.watch(session.client, container, lab.service.port, sandbox)
-    if not facts.container.running:
+    if facts.container.running and facts.container.limit_hit:
+        facts.http = Missing(f"the service never answered: {facts.container.limit_hit}", learner=True)
+    elif not facts.container.running:
         last = run_mod.last_line(facts.container.logs)[:200] or "(no output)"
         why = f": {facts.container.limit_hit}" if facts.container.limit_hit else ""
         facts.http = Missing(
@@ -148,7 +157,7 @@ def run(facts: Facts, lab: Lab, course_root: Path, session: Session) -> None:
 
 
 def probe(facts: Facts, bound) -> None:
-    if isinstance(facts.container, Missing) or not facts.container.running:
+    if isinstance(facts.container, Missing) or not facts.container.running or facts.container.limit_hit:
         return  # `run` has already said why there is nothing to probe
     if facts.container.address is None:
         raise EngineError("the container has no address the grader can reach")

@@ -91,8 +91,12 @@ def _zip(archive: Path, into: Path, max_bytes: int, max_files: int) -> None:
 
 def _tar(archive: Path, into: Path, max_bytes: int, max_files: int) -> None:
     with tarfile.open(archive, "r:*") as tarred:
-        members = tarred.getmembers()
-        _budget(sum(m.size for m in members if m.isfile()), len(members), archive, max_bytes, max_files)
+        members, total = [], 0
+        for member in tarred:  # streamed: a tar of a million entries is refused at max_files + 1
+            members.append(member)
+            total += member.size if member.isfile() else 0
+            _budget(total, len(members), archive, max_bytes, max_files)
+        tarred.members = []  # what tarfile kept while iterating, no longer needed
         for member in members:
             path = _safe_name(member.name, archive)
             if member.issym() or member.islnk():

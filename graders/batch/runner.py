@@ -18,6 +18,10 @@ from graders import pipeline
 from graders.batch.archives import Refused, extract
 from graders.batch.discover import Submission
 from graders.course import Lab
+from graders.engine import child
+from graders.engine import client as engine_client
+from graders.engine.session import sweep_dead
+from graders.errors import EngineError
 from graders.scoring import ungraded
 
 
@@ -29,9 +33,13 @@ def grade_all(lab: Lab, submissions: list[Submission], out: Path, *, jobs: int, 
               timeout: int, on_done: Callable[[str, dict], None] = lambda learner, result: None) -> list[str]:
     """Grade what is not yet graded; return the learners graded now."""
     (out / "results").mkdir(parents=True, exist_ok=True)
+    for stale in (out / "results").glob(".*.json.*"):  # a write a killed run never finished
+        stale.unlink(missing_ok=True)
+    sweep_leftovers()
     todo = [s for s in submissions if not (resume and result_path(out, s.learner).exists())]
     done: list[str] = []
-    pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("fork"),
+                               initializer=_die_with_batch)
     try:
         futures = {pool.submit(grade_one, lab, s, out, course_root, timeout): s for s in todo}
         for future in as_completed(futures):
@@ -44,6 +52,21 @@ def grade_all(lab: Lab, submissions: list[Submission], out: Path, *, jobs: int, 
         raise
     pool.shutdown(wait=True)
     return done
+
+
+def sweep_leftovers() -> None:
+    """Remove what a killed earlier run (kill -9 of the batch or of a worker) left on the engine."""
+    try:
+        client = engine_client.connect(timeout=30)
+    except EngineError:
+        return  # each grading says why the engine cannot be used
+    sweep_dead(client)
+
+
+def _die_with_batch() -> None:
+    """In each worker: when the batch process dies (even by SIGKILL), SIGTERM this worker, whose
+    grading then removes what it created."""
+    child.preexec()()
 
 
 def grade_one(lab: Lab, submission: Submission, out: Path, course_root: Path, timeout: int) -> dict:

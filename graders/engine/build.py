@@ -136,14 +136,14 @@ def build(
             applied = build_sandbox.apply(builder.cgroup, limits)
             if not applied.enforced:
                 raise EngineError(f"the build sandbox could not be set: {applied.detail}")
-        failures = build_sandbox.memory_failures(builder.cgroup) if builder.cgroup else 0
+        mark = build_sandbox.memory_mark(builder.cgroup) if builder.cgroup else 0
         if builder.kind == "buildkit":
             result = _buildkit(builder, context, dockerfile, tag, labels, limits, progress, options)
         else:
             result = _legacy(client, builder, context, dockerfile, tag, labels, limits, progress, options)
-        hit_memory = bool(builder.cgroup) and build_sandbox.memory_failures(builder.cgroup) > failures
+        hit_memory = bool(builder.cgroup) and build_sandbox.memory_reached(builder.cgroup, limits, mark)
     if not result.ok:
-        result.error = _cause(result, limits, hit_memory and builder.cgroup is not None)
+        result.error = _cause(result, limits, hit_memory)
     return result
 
 

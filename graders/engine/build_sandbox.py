@@ -152,16 +152,32 @@ def apply(parent: str, limits: Limits) -> Enforcement:
     return Enforcement(True, parent, f"{limits.memory_mb} MB, {limits.pids} processes, {limits.cpus:g} CPU per build")
 
 
-def memory_failures(parent: str) -> int:
-    """How often the parent has hit its memory limit (v1 failcnt; v2 oom_kill events)."""
+def memory_mark(parent: str) -> int:
+    """Before a build: start measuring whether it reaches its memory limit (see memory_reached)."""
+    try:
+        if version() == 1:  # v1 keeps no count of a child's failed charges here: reset the peak instead
+            (CGROUP_ROOT / "memory" / parent.lstrip("/") / "memory.max_usage_in_bytes").write_text("0")
+            return 0
+        return _oom_kills(parent)
+    except (OSError, ValueError):
+        return 0
+
+
+def memory_reached(parent: str, limits: Limits, mark: int) -> bool:
+    """After a build: whether its steps together reached the memory limit since `memory_mark`."""
     try:
         if version() == 1:
-            return int((CGROUP_ROOT / "memory" / parent.lstrip("/") / "memory.failcnt").read_text())
-        for line in (CGROUP_ROOT / parent.lstrip("/") / "memory.events").read_text().splitlines():
-            if line.startswith("oom_kill "):
-                return int(line.split()[1])
+            peak = int((CGROUP_ROOT / "memory" / parent.lstrip("/") / "memory.max_usage_in_bytes").read_text())
+            return peak >= limits.memory_mb * 2**20 * 0.98
+        return _oom_kills(parent) > mark
     except (OSError, ValueError):
-        pass
+        return False
+
+
+def _oom_kills(parent: str) -> int:
+    for line in (CGROUP_ROOT / parent.lstrip("/") / "memory.events").read_text().splitlines():
+        if line.startswith("oom_kill "):
+            return int(line.split()[1])
     return 0
 
 

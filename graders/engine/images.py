@@ -74,7 +74,7 @@ def prepare(client: docker.DockerClient, base_images, *, offline: bool, ca_bundl
     rebuilt: set[str] = set()
     for image in _in_build_order(base_images):
         stale_base = image.from_image in rebuilt
-        if _present(client, image.ref) and not _outdated(client, image) and not stale_base:
+        if present(client, image.ref) and not _outdated(client, image) and not stale_base:
             label = _label(client, image.ref)
             done.append(Prepared(image.ref, "present", f"stand-in for {label}" if label else "real image"))
             continue
@@ -107,7 +107,7 @@ def _in_build_order(base_images) -> list:
     return first + [i for i in base_images if i.stand_in not in (None, "debootstrap")]
 
 
-def _present(client, ref: str) -> bool:
+def present(client, ref: str) -> bool:
     try:
         client.images.get(ref)
         return True

@@ -64,6 +64,8 @@ def _exchange(address: str, method: str, path: str, data: bytes | None, headers:
                 _bound(connection, deadline)
                 chunk = reply.read1(min(65536, MAX_BODY - len(body)))
                 if not chunk:
+                    if reply.length:  # the connection closed before the promised length
+                        raise http.client.IncompleteRead(bytes(body), reply.length)
                     break
                 body += chunk
             return reply.status, body.decode("utf-8", "replace")

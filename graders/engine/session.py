@@ -3,22 +3,27 @@ on success, failure, time-out and Ctrl-C (SIGTERM is turned into the same path).
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import threading
 import uuid
+from pathlib import Path
 
 import docker
 from docker.errors import DockerException, NotFound
 
 MANAGED = "org.dockerlab.managed"
 RUN = "org.dockerlab.run"
+OWNER = "org.dockerlab.owner"
+"""`host:boot:pid:start` of the process that made it: a sweep removes what dead processes left."""
 
 
 class Session:
     def __init__(self, client: docker.DockerClient, purpose: str = "grade"):
         self.client = client
         self.run_id = uuid.uuid4().hex[:12]
-        self.labels = {MANAGED: "true", RUN: self.run_id, "org.dockerlab.purpose": purpose}
+        self.labels = {MANAGED: "true", RUN: self.run_id, "org.dockerlab.purpose": purpose, OWNER: owner()}
         self.problems: list[str] = []
         self._previous_sigterm = None
 
@@ -67,6 +72,55 @@ def remove_labelled(client: docker.DockerClient, label: str, problems: list[str]
             except DockerException as error:
                 problems.append(f"cleanup: could not remove {kind[:-1]} {getattr(item, 'id', '?')[:12]}: {error}")
     return removed
+
+
+def owner(pid: int | None = None) -> str:
+    """This process (or `pid`) as `host:boot:pid:start`: unique, even after a pid is reused."""
+    pid = pid or os.getpid()
+    return f"{socket.gethostname()}:{_boot_id()}:{pid}:{_start_time(pid)}"
+
+
+def alive(owner_label: str) -> bool:
+    """Whether the process an owner label names still runs. Another host's process counts as alive:
+    an engine may serve several hosts, and only that host can tell."""
+    try:
+        host, boot, pid, start = owner_label.split(":")
+    except ValueError:
+        return True
+    if host != socket.gethostname():
+        return True
+    return boot == _boot_id() and _start_time(int(pid)) == start
+
+
+def sweep_dead(client: docker.DockerClient, problems: list[str] | None = None) -> dict[str, int]:
+    """Remove what gradings whose process has died (kill -9, a lost worker) left on the engine."""
+    removed = {"containers": 0, "networks": 0, "volumes": 0, "images": 0}
+    try:
+        owners = {c.labels.get(OWNER) for c in client.containers.list(all=True, filters={"label": OWNER})}
+        owners |= {n.attrs.get("Labels", {}).get(OWNER) for n in client.networks.list(filters={"label": OWNER})}
+        owners |= {v.attrs.get("Labels", {}).get(OWNER) for v in client.volumes.list(filters={"label": OWNER})}
+        owners |= {(i.labels or {}).get(OWNER) for i in client.images.list(filters={"label": OWNER})}
+    except DockerException as error:
+        (problems if problems is not None else []).append(f"sweep: could not list resources: {error}")
+        return removed
+    for label in sorted(o for o in owners if o and not alive(o)):
+        for kind, count in remove_labelled(client, f"{OWNER}={label}", problems).items():
+            removed[kind] += count
+    return removed
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
 
 
 def _interrupt(signum, frame):
