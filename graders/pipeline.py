@@ -33,7 +33,7 @@ from graders.engine.session import Session
 from graders.errors import ConfigError, EngineError, UsageError
 from graders.facts import Facts, Missing
 from graders.results import GradingResult
-from graders.scoring import bind, refuse, score, summarize
+from graders.scoring import bind, refuse, score, summarize, ungraded
 
 ENGINE_FACTS = {"build", "image", "container", "http", "inside", "rebuild", "baseline", "efficiency", "job"}
 SERVICE_FACTS = {"container", "http"}
@@ -65,12 +65,15 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
         finally:
             timings[name] = round(time.monotonic() - started, 2)
 
+    engine_run = engine_client.instance()  # a restart under the grading makes it not gradable
     with tempfile.TemporaryDirectory(prefix="dockerlab-") as tmp:
         context = Path(tmp) / "context"
         stage("copy", ["dockerfile", "compose"], lambda: stages.copy_submission(facts, lab, context))
         if lab.compose:
             refused = _stack(lab, facts, context, Path(tmp), stage, say, environment, problems, course_root)
             say("score", "")
+            if _restarted(engine_run):
+                return ungraded(lab, submission, RESTARTED, learner=False)
             if refused:
                 return refuse(lab, submission, refused, environment, timings)
             return summarize(lab, submission, score(bound, facts, lab.gpu), facts, environment, timings, problems)
@@ -113,8 +116,18 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
         environment["stand_ins"] = facts.stand_ins
 
     say("score", "")
+    if _restarted(engine_run):
+        return ungraded(lab, submission, RESTARTED, learner=False)
     criteria = score(bound, facts, lab.gpu)
     return summarize(lab, submission, criteria, facts, environment, timings, problems)
+
+
+RESTARTED = "the Docker engine restarted while this submission was graded; grade it again"
+
+
+def _restarted(engine_run: str | None) -> bool:
+    """Whether the local engine that answered when the grading began is gone or another now."""
+    return engine_run is not None and engine_client.instance() != engine_run
 
 
 def _builder(course_root: Path, environment: dict) -> Builder:

