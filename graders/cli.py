@@ -33,8 +33,14 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", type=Path, help="a folder of per-learner folders or archives, or an nbgrader course")
     grade.add_argument("--out", type=Path, default=Path("grades"), help="where results go (default: grades/)")
     grade.add_argument("-j", "--jobs", type=int, default=2, help="submissions graded at a time (default 2)")
-    grade.add_argument("--resume", action="store_true", help="grade only submissions that have no result yet")
+    grade.add_argument("--resume", action="store_true", help="grade only what has no result yet, was not gradable, or changed since")
     grade.add_argument("--timeout", type=int, default=1800, help="seconds allowed for one submission (default 1800)")
+    grade.add_argument("--cluster", default=None, metavar="ADDRESS",
+                       help="grade on a Dask cluster: local:N (N worker processes here), tcp://HOST:8786 or "
+                            "tls://HOST:8786 (workers started with `dockerlab worker`)")
+    grade.add_argument("--tls-ca", type=Path, help="with tls://: the course's CA certificate")
+    grade.add_argument("--tls-cert", type=Path, help="with tls://: this client's certificate")
+    grade.add_argument("--tls-key", type=Path, help="with tls://: this client's private key")
     grade.add_argument("--gradebook", type=Path, default=None,
                        help="an nbgrader gradebook.db to write the grades into (default: the course's, when "
                             "SUBMISSIONS is an nbgrader course)")
@@ -54,6 +60,16 @@ def parser() -> argparse.ArgumentParser:
     prepare = images_sub.add_parser("prepare", help="make every base image in course.yml present")
     prepare.add_argument("--offline", action="store_true", help="do not try a registry; build stand-ins")
     prepare.add_argument("--ca-bundle", type=Path, help="CA bundle to bake into stand-ins (TLS-intercepting proxies)")
+
+    worker = sub.add_parser("worker", help="grade for a Dask scheduler on this machine's engine (instructors)")
+    worker.add_argument("scheduler", help="the scheduler's address, e.g. tls://grader.example.edu:8786")
+    worker.add_argument("--resources", default="docker=1",
+                        help="what this worker offers: docker=N gradings at a time, gpu=1 on a GPU machine "
+                             "(default docker=1)")
+    worker.add_argument("--name", default=None, help="a name for the dashboard (default: the address)")
+    worker.add_argument("--tls-ca", type=Path, help="with tls://: the course's CA certificate")
+    worker.add_argument("--tls-cert", type=Path, help="with tls://: this worker's certificate")
+    worker.add_argument("--tls-key", type=Path, help="with tls://: this worker's private key")
 
     sub.add_parser("clean", help="remove everything dockerlab created that a killed run left behind")
     return top
@@ -84,23 +100,34 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
-    from graders.commands import check, clean, doctor, grade, images, listing, nbgrader
-
+    # each command imports only what it uses (nbgrader and jupyter_server take seconds to import)
     if args.command == "list":
+        from graders.commands import listing
         return listing.main(course_path=args.course)
     if args.command == "check":
+        from graders.commands import check
         return check.main(course_path=args.course, lab_id=args.lab, path=args.path, as_json=args.json)
     if args.command == "grade":
+        from graders.commands import grade
         return grade.main(course_path=args.course, lab_id=args.lab, submissions=args.submissions, out=args.out,
-                          jobs=args.jobs, resume=args.resume, timeout=args.timeout, gradebook=args.gradebook)
+                          jobs=args.jobs, resume=args.resume, timeout=args.timeout, gradebook=args.gradebook,
+                          cluster=args.cluster, tls=(args.tls_ca, args.tls_cert, args.tls_key))
+    if args.command == "worker":
+        from graders.commands import worker
+        return worker.main(course_path=args.course, scheduler=args.scheduler, resources=args.resources,
+                           name=args.name, tls=(args.tls_ca, args.tls_cert, args.tls_key))
     if args.command == "nbgrader":
+        from graders.commands import nbgrader
         if args.nbgrader_command == "setup":
             return nbgrader.setup(course_path=args.course, folder=args.folder, lab_ids=args.labs)
         return nbgrader.sync(course_path=args.course)
     if args.command == "doctor":
+        from graders.commands import doctor
         return doctor.main(course_path=args.course, as_json=args.json)
     if args.command == "images":
+        from graders.commands import images
         return images.main(course_path=args.course, offline=args.offline, ca_bundle=args.ca_bundle)
     if args.command == "clean":
+        from graders.commands import clean
         return clean.main()
     raise UsageError(f"unknown command {args.command}")

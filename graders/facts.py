@@ -124,6 +124,8 @@ class TrainingJob:
     gpus_requested: bool = False
     gpu_note: str = ""
     """Why GPUs were or were not requested."""
+    limit_hit: str = ""
+    """Which sandbox limit stopped the job (memory, processes), in words; empty when none did."""
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import Gradebook
-
 from graders.course import Lab
 
 
@@ -35,6 +33,8 @@ def url(path: Path) -> str:
 def write(path: Path, lab: Lab, results: list[dict]) -> Written:
     notebook = Path(lab.notebook).stem
     flagged = 0
+    from nbgrader.api import Gradebook  # heavy (jupyter_server): only when a gradebook is written
+
     with warnings.catch_warnings(), _alembic_on_path(), Gradebook(url(path)) as book:
         warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy deprecation notices
         book.update_or_create_assignment(lab.id)

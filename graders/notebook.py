@@ -18,6 +18,7 @@ from pathlib import Path
 from graders import pipeline, scoring
 from graders.course import DEFAULT_COURSE, load
 from graders.errors import DockerlabError, UsageError
+from graders.fingerprint import digest
 from graders.results import GradingResult
 
 _graded: dict[tuple[str, str, str], "NotebookGrade"] = {}
@@ -61,11 +62,16 @@ class NotebookGrade:
         return f"<p>{head}</p><table><tr><th>Criterion</th><th>Points</th><th>What the grader saw</th></tr>{rows}</table>"
 
 
+NOTEBOOK_FILES = (".ipynb", ".ipynb_checkpoints")
+"""Left out of the fingerprint: saving the notebook (its outputs) changes nothing the grader judges."""
+
+
 def grade(lab_id: str, folder: str | Path = ".", *, course: str | Path | None = None, again: bool = False) -> NotebookGrade:
-    """Grade `folder` (the notebook's own, by default) against lab `lab_id`, once per kernel."""
+    """Grade `folder` (the notebook's own, by default) against lab `lab_id`. Run again after a change
+    to the folder's files, it grades the new files; without a change it answers at once."""
     folder = Path(folder).resolve()
     course_path = Path(course).resolve() if course else DEFAULT_COURSE
-    key = (str(course_path), lab_id, str(folder))
+    key = (str(course_path), lab_id, str(folder), digest(folder, skip=NOTEBOOK_FILES))
     if key in _graded and not again:
         return _graded[key]
     lab = load(course_path).lab(lab_id)

@@ -67,6 +67,7 @@ def static(facts: Facts, lab: Lab, context: Path, needs: set[str]) -> None:
         return
     try:
         check_dockerfile(context, lab.dockerfile, lab)
+        check_ignore_file(context, lab.dockerfile)
         facts.dockerfile = parser.parse_file(context / lab.dockerfile)
         if len(facts.dockerfile.instructions) > lab.limits.dockerfile_instructions:
             raise DockerfileError(None, f"it has {len(facts.dockerfile.instructions):,} instructions; the limit is "
@@ -98,6 +99,25 @@ def check_dockerfile(context: Path, name: str, lab: Lab) -> None:
     with open(real, "rb") as handle:
         if b"\0" in handle.read(8192):
             raise DockerfileError(None, f"{name} is a binary file, not text", "save it as plain UTF-8 text")
+
+
+IGNORE_FILE_BYTES = 64 * 1024
+
+
+def check_ignore_file(context: Path, dockerfile: str) -> None:
+    """The .dockerignore files the docker CLI reads are plain files inside the submission, and small."""
+    root = os.path.realpath(context)
+    for name in (".dockerignore", f"{dockerfile}.dockerignore"):
+        path = context / name
+        if not os.path.lexists(path):
+            continue
+        real = os.path.realpath(path)
+        if os.path.commonpath([root, real]) != root or not os.path.isfile(real):
+            raise DockerfileError(None, f"{name} is a link to something outside the submission, or not a file",
+                                  f"make {name} a plain text file")
+        if os.path.getsize(real) > IGNORE_FILE_BYTES:
+            raise DockerfileError(None, f"{name} is over {IGNORE_FILE_BYTES // 1024} KiB",
+                                  f"list only the patterns the build context needs in {name}")
 
 
 def build(facts: Facts, lab: Lab, context: Path, session: Session, builder, say) -> None:
@@ -273,7 +293,8 @@ def train(facts: Facts, lab: Lab, course_root: Path, session: Session, scratch: 
              for target, folder in outputs.items() for path in sorted(folder.rglob("*"))
              if path.is_file() and path.suffix in TEXT_SUFFIXES and path.stat().st_size < 2**20}
     facts.job = TrainingJob(run_name, exit_code, timed_out, seconds, logs, job.shm_mb, files, texts, None,
-                            torch_text, cuda_version, requested, note)
+                            torch_text, cuda_version, requested, note,
+                            run_mod.job_limit_hit(session, "train", logs, run_mod.Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids)))
     checkpoint = next((p for p in files if p.endswith(f"/{run_name}.pt")), None)
     if checkpoint:
         folder = outputs[checkpoint.rsplit("/", 1)[0]]

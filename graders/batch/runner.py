@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Callable
 
 from graders import pipeline
+from graders.batch import outputs
+from graders.fingerprint import digest
 from graders.batch.archives import Refused, extract
 from graders.batch.discover import Submission
 from graders.course import Lab
@@ -30,13 +32,17 @@ def result_path(out: Path, learner: str) -> Path:
 
 
 def grade_all(lab: Lab, submissions: list[Submission], out: Path, *, jobs: int, resume: bool, course_root: Path,
-              timeout: int, on_done: Callable[[str, dict], None] = lambda learner, result: None) -> list[str]:
-    """Grade what is not yet graded; return the learners graded now."""
+              timeout: int, on_done: Callable[[str, dict], None] = lambda learner, result: None,
+              cluster=None) -> list[str]:
+    """Grade what is not yet graded, here (`jobs` at a time) or on a Dask `cluster` (a Client);
+    return the learners graded now."""
     (out / "results").mkdir(parents=True, exist_ok=True)
     for stale in (out / "results").glob(".*.json.*"):  # a write a killed run never finished
         stale.unlink(missing_ok=True)
+    todo = [s for s in submissions if not resume or needs_grading(out, s)]
+    if cluster is not None:
+        return _on_cluster(cluster, lab, todo, out, timeout, on_done)
     sweep_leftovers()
-    todo = [s for s in submissions if not (resume and result_path(out, s.learner).exists())]
     done: list[str] = []
     pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("fork"),
                                initializer=_die_with_batch)
@@ -52,6 +58,40 @@ def grade_all(lab: Lab, submissions: list[Submission], out: Path, *, jobs: int, 
         raise
     pool.shutdown(wait=True)
     return done
+
+
+def _on_cluster(client, lab: Lab, todo: list[Submission], out: Path, timeout: int,
+                on_done: Callable[[str, dict], None]) -> list[str]:
+    """Each submission graded on a worker; its result written here, once, when it comes back."""
+    from graders.batch import cluster as cluster_mod  # dask is imported only for a cluster
+
+    fingerprints = {s.learner: digest(s.source) for s in todo}
+    started = time.monotonic()
+    done: list[str] = []
+
+    def finish(submission: Submission, result: dict | None, reason: str, learner: bool) -> None:
+        if result is None:
+            result = ungraded(lab, submission.source, reason, learner=learner).to_dict()
+        document = {"learner": submission.learner, **result, "submission": str(submission.source),
+                    "submission_digest": fingerprints[submission.learner]}
+        document.pop("worker", None)
+        document.setdefault("timings", {})["total"] = round(time.monotonic() - started, 2)
+        _write_atomically(result_path(out, submission.learner), json.dumps(document, indent=2))
+        done.append(submission.learner)
+        on_done(submission.learner, document)
+
+    cluster_mod.grade_all(client, lab, todo, timeout=timeout, finish=finish)
+    return done
+
+
+def needs_grading(out: Path, submission: Submission) -> bool:
+    """For --resume: no result yet, a result that was not gradable (machine trouble, since fixed),
+    or a submission that changed since its result was written."""
+    try:
+        result = json.loads(result_path(out, submission.learner).read_text())
+    except (OSError, ValueError):
+        return True
+    return outputs.verdict(result) == "not gradable" or result.get("submission_digest") != digest(submission.source)
 
 
 def sweep_leftovers() -> None:
@@ -74,6 +114,7 @@ def grade_one(lab: Lab, submission: Submission, out: Path, course_root: Path, ti
     signal.signal(signal.SIGALRM, _too_long)
     signal.alarm(timeout)
     started = time.monotonic()
+    fingerprint = digest(submission.source)  # before grading: a change made meanwhile is graded next time
     with tempfile.TemporaryDirectory(prefix=f"dockerlab-{submission.learner}-") as tmp:
         try:
             folder = submission.source
@@ -91,7 +132,7 @@ def grade_one(lab: Lab, submission: Submission, out: Path, course_root: Path, ti
             result = ungraded(lab, submission.source, f"{type(error).__name__}: {error}", learner=False)
         finally:
             signal.alarm(0)
-    document = {"learner": submission.learner, **result.to_dict()}
+    document = {"learner": submission.learner, **result.to_dict(), "submission_digest": fingerprint}
     document["timings"]["total"] = round(time.monotonic() - started, 2)
     _write_atomically(result_path(out, submission.learner), json.dumps(document, indent=2))
     return document

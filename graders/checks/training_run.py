@@ -13,7 +13,10 @@ class TrainingRun(Check):
         tail = job.logs.strip().splitlines()[-8:]
         evidence = {"exit_code": job.exit_code, "seconds": round(job.seconds, 1), "log_tail": tail}
         if job.timed_out:
-            return Outcome.failed(f"training did not finish within the time limit ({job.seconds:.0f} s)", **evidence)
+            return Outcome.failed(f"training did not finish within the training job's time limit ({job.seconds:.0f} s, "
+                                  "course.yml job.timeout_seconds)", **evidence)
+        if job.limit_hit:
+            return Outcome.failed(f"training was stopped: {job.limit_hit}", **evidence)
         if job.exit_code == 0:
             return Outcome.passed(f"training finished in {job.seconds:.1f} s", **evidence)
         if any(sign in job.logs.lower() for sign in SHM_SIGNS):

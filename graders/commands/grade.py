@@ -10,23 +10,33 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from graders import gradebook as gradebook_mod
 from graders.batch import outputs
 from graders.batch.discover import discover
-from graders.batch.runner import grade_all, result_path
-from graders.commands import course_root, load_course
+from graders.batch.runner import grade_all, needs_grading
+from graders.commands import course_root, load_course, security
 from graders.errors import UsageError
 from graders.report import html
 
 
 def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path, jobs: int, resume: bool,
-         timeout: int, gradebook: Path | None = None) -> int:
+         timeout: int, gradebook: Path | None = None, cluster: str | None = None,
+         tls: tuple[Path | None, Path | None, Path | None] = (None, None, None)) -> int:
     course = load_course(course_path)
     lab = course.lab(lab_id)
     if lab is None:
         raise UsageError(f"no lab {lab_id!r}; labs: {', '.join(l.id for l in course.labs)}")
     found = discover(submissions.resolve(), lab.id)
     out = out.resolve()
-    waiting = sum(not (resume and result_path(out, s.learner).exists()) for s in found)
+    waiting = sum(not resume or needs_grading(out, s) for s in found)
     console = Console(stderr=True)
-    console.print(f"{len(found)} submissions, {waiting} to grade, {jobs} at a time → {out}")
+    client, lost = None, ()  # lost: the exception that says a cluster's scheduler went away
+    if cluster:
+        from graders.batch import cluster as cluster_mod
+
+        client, lost = cluster_mod.connect(cluster, security(cluster, tls), course_path), cluster_mod.SchedulerLost
+        workers = client.scheduler_info().get("workers", {})
+        console.print(f"{len(found)} submissions, {waiting} to grade on {cluster} ({len(workers)} workers; "
+                      f"dashboard: {client.dashboard_link or 'off'}) → {out}")
+    else:
+        console.print(f"{len(found)} submissions, {waiting} to grade, {jobs} at a time → {out}")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
         task = progress.add_task("grading", total=waiting)
@@ -36,8 +46,16 @@ def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path,
             if not console.is_terminal:
                 console.print(f"· {learner}: {result['score']:g}/{result['max_score']:g} {outputs.verdict(result)}")
 
-        grade_all(lab, found, out, jobs=jobs, resume=resume, course_root=course_root(course_path),
-                  timeout=timeout, on_done=done)
+        try:
+            grade_all(lab, found, out, jobs=jobs, resume=resume, course_root=course_root(course_path),
+                      timeout=timeout, on_done=done, cluster=client)
+        except lost as error:
+            print(f"the Dask scheduler was lost ({error}); the results that came back are in {out / 'results'}: "
+                  "run the same command with --resume to grade the rest")
+            return 1
+        finally:
+            if client is not None:
+                cluster_mod.close(client)
     results = outputs.load_results(out)
     write_reports(lab, results, out)
     book = gradebook or gradebook_mod.find(submissions.resolve())

@@ -49,7 +49,7 @@ def _exchange(address: str, method: str, path: str, data: bytes | None, headers:
         connection = http.client.HTTPConnection(host, int(port), timeout=_left(deadline))
         try:
             connection.request(method, path, body=data, headers=headers)
-            _bound(connection, deadline)
+            _bound(connection.sock, deadline)
             reply = connection.getresponse()
             if reply.status in (301, 302, 303, 307, 308) and reply.getheader("Location"):
                 target = urlsplit(reply.getheader("Location"))
@@ -60,8 +60,9 @@ def _exchange(address: str, method: str, path: str, data: bytes | None, headers:
                     method, data = "GET", None
                 continue
             body = bytearray()
+            stream = getattr(getattr(reply.fp, "raw", None), "_sock", None)  # the reply owns the socket now
             while len(body) < MAX_BODY:
-                _bound(connection, deadline)
+                _bound(stream, deadline)
                 chunk = reply.read1(min(65536, MAX_BODY - len(body)))
                 if not chunk:
                     if reply.length:  # the connection closed before the promised length
@@ -74,10 +75,11 @@ def _exchange(address: str, method: str, path: str, data: bytes | None, headers:
     raise _Redirects(f"more than {MAX_REDIRECTS} redirects")
 
 
-def _bound(connection: http.client.HTTPConnection, deadline: float) -> None:
+def _bound(sock: socket.socket | None, deadline: float) -> None:
     """Whatever the server does, the next read ends by the deadline."""
-    if connection.sock is not None:
-        connection.sock.settimeout(_left(deadline))
+    left = _left(deadline)
+    if sock is not None:
+        sock.settimeout(left)
 
 
 def _left(deadline: float) -> float:

@@ -93,6 +93,7 @@ def watch(client: docker.DockerClient, container, port: int, sandbox: Sandbox) -
     started = time.monotonic()
     healthy_after = None
     address = None
+    listening = False
     while True:
         try:
             container.reload()
@@ -109,6 +110,8 @@ def watch(client: docker.DockerClient, container, port: int, sandbox: Sandbox) -
         listening = address is not None and port_open(address, timeout=0.5)
         if listening and (health is None or health == "healthy"):
             break
+        if health == "unhealthy":  # the engine has judged: the learner's start period, then 3 failed checks
+            break
         if time.monotonic() - started > sandbox.start_seconds:
             break
         time.sleep(0.5)
@@ -122,7 +125,11 @@ def watch(client: docker.DockerClient, container, port: int, sandbox: Sandbox) -
         health_log=[last_line(entry.get("Output") or "") for entry in (state.get("Health") or {}).get("Log") or []],
         seconds_to_healthy=healthy_after,
         address=address,
-        limit_hit=limit_hit(state, logs, sandbox),
+        limit_hit=limit_hit(state, logs, sandbox) or (
+            f"it was not listening on port {port} at the end of the run stage's start budget of "
+            f"{sandbox.start_seconds} s (course.yml limits.run_seconds)"
+            if state["Status"] == "running" and not listening and time.monotonic() - started > sandbox.start_seconds
+            else ""),
     )
 
 
@@ -178,6 +185,15 @@ def start_idle(session: Session, image_id: str, sandbox: Sandbox):
         )
     except DockerException as error:
         raise EngineError(f"could not start a container to look inside the image: {error}") from error
+
+
+def job_limit_hit(session: Session, name: str, logs: str, sandbox: Sandbox) -> str:
+    """Which sandbox limit stopped a job container that `run_job` ran (it stays until cleanup)."""
+    try:
+        state = session.client.api.inspect_container(session.name(name))["State"]
+    except DockerException:
+        return ""
+    return limit_hit(state, logs, sandbox)
 
 
 def run_job(session: Session, image_id: str, *, name: str, args: list[str], mounts: dict[str, tuple[str, str]],

@@ -32,6 +32,9 @@ def test_training_run_names_shared_memory():
     shm = run("training_run", job=job(exit_code=1, logs="RuntimeError: unable to allocate shared memory(shm) for file"))
     assert shm.fraction == 0 and "--shm-size" in shm.message and "256 MB" in shm.message
     assert "time limit" in run("training_run", job=job(exit_code=None, timed_out=True)).message
+    oom = run("training_run", job=job(exit_code=137, limit_hit="it used more than its memory limit of 4096 MB and "
+                                                                 "the kernel killed it"))
+    assert oom.fraction == 0 and "memory limit of 4096 MB" in oom.message
 
 
 def test_checkpoint_where_and_whether_it_loads():
