@@ -205,10 +205,18 @@ def start_worker(scheduler: str, *, resources: dict[str, float], course: Path | 
     from graders.engine import client as engine_client
     from graders.engine import images
 
+    from graders.commands import doctor
+
     course_path = (course or course_mod.DEFAULT_COURSE).resolve()
     loaded = course_mod.load(course_path)
     engine = engine_client.connect(timeout=60)
-    print(f"engine: {engine_client.info(engine)['engine_version']}", flush=True)
+    for item in doctor.gather(course_path):  # the machine check an instructor would run, said in the log
+        if item.name.startswith("image "):
+            continue  # prepared just below
+        mark = "ok" if item.ok else ("FAILED" if item.required or item.red else "missing")
+        print(f"{mark:7} {item.name}: {item.detail}" + ("" if item.ok else f" (fix: {item.fix})"), flush=True)
+        if item.required and not item.ok:
+            raise UsageError(f"this machine cannot grade: {item.name}: {item.detail}")
     ca = Path("/etc/ssl/certs/ca-certificates.crt")
     images.prepare(engine, loaded.base_images, offline=False, ca_bundle=ca if ca.exists() else None,
                    say=lambda line: print(line, flush=True))

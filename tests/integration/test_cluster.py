@@ -134,6 +134,27 @@ def test_gpu_work_goes_only_to_gpu_workers(course):
         plain.close()
 
 
+def test_without_a_gpu_worker_lab03s_gpu_criteria_are_not_gradable_on_a_cluster(tmp_path, engine, course):
+    lab03 = course.lab("03-gpu-training")
+    if any(r for r in engine.info().get("Runtimes", {}) if "nvidia" in r):
+        pytest.skip("this engine has a GPU runtime")
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    shutil.copytree(ROOT / "solutions" / "03-gpu-training", submissions / "solution")
+    client = cluster.connect("local:1")
+    try:
+        assert cluster.needs(lab03, client) == {"docker": 1}
+        grade_all(lab03, discover(submissions, lab03.id), tmp_path / "out", jobs=1, resume=False, course_root=ROOT,
+                  timeout=1500, cluster=client)
+    finally:
+        cluster.close(client)
+    (result,) = outputs.load_results(tmp_path / "out")
+    gpu_ids = {c.id for c in lab03.rubric if c.gpu}
+    statuses = {c["id"]: c["status"] for c in result["criteria"]}
+    assert {statuses[i] for i in gpu_ids} == {"not_gradable"}
+    assert all(status == "passed" for i, status in statuses.items() if i not in gpu_ids), statuses
+
+
 def test_with_tls_only_clients_holding_the_course_certificate_get_in():
     from distributed import Client, LocalCluster
     from distributed.security import Security
