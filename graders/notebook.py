@@ -1,8 +1,18 @@
-"""Grading from inside a lab notebook: what its nbgrader autograded cells call.
+"""Grading from inside a lab notebook.
+
+A learner's self-check, with progress while it builds and a rendered scorecard at the end:
+
+    %load_ext graders.notebook
+    %dockerlab check                        # the lab of this folder; or: %dockerlab check LAB [PATH]
+
+What the nbgrader autograded cells call:
 
     from graders.notebook import grade
-    result = grade("01-basic-dockerfile")   # the notebook's own folder, graded once
+    result = grade("01-basic-dockerfile")   # the notebook's own folder
     result.points("builds")                 # in the cell worth that criterion's points
+
+Both grade the files as they are now: run again after a change, they grade the new files; run again
+without one, they answer at once (the notebook's own saves are not a change).
 
 `points` prints what the grader saw (and the hint) and returns the points earned as the cell's value,
 which nbgrader reads as partial credit. It writes nothing to stderr: nbgrader scores a cell that
@@ -13,12 +23,14 @@ does as zero. A criterion that could not be graded on this machine scores 0 here
 from __future__ import annotations
 
 import html
+import time
 from pathlib import Path
 
 from graders import pipeline, scoring
 from graders.course import DEFAULT_COURSE, load
 from graders.errors import DockerlabError, UsageError
 from graders.fingerprint import digest
+from graders.report import scorecard
 from graders.results import GradingResult
 
 _graded: dict[tuple[str, str, str], "NotebookGrade"] = {}
@@ -66,7 +78,8 @@ NOTEBOOK_FILES = (".ipynb", ".ipynb_checkpoints")
 """Left out of the fingerprint: saving the notebook (its outputs) changes nothing the grader judges."""
 
 
-def grade(lab_id: str, folder: str | Path = ".", *, course: str | Path | None = None, again: bool = False) -> NotebookGrade:
+def grade(lab_id: str, folder: str | Path = ".", *, course: str | Path | None = None, again: bool = False,
+          progress=None) -> NotebookGrade:
     """Grade `folder` (the notebook's own, by default) against lab `lab_id`. Run again after a change
     to the folder's files, it grades the new files; without a change it answers at once."""
     folder = Path(folder).resolve()
@@ -78,8 +91,90 @@ def grade(lab_id: str, folder: str | Path = ".", *, course: str | Path | None = 
     if lab is None:
         raise UsageError(f"no lab {lab_id!r} in {course_path}")
     try:
-        result = pipeline.grade(lab, folder, course_root=course_path.parent)
+        result = pipeline.grade(lab, folder, course_root=course_path.parent, progress=progress)
     except DockerlabError as error:  # no engine, and the like: nothing could be graded here
         result = scoring.ungraded(lab, folder, f"not gradable here: {error}", learner=False)
     _graded[key] = NotebookGrade(result)
     return _graded[key]
+
+
+class Scorecard:
+    """A result as a learner reads it in JupyterLab (graders.report.scorecard); `.result` is the
+    same document `dockerlab check --json` prints."""
+
+    def __init__(self, result: dict):
+        self.result = result
+
+    def _repr_html_(self) -> str:
+        return scorecard.render(self.result)
+
+    def __repr__(self) -> str:
+        lost = [c["id"] for c in self.result["criteria"] if c["status"] in ("failed", "partial")]
+        return (f"<{self.result['lab']}: {self.result['score']:g}/{self.result['max_score']:g}"
+                + (f", lost: {', '.join(lost)}>" if lost else ">"))
+
+
+def check(lab_id: str | None = None, folder: str | Path = ".", *, course: str | Path | None = None) -> Scorecard:
+    """Grade the folder (the notebook's own by default; its lab found from the folder's name), showing
+    each stage and build step while it works, and return the scorecard."""
+    folder = Path(folder).resolve()
+    course_path = Path(course).resolve() if course else DEFAULT_COURSE
+    lab_id = lab_id or _lab_of(folder, course_path)
+    show = _Progress()
+    try:
+        graded = grade(lab_id, folder, course=course_path, progress=show)
+    finally:
+        show.close()
+    return Scorecard(graded.result.to_dict())
+
+
+def _lab_of(folder: Path, course_path: Path) -> str:
+    labs = load(course_path).labs
+    for lab in labs:
+        if folder.name in (Path(lab.folder).name, lab.id):
+            return lab.id
+    raise UsageError(f"{folder.name} is not a lab folder; name the lab: %dockerlab check LAB "
+                     f"({', '.join(lab.id for lab in labs)})")
+
+
+class _Progress:
+    """One line in the cell's output, updated in place: the stage, and the build step running."""
+
+    def __init__(self):
+        self.handle = None
+        self.started = time.monotonic()
+        try:
+            from IPython.display import HTML, display
+
+            self.handle = display(HTML("<code>grading…</code>"), display_id=True)
+            self._html = HTML
+        except ImportError:
+            pass
+
+    def __call__(self, stage: str, detail: str) -> None:
+        text = f"{time.monotonic() - self.started:5.1f} s  {stage}" + (f": {detail}" if detail else "")
+        if self.handle is not None:
+            self.handle.update(self._html(f"<code>{html.escape(text)}</code>"))
+        else:
+            print(text, flush=True)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.update(self._html(f"<code>graded in {time.monotonic() - self.started:.1f} s</code>"))
+
+
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext graders.notebook` adds the `%dockerlab` magic."""
+    ipython.register_magic_function(_magic, magic_kind="line", magic_name="dockerlab")
+
+
+def _magic(line: str):
+    words = line.split()
+    if not words or words[0] != "check" or len(words) > 3:
+        print("usage: %dockerlab check [LAB] [PATH]   (the lab of this folder, by default)")
+        return None
+    try:
+        return check(words[1] if len(words) > 1 else None, words[2] if len(words) > 2 else ".")
+    except DockerlabError as error:  # a message, never a traceback
+        print(f"dockerlab: {error}")
+        return None

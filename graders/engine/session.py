@@ -107,7 +107,8 @@ def alive(owner_label: str) -> bool:
         return True
     if host != socket.gethostname():
         return True
-    return boot == _boot_id() and _start_time(int(pid)) == start
+    state, started = _process(int(pid))
+    return boot == _boot_id() and started == start and state not in ("Z", "X")  # a zombie has died
 
 
 def sweep_dead(client: docker.DockerClient, problems: list[str] | None = None) -> dict[str, int]:
@@ -135,10 +136,16 @@ def _boot_id() -> str:
 
 
 def _start_time(pid: int) -> str:
+    return _process(pid)[1]
+
+
+def _process(pid: int) -> tuple[str, str]:
+    """(state, start time) of a process from /proc; ("", "") when there is none."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0], fields[19]
     except (OSError, IndexError):
-        return ""
+        return "", ""
 
 
 def _interrupt(signum, frame):

@@ -4,6 +4,7 @@ point at sections that exist, notebooks are valid."""
 import filecmp
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,15 @@ def test_lab_notebooks_are_valid_nbformat_4(course):
         assert notebook["nbformat"] == 4 and notebook["cells"]
         assert {cell["cell_type"] for cell in notebook["cells"]} == {"markdown", "code"}
         assert all(cell.get("outputs", []) == [] for cell in notebook["cells"])  # shipped without outputs
+
+
+def test_lab04s_untouched_starter_is_a_file_compose_reads(tmp_path):
+    """The notebook's first step runs `docker compose config` before the learner has changed anything."""
+    import subprocess
+
+    from graders.engine import compose
+
+    shutil.copytree(ROOT / "labs" / "04-compose-stack", tmp_path / "stack")
+    shutil.copy(tmp_path / "stack" / ".env.example", tmp_path / "stack" / ".env")
+    done = subprocess.run([*compose.command(), "config", "--quiet"], cwd=tmp_path / "stack", capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -1,0 +1,77 @@
+"""The scorecard a learner sees in JupyterLab: every criterion with its mark, points, what the grader
+saw and the hint (linked to the README section that teaches it), the total, the next thing to fix,
+and the image's layers drawn to scale. HTML from a result document (a plain dict); no scripts."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from urllib.parse import quote
+
+from graders.report.html import MARKS, _evidence, layer_chart
+
+STYLE = """<style>
+.dl-card{font:14px/1.45 system-ui,sans-serif;color:#222}.dl-card table{border-collapse:collapse;width:100%}
+.dl-card td,.dl-card th{border-bottom:1px solid #ddd;padding:.35rem .5rem;vertical-align:top;text-align:left!important}
+.dl-card td.passed{color:#17803d}.dl-card td.partial{color:#a86400}.dl-card td.failed{color:#b42318}
+.dl-card td.not_gradable{color:#777}.dl-card .hint{color:#0b5cad}.dl-card .total{font-size:1.25rem;font-weight:600}
+.dl-card .next{background:#fff7e6;border-left:4px solid #a86400;padding:.4rem .7rem;margin:.6rem 0}
+.dl-card pre{background:#f5f5f5;padding:.5rem;font-size:12px;overflow-x:auto}
+</style>"""
+SECTION = re.compile(r'README, section (\d+) "([^"]+)"')
+
+
+def render(result: dict, *, readme: str = "README.md") -> str:
+    rows = []
+    for criterion in result["criteria"]:
+        status = criterion["status"]
+        points = "n/a" if status == "not_gradable" else f"{criterion['points']:g} / {criterion['max_points']:g}"
+        detail = escape(criterion["message"])
+        if status == "not_gradable":
+            detail += "<br><em>not gradable on this machine: left out of your total here (a notebook's nbgrader cell counts it 0)</em>"
+        if criterion["hint"] and status != "passed":
+            detail += f'<div class="hint">→ {link_sections(criterion["hint"], readme)}</div>'
+        if status in ("failed", "partial"):
+            detail += _evidence(criterion.get("evidence") or {})
+        rows.append(f'<tr data-criterion="{escape(criterion["id"])}" class="{status}"><td class="{status}">'
+                    f'{MARKS[status]}</td><td>{escape(criterion["title"])}</td><td>{points}</td><td>{detail}</td></tr>')
+    verdict = "passed" if result["passed"] else "not yet passed"
+    parts = [STYLE, '<div class="dl-card">',
+             f'<p class="total">{escape(result["lab"])}: {result["score"]:g} / {result["max_score"]:g} points '
+             f'({result["percent"]:g}%), {verdict}</p>']
+    if step := next_step(result):
+        parts.append(f'<div class="next"><b>Next:</b> {step}</div>')
+    parts += [f"<p>⚠ {escape(problem)}</p>" for problem in result["problems"]]
+    parts += ["<table><tr><th>Result</th><th>Criterion</th><th>Points</th><th>What the grader saw</th></tr>",
+              *rows, "</table>"]
+    image = result.get("image")
+    if image and image.get("layers"):
+        parts += ["<p><b>Image size by layer</b></p>", layer_chart(image)]
+    build = result.get("build")
+    if build and not build.get("ok"):
+        parts += ["<p><b>Build log (last lines)</b></p>", f"<pre>{escape(chr(10).join(build['log_tail'][-30:]))}</pre>"]
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def next_step(result: dict, readme: str = "README.md") -> str:
+    """The lost criterion worth the most points, with its hint: what to fix first."""
+    lost = [c for c in result["criteria"] if c["status"] in ("failed", "partial")]
+    if not lost:
+        return ""
+    first = max(lost, key=lambda c: c["max_points"] - c["points"])
+    text = f"{escape(first['title'])} ({first['max_points'] - first['points']:g} points)"
+    return text + (f": {link_sections(first['hint'], readme)}" if first["hint"] else "")
+
+
+def link_sections(hint: str, readme: str) -> str:
+    """`README, section 3 "Build and run it"` becomes a link to that heading of the lab's README."""
+    def link(match: re.Match) -> str:
+        anchor = quote(f"{match.group(1)}.-{match.group(2)}".replace(" ", "-"))
+        return f'<a href="{escape(readme)}#{anchor}" target="_blank">{escape(match.group(0))}</a>'
+
+    pieces, last = [], 0
+    for match in SECTION.finditer(hint):
+        pieces += [escape(hint[last:match.start()]), link(match)]
+        last = match.end()
+    return "".join(pieces) + escape(hint[last:])

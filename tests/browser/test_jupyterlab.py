@@ -1,0 +1,126 @@
+"""A learner's loop in a real browser: JupyterLab started by `./dev lab` on a Lab 01 folder, opened
+in Debian's Chromium through Playwright. The learner makes `.dockerignore` in the editor (a hidden
+file: JupyterLab refuses those unless set up for them), runs the self-check cell and sees the
+full-marks scorecard; then breaks the Dockerfile, runs the cell again and sees the failed criterion
+with its hint, not the old result. Screenshots are kept in the test's folder (`screenshots/`)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, edit
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.browser]
+CHROMIUM = shutil.which("chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        return free.getsockname()[1]
+
+
+@pytest.fixture
+def jupyterlab(tmp_path):
+    folder = tmp_path / "01-basic-dockerfile"
+    shutil.copytree(ROOT / "labs" / "01-basic-dockerfile", folder)
+    shutil.copy(ROOT / "solutions" / "01-basic-dockerfile" / "Dockerfile", folder / "Dockerfile")
+    (folder / ".dockerignore").unlink(missing_ok=True)  # the learner makes it in the browser
+    port, token = _free_port(), secrets.token_hex(16)
+    log = open(tmp_path / "jupyterlab.log", "w")
+    server = subprocess.Popen([str(ROOT / "dev"), "lab", str(folder), "--no-browser", "--ip=127.0.0.1",
+                               f"--port={port}", f"--IdentityProvider.token={token}",
+                               f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}"],  # a first visit
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "jupyterlab.log").read_text()
+            time.sleep(0.5)
+    yield folder, url, token
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+    log.close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (./dev setup installs it)")
+def test_a_learner_works_through_the_self_check_in_jupyterlab(jupyterlab, tmp_path, engine):
+    from playwright.sync_api import expect, sync_playwright
+
+    folder, url, token = jupyterlab
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    ignore = (ROOT / "solutions" / "01-basic-dockerfile" / ".dockerignore").read_text()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/lab/tree/lab.ipynb?token={token}")
+        page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+
+        # .dockerignore, made in JupyterLab's editor and saved under its hidden name
+        page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+        page.locator(".lm-Menu-itemLabel", has_text="New").first.hover()
+        page.locator(".lm-Menu-itemLabel", has_text="Text File").first.click()
+        editor = page.locator(".jp-FileEditor .cm-content:visible").first
+        editor.wait_for(timeout=30_000)
+        editor.click()
+        page.keyboard.insert_text(ignore)
+        page.keyboard.press("Control+Shift+S")
+        name = page.locator(".jp-Dialog input").first
+        name.fill(".dockerignore")
+        page.locator(".jp-Dialog .jp-mod-accept").click()
+        deadline = time.monotonic() + 30
+        while not (folder / ".dockerignore").exists():
+            assert time.monotonic() < deadline, "JupyterLab did not save .dockerignore"
+            time.sleep(0.2)
+        assert (folder / ".dockerignore").read_text().strip() == ignore.strip()
+        page.screenshot(path=str(shots / "1-dockerignore-saved.png"))
+        page.wait_for_timeout(1000)
+        leftover = page.locator(".jp-Dialog")  # JupyterLab offers to save the untitled original: not wanted
+        if leftover.count():
+            leftover.get_by_role("button", name="Discard").click()
+
+        # the self-check cell, run as a learner runs it
+        page.locator(".lm-TabBar-tabLabel", has_text="lab.ipynb").click()
+        cell = page.locator(".jp-CodeCell", has_text="%dockerlab check").first
+        cell.scroll_into_view_if_needed()
+        cell.locator(".cm-content").click()
+        page.keyboard.press("Control+Enter")
+        card = cell.locator(".dl-card")
+        expect(card).to_contain_text("100 / 100 points", timeout=600_000)
+        expect(card.locator('tr[data-criterion="dockerignore"]')).to_have_class("passed")
+        card.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "2-full-marks.png"), full_page=True)
+
+        # a mistake: the image runs as root; the same cell now shows it, with the hint
+        edit(folder / "Dockerfile", "USER app\n", "")
+        cell.locator(".cm-content").click()
+        page.keyboard.press("Control+Enter")
+        failed = card.locator('tr[data-criterion="non-root"]')
+        expect(failed).to_have_class("failed", timeout=600_000)
+        expect(failed).to_contain_text("README, section 6")
+        expect(card).not_to_contain_text("100 / 100 points")
+        expect(cell.locator(".dl-card .next")).to_contain_text("non-root user")
+        failed.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "3-non-root-failed.png"), full_page=True)
+        browser.close()
+    kept = Path(os.environ.get("DOCKERLAB_SCREENSHOTS", tmp_path / "screenshots"))
+    if kept != shots:
+        shutil.copytree(shots, kept, dirs_exist_ok=True)

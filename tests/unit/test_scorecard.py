@@ -1,0 +1,51 @@
+"""The scorecard a learner sees in JupyterLab, from a result document; and the %dockerlab magic."""
+
+from pathlib import Path
+
+import pytest
+
+from graders import notebook
+from graders.report import scorecard
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def criterion(id, status, points, max_points, message="", hint=""):
+    return {"id": id, "title": id.title(), "status": status, "points": points, "max_points": max_points,
+            "message": message, "hint": hint, "evidence": {}, "visibility": "visible"}
+
+
+RESULT = {
+    "lab": "01-basic-dockerfile", "score": 70, "max_score": 90, "percent": 77.8, "passed": True,
+    "problems": [], "image": None, "build": None,
+    "criteria": [
+        criterion("builds", "passed", 10, 10, "built in 3 s", 'Fix the first error (README, section 3 "Build and run it").'),
+        criterion("non-root", "failed", 0, 10, "runs as root", 'Add a user (README, section 6 "Don\'t run as root").'),
+        criterion("size", "partial", 5, 10, "400 MB <b>added</b>", "Slim it (README, section 5 \"Keeping the image small\")."),
+        criterion("gpu", "not_gradable", 0, 10, "no GPU runtime here"),
+    ],
+}
+
+
+def test_the_scorecard_shows_marks_hints_linked_to_readme_sections_and_what_to_fix_next():
+    page = scorecard.render(RESULT)
+    assert "70 / 90 points" in page and "passed" in page
+    assert 'data-criterion="non-root" class="failed"' in page
+    assert '<a href="README.md#6.-Don%27t-run-as-root"' in page
+    assert "&lt;b&gt;added&lt;/b&gt;" in page  # the learner's output is text, never markup
+    assert "not gradable on this machine" in page
+    assert "Built in 3 s" not in page and "Fix the first error" not in page  # no hint for a passed criterion
+    next_step = page.split('<div class="next">', 1)[1].split("</div>", 1)[0]
+    assert "Non-Root (10 points)" in next_step
+
+
+def test_the_magic_finds_the_lab_from_the_folder_and_explains_its_usage(tmp_path, capsys, monkeypatch):
+    assert notebook._lab_of(ROOT / "labs" / "01-basic-dockerfile", ROOT / "course.yml") == "01-basic-dockerfile"
+    with pytest.raises(notebook.UsageError, match="not a lab folder"):
+        notebook._lab_of(tmp_path, ROOT / "course.yml")
+    assert notebook._magic("grade everything") is None
+    assert "usage: %dockerlab check" in capsys.readouterr().out
+    seen = []
+    monkeypatch.setattr(notebook, "check", lambda lab, folder: seen.append((lab, folder)) or "card")
+    assert notebook._magic("check") == "card" and notebook._magic("check 02-multi-stage ../x") == "card"
+    assert seen == [(None, "."), ("02-multi-stage", "../x")]
