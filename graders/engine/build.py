@@ -25,6 +25,7 @@ from docker.errors import APIError, BuildError, DockerException
 
 from graders.engine import build_sandbox, child
 from graders.engine.build_sandbox import Limits
+from graders.engine.run import FORK_FAILURES
 from graders.errors import EngineError
 from graders.facts import Build, Step
 
@@ -51,9 +52,6 @@ INFRA_PATTERNS = (
 )
 
 
-# A step that could not start a process: the pids limit (or the learner's own ulimit) was reached.
-FORK_FAILURES = ("Cannot fork", "can't fork", "fork: retry", "fork: Resource temporarily unavailable",
-                 "Resource temporarily unavailable", "BlockingIOError: [Errno 11]")
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "1"
 """A container that prints gigabytes keeps 10 MB of them on the engine's disk, not gigabytes."""
 FORK_FAILURES = ("Cannot fork", "can't fork", "fork: retry", "Resource temporarily unavailable",
                  "BlockingIOError: [Errno 11]", "fork failed")
+"""Output of a process that could not start another: the pids limit was reached (runs and builds)."""
 
 
 # Start failures that come from the image itself (its CMD, USER or WORKDIR), not from the engine.

@@ -13,7 +13,7 @@ def test_a_change_is_graded_again_and_no_change_answers_at_once(tmp_path, monkey
     lab = load(ROOT / "course.yml").lab("01-basic-dockerfile")
     calls = []
 
-    def fake_grade(lab, folder, course_root):
+    def fake_grade(lab, folder, course_root, progress=None):
         calls.append(folder)
         return scoring.ungraded(lab, folder, f"graded {len(calls)} times", learner=True)
 
