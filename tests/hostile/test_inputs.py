@@ -75,5 +75,5 @@ def test_yaml_bombs_are_refused_in_time_linear_in_the_file():
         safeyaml.load("a: &x\n  b: *x\n")
     with pytest.raises(safeyaml.YamlError, match="MiB; the limit is"):
         safeyaml.load("a: " + "x" * (2 * 2**20))
-    with pytest.raises(safeyaml.YamlError, match="nests too deeply"):
+    with pytest.raises(safeyaml.YamlError, match="nest"):
         safeyaml.load("[" * 100_000)
