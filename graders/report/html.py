@@ -44,13 +44,21 @@ def feedback_page(result: dict, lab_title: str) -> str:
         "<table><tr><th>Result</th><th>Criterion</th><th>Points</th><th>What the grader saw</th></tr>",
         *rows, "</table>",
     ]
+    parts += image_and_build(result, "<h2>{}</h2>")
+    return _page(f"{lab_title}: {result['learner']}", parts)
+
+
+def image_and_build(result: dict, heading: str, lines: int = 40) -> list[str]:
+    """The image's layers drawn to scale, and the end of the build log when the build failed;
+    `heading` formats each part's title."""
+    parts = []
     image = result.get("image")
     if image and image.get("layers"):
-        parts += ["<h2>Image size by layer</h2>", layer_chart(image)]
+        parts += [heading.format("Image size by layer"), layer_chart(image)]
     build = result.get("build")
     if build and not build.get("ok"):
-        parts += ["<h2>Build log (last lines)</h2>", f"<pre>{escape(chr(10).join(build['log_tail'][-40:]))}</pre>"]
-    return _page(f"{lab_title}: {result['learner']}", parts)
+        parts += [heading.format("Build log (last lines)"), f"<pre>{escape(chr(10).join(build['log_tail'][-lines:]))}</pre>"]
+    return parts
 
 
 EVIDENCE_LISTS = ("secrets", "unpinned", "problems", "exposed", "missing", "health_log", "logs", "up")

@@ -8,7 +8,7 @@ import re
 from html import escape
 from urllib.parse import quote
 
-from graders.report.html import MARKS, _evidence, layer_chart
+from graders.report.html import MARKS, _evidence, image_and_build
 
 STYLE = """<style>
 .dl-card{font:14px/1.45 system-ui,sans-serif;color:#222}.dl-card table{border-collapse:collapse;width:100%}
@@ -44,12 +44,7 @@ def render(result: dict, *, readme: str = "README.md") -> str:
     parts += [f"<p>⚠ {escape(problem)}</p>" for problem in result["problems"]]
     parts += ["<table><tr><th>Result</th><th>Criterion</th><th>Points</th><th>What the grader saw</th></tr>",
               *rows, "</table>"]
-    image = result.get("image")
-    if image and image.get("layers"):
-        parts += ["<p><b>Image size by layer</b></p>", layer_chart(image)]
-    build = result.get("build")
-    if build and not build.get("ok"):
-        parts += ["<p><b>Build log (last lines)</b></p>", f"<pre>{escape(chr(10).join(build['log_tail'][-30:]))}</pre>"]
+    parts += image_and_build(result, "<p><b>{}</b></p>", lines=30)
     parts.append("</div>")
     return "".join(parts)
 
