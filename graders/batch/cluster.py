@@ -91,7 +91,10 @@ def grade_task(lab_id: str, learner: str, name: str, data: bytes, archive: bool,
     and return the result document with where it ran. Never raises for the learner's sake."""
     from distributed import get_worker
 
+    from graders.batch.runner import sweep_leftovers
+
     where = get_worker().address
+    sweep_leftovers()  # what a grading on this machine left when its worker was killed
     course = Path(os.environ.get(COURSE_ENV) or Path(__file__).resolve().parents[2] / "course.yml")
     with tempfile.TemporaryDirectory(prefix=f"dockerlab-{learner}-") as tmp:
         folder = Path(tmp) / "submission"

@@ -80,7 +80,10 @@ def _on_cluster(client, lab: Lab, todo: list[Submission], out: Path, timeout: in
         done.append(submission.learner)
         on_done(submission.learner, document)
 
-    cluster_mod.grade_all(client, lab, todo, timeout=timeout, finish=finish)
+    try:
+        cluster_mod.grade_all(client, lab, todo, timeout=timeout, finish=finish)
+    finally:
+        sweep_leftovers()  # a local cluster's killed gradings left things on this machine's engine
     return done
 
 

@@ -39,11 +39,16 @@ class Session:
         return self
 
     def __exit__(self, *exc_info) -> None:
+        main = threading.current_thread() is threading.main_thread()
+        previous_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        if main:  # a SIGTERM or Ctrl-C now would stop the cleanup half-way: it finishes first
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             self.cleanup()
         finally:
-            if self._previous_sigterm is not None:
-                signal.signal(signal.SIGTERM, self._previous_sigterm)
+            if main:
+                signal.signal(signal.SIGINT, previous_sigint)
+                signal.signal(signal.SIGTERM, self._previous_sigterm or signal.SIG_DFL)
 
     def cleanup(self) -> None:
         """Remove what this session made; when the engine is away (restarting), wait for it a while."""

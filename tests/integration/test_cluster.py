@@ -22,6 +22,7 @@ import pytest
 from graders.batch import cluster, outputs
 from graders.batch.discover import discover
 from graders.batch.runner import grade_all
+from graders.engine import session
 from graders.engine.session import MANAGED, OWNER
 from tests.conftest import ROOT, edit, learner_folder, managed_leftovers
 
@@ -100,7 +101,8 @@ def test_a_worker_killed_while_it_grades_costs_nothing(tmp_path, engine, lab01):
     deadline = time.monotonic() + 90
     while managed_leftovers(engine) and time.monotonic() < deadline:
         time.sleep(1)
-    assert managed_leftovers(engine) == {}
+    owners = {c.labels.get(OWNER) for c in engine.containers.list(all=True, filters={"label": f"{MANAGED}=true"})}
+    assert managed_leftovers(engine) == {}, [(owner, session.alive(owner)) for owner in owners]
 
 
 def test_gpu_work_goes_only_to_gpu_workers(course):
