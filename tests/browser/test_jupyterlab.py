@@ -82,15 +82,16 @@ def test_a_learner_works_through_the_self_check_in_jupyterlab(jupyterlab, tmp_pa
         editor.wait_for(timeout=30_000)
         editor.click()
         page.keyboard.insert_text(ignore)
+        expect(editor).to_contain_text("belong in the image")  # the editor has it before it is saved
         page.keyboard.press("Control+Shift+S")
         name = page.locator(".jp-Dialog input").first
         name.fill(".dockerignore")
         page.locator(".jp-Dialog .jp-mod-accept").click()
+        saved = folder / ".dockerignore"
         deadline = time.monotonic() + 30
-        while not (folder / ".dockerignore").exists():
-            assert time.monotonic() < deadline, "JupyterLab did not save .dockerignore"
+        while not (saved.exists() and saved.read_text().strip() == ignore.strip()):
+            assert time.monotonic() < deadline, f"JupyterLab did not save .dockerignore: {saved.exists() and saved.read_text()!r}"
             time.sleep(0.2)
-        assert (folder / ".dockerignore").read_text().strip() == ignore.strip()
         page.screenshot(path=str(shots / "1-dockerignore-saved.png"))
         page.wait_for_timeout(1000)
         leftover = page.locator(".jp-Dialog")  # JupyterLab offers to save the untitled original: not wanted
