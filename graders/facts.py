@@ -102,6 +102,21 @@ class Container:
 
 
 @dataclass
+class Stopped:
+    """What happened when the running service was sent its stop signal, as `docker stop` sends it."""
+
+    signal: str  # the image's STOPSIGNAL, SIGTERM by default
+    pid1: list[str]
+    """The command the engine started as PID 1 (what receives the signal)."""
+    seconds: float
+    """Until it exited, or the grace period when it did not."""
+    exited: bool
+    """Whether it exited by itself within the grace period (else the grader killed it)."""
+    exit_code: int | None
+    grace_seconds: float
+
+
+@dataclass
 class TrainingJob:
     """What happened when the image ran as a job (Lab 03)."""
 
@@ -258,6 +273,8 @@ class Facts:
     container: Container | Missing = field(default_factory=lambda: Missing("not gathered", False))
     http: dict[str, HttpResponse] | Missing = field(default_factory=lambda: Missing("not gathered", False))
     inside: dict[Query, Any] | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    stop: Stopped | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    """The service stopped with its stop signal, after the probes and the looks inside."""
     rebuild: Build | Missing = field(default_factory=lambda: Missing("not gathered", False))
     baseline: Image | Missing = field(default_factory=lambda: Missing("not gathered", False))
     """The lab's comparison build (Lab 02: Dockerfile.naive) from the same context."""

@@ -1,6 +1,6 @@
 """The grading pipeline, top to bottom:
 
-    copy → static → build → inspect → run → probe → train → inside → layers → baseline → cache → score
+    copy → static → build → inspect → run → probe → train → inside → stop → layers → baseline → cache → score
 
 (a stage runs only when a criterion of the lab needs what it gathers: Lab 03 trains instead of serving.)
 A Compose lab (Lab 04) runs its own sequence instead (graders.compose_stages):
@@ -35,8 +35,8 @@ from graders.facts import Facts, Missing
 from graders.results import GradingResult
 from graders.scoring import bind, refuse, score, summarize, ungraded
 
-ENGINE_FACTS = {"build", "image", "container", "http", "inside", "rebuild", "baseline", "efficiency", "job"}
-SERVICE_FACTS = {"container", "http"}
+ENGINE_FACTS = {"build", "image", "container", "http", "inside", "stop", "rebuild", "baseline", "efficiency", "job"}
+SERVICE_FACTS = {"container", "http", "stop"}
 
 Progress = Callable[[str, str], None]
 
@@ -94,7 +94,8 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
         if client is not None:
             builder = _builder(course_root, environment)
             with Session(client) as session:
-                build = lambda: stages.build(facts, lab, context, session, builder, say)  # noqa: E731
+                bases = _course_bases(course_root)
+                build = lambda: stages.build(facts, lab, context, session, builder, say, bases)  # noqa: E731
                 stage("build", ["build", "image", "rebuild"], build)
                 stage("inspect", ["image"], lambda: stages.inspect(facts, client))
                 if needs & SERVICE_FACTS:
@@ -104,6 +105,8 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
                     stage("train", ["job"], lambda: stages.train(facts, lab, course_root, session, Path(tmp) / "job"))
                 if "inside" in needs:
                     stage("inside", ["inside"], lambda: stages.inside(facts, lab, session, bound))
+                if "stop" in needs:
+                    stage("stop", ["stop"], lambda: stages.stop(facts, session))
                 if "efficiency" in needs:
                     stage("layers", ["efficiency"], lambda: stages.efficiency(facts, session))
                 if "baseline" in needs and lab.baseline:
@@ -130,15 +133,17 @@ def _restarted(engine_run: str | None) -> bool:
     return engine_run is not None and engine_client.instance() != engine_run
 
 
+def _course_bases(course_root: Path) -> list[str]:
+    """The base images this course provides (`dockerlab images prepare` makes them present)."""
+    try:
+        return [image.ref for image in course_mod.load(course_root / "course.yml").base_images]
+    except ConfigError:
+        return []
+
+
 def _builder(course_root: Path, environment: dict) -> Builder:
     """The builder, with its build sandbox; the environment says what the sandbox enforces."""
-    def probe_images() -> list[str]:
-        try:
-            return [image.ref for image in course_mod.load(course_root / "course.yml").base_images]
-        except ConfigError:
-            return []
-
-    builder = sandboxed(detect_builder(), probe_images, environment.get("root_dir"))
+    builder = sandboxed(detect_builder(), lambda: _course_bases(course_root), environment.get("root_dir"))
     environment["builder"] = builder.kind
     environment["builder_detail"] = builder.reason
     environment["build_sandbox"] = {"enforced": builder.cgroup is not None, "detail": builder.sandbox}

@@ -120,7 +120,7 @@ def check_ignore_file(context: Path, dockerfile: str) -> None:
                                   f"list only the patterns the build context needs in {name}")
 
 
-def build(facts: Facts, lab: Lab, context: Path, session: Session, builder, say) -> None:
+def build(facts: Facts, lab: Lab, context: Path, session: Session, builder, say, course_bases: list[str] = ()) -> None:
     if isinstance(facts.dockerfile, Missing):
         facts.build = facts.image = facts.rebuild = _not_built(facts.dockerfile)
         return
@@ -137,7 +137,12 @@ def build(facts: Facts, lab: Lab, context: Path, session: Session, builder, say)
     infra = builder_mod.infra_reason(result.log)
     absent = [s.base for s in facts.dockerfile.stages
               if facts.dockerfile.stage(s.base) is None and s.base != "scratch" and not images_mod.present(session.client, s.base)]
-    if infra and absent:
+    if infra and absent and not set(absent) & set(course_bases):
+        here = [ref for ref in course_bases if images_mod.present(session.client, ref)]
+        facts.build = Missing(f"the base image {absent[0]} is not in this classroom, and no registry can be reached "
+                              f"to pull it. Base images here: {', '.join(here) or 'none'}", learner=True,
+                              fix="change FROM to one of them")
+    elif infra and absent:
         facts.build = Missing(f"not gradable here: the base image {absent[0]} is not on this machine and cannot be "
                               f"pulled ({infra[:200]})", learner=False,
                               fix="use one of the course's base images, or grade where a registry answers")
@@ -200,6 +205,20 @@ def inside(facts: Facts, lab: Lab, session: Session, bound) -> None:
     answers = inside_mod.answer(twin, [q for q in queries if q.where == "image"]) if twin else {}
     answers.update(inside_mod.answer(service, [q for q in queries if q.where == "service"]))
     facts.inside = answers
+
+
+STOP_GRACE_SECONDS = 5.0
+
+
+def stop(facts: Facts, session: Session) -> None:
+    """Stop the service the way `docker stop` does, last, so the probes and looks inside came first."""
+    if isinstance(facts.container, Missing):
+        facts.stop = facts.container
+    elif not facts.container.running:
+        facts.stop = Missing(f"the service was not running (exit code {facts.container.exit_code}), so how it "
+                             "stops could not be seen", learner=True)
+    else:
+        facts.stop = run_mod.stop(session.client, session.name("service"), STOP_GRACE_SECONDS)
 
 
 def rebuild(facts: Facts, lab: Lab, context: Path, session: Session, builder, bound, say) -> None:
@@ -267,9 +286,10 @@ def train(facts: Facts, lab: Lab, course_root: Path, session: Session, scratch: 
     code, output, _s, _t = run_mod.run_job(session, image.id, name="torch", args=["-c", TORCH_VERSION],
                                            mounts={}, entrypoint=["python"], **quick)
     torch_text = output.strip().splitlines()[-1] if code == 0 and output.strip() else ""
-    cuda_version = image.env.get("CUDA_VERSION") or (torch_text.split()[1] if len(torch_text.split()) > 1 else None)
-    if cuda_version == "None":
-        cuda_version = None
+    # The CUDA release torch was built for is the one that runs (its own libraries); the image's
+    # CUDA_VERSION only counts when torch is missing or a CPU build.
+    torch_cuda = torch_text.split()[1] if len(torch_text.split()) > 1 else "None"
+    cuda_version = torch_cuda if torch_cuda != "None" else image.env.get("CUDA_VERSION")
     requested, note = _gpu_plan(facts.gpu, cuda_version)
     mounts: dict[str, tuple[str, str]] = {}
     if job.data:
@@ -307,7 +327,7 @@ def train(facts: Facts, lab: Lab, course_root: Path, session: Session, scratch: 
 def _gpu_plan(gpu, cuda_version: str | None) -> tuple[bool, str]:
     if gpu is None or gpu.runtime == "none":
         return False, "this machine's engine has no GPU runtime (NVIDIA runtime or CDI)"
-    verdict = cuda_mod.check(gpu.driver_version, cuda_version)
+    verdict = cuda_mod.check(gpu.driver_version, cuda_version, gpu.capabilities)
     if verdict.ok is False:
         return False, verdict.message
     return True, verdict.message

@@ -1,8 +1,10 @@
-"""Files that must stay out of the image (tests, notebooks, .git), looked for inside it."""
+"""Files that must stay out of the image (tests, notebooks, .git), looked for inside it; and, when
+the lab asks, out of the build context too, judged on the submission's `.dockerignore`."""
 
 from fnmatch import fnmatch
 
 from graders.checks.base import Check, Outcome, Params
+from graders.engine import context as context_mod
 from graders.facts import Query
 
 # Every path outside system folders and installed packages, so a package's own tests do not count.
@@ -17,6 +19,9 @@ LIST_FILES = Query(
 class P(Params):
     groups: dict[str, list[str]]
     """A name for each kind of file, and the path patterns (fnmatch, on the full path) that find it."""
+    context: dict[str, list[str]] = {}
+    """A name for each kind of file the build context must leave out, and example paths (relative to
+    the submission) that its `.dockerignore` must exclude. Empty: only the image is judged."""
 
 
 class FilesAbsent(Check):
@@ -34,8 +39,30 @@ class FilesAbsent(Check):
             hits = [p for p in paths if any(fnmatch(p, pattern) for pattern in patterns)]
             if hits:
                 found[name] = hits[:5]
-        clean = len(params.groups) - len(found)
-        if not found:
-            return Outcome.passed(f"none of {', '.join(params.groups)} is in the image", searched=len(paths))
+        in_image = 1 - len(found) / len(params.groups)
         listed = "; ".join(f"{name}: {', '.join(hits[:3])}" for name, hits in found.items())
-        return Outcome.partial(clean / len(params.groups), f"found in the image: {listed}", found=found)
+        image_says = f"found in the image: {listed}" if found else f"none of {', '.join(params.groups)} is in the image"
+        if not params.context:
+            if not found:
+                return Outcome.passed(image_says, searched=len(paths))
+            return Outcome.partial(in_image, image_says, found=found)
+        sent, file_says = _context(params.context, facts.submission)
+        in_context = 1 - len(sent) / len(params.context)
+        evidence = {"found": found, "sent_to_engine": sent, "searched": len(paths)}
+        if not found and not sent:
+            return Outcome.passed(f"{image_says}; {file_says}", **evidence)
+        return Outcome.partial((in_image + in_context) / 2, f"{image_says}; {file_says}", **evidence)
+
+
+def _context(groups: dict[str, list[str]], submission) -> tuple[dict[str, list[str]], str]:
+    """Which kinds the build context would still send, and a sentence about the ignore file."""
+    examples = [path for paths in groups.values() for path in paths]
+    left_out = context_mod.excluded(submission, examples)
+    sent = {name: [p for p in paths if not left_out[p]] for name, paths in groups.items()}
+    sent = {name: paths for name, paths in sent.items() if paths}
+    if context_mod.ignore_file(submission) is None:
+        return sent, "there is no .dockerignore, so the whole folder (.git, .env and all) goes to the engine"
+    if not sent:
+        return sent, f".dockerignore leaves {', '.join(groups)} out of the build context"
+    listed = ", ".join(f"{name} ({paths[0]})" for name, paths in sent.items())
+    return sent, f".dockerignore still sends {listed} to the engine"

@@ -13,8 +13,9 @@ class CudaCompatible(Check):
         gpu = facts.gpu
         if gpu is None or not gpu.driver_version:
             return Outcome.ungradable("no NVIDIA driver on this machine, so the CUDA/driver contract cannot be checked")
-        verdict = cuda_check(gpu.driver_version, facts.job.cuda)
-        evidence = {"driver": gpu.driver_version, "image_cuda": facts.job.cuda}
+        verdict = cuda_check(gpu.driver_version, facts.job.cuda, gpu.capabilities)
+        evidence = {"driver": gpu.driver_version, "image_cuda": facts.job.cuda,
+                    "gpus": [f"{name} (compute capability {cap or '?'})" for name, cap in gpu.capabilities]}
         if verdict.ok is None:
             return Outcome.ungradable(verdict.message, **evidence)
         return (Outcome.passed if verdict.ok else Outcome.failed)(verdict.message, **evidence)
@@ -33,4 +34,4 @@ class GpuUsed(Check):
         if "device: cuda" in job.logs:
             return Outcome.passed(f"trained on the GPU ({', '.join(gpu.devices) or 'CUDA'}) in {job.seconds:.1f} s")
         return Outcome.failed("a GPU was requested, but training ran on the CPU: torch saw no CUDA device "
-                              "(NVIDIA_VISIBLE_DEVICES / NVIDIA_DRIVER_CAPABILITIES?)")
+                              "(a CPU-only torch build, or NVIDIA_DRIVER_CAPABILITIES without compute?)")

@@ -1,9 +1,20 @@
-"""Base image and PyTorch pinned; PyTorch's CUDA build consistent with the base's CUDA, if it has one."""
+"""Base image and PyTorch pinned, and one copy of CUDA in the image.
+
+torch from the package index loads the CUDA libraries of its `nvidia-*` wheels, never the system's.
+On a CUDA base image that makes the base's libraries dead weight, whether or not the two CUDA
+releases match. A CUDA base pays off when something uses it: torch built against it (vendor images
+such as NVIDIA's PyTorch containers, with no nvidia-* wheels), or CUDA code compiled on a `devel`
+image in a builder stage."""
 
 import re
 
 from graders.checks.base import Check, Outcome, Params
 from graders.checks.base_image import split_ref
+from graders.facts import Query
+
+PIP_PACKAGES = Query("pip_packages")
+# The wheel that carries the CUDA runtime (named -cu11/-cu12 before CUDA 13).
+CUDA_WHEEL = re.compile(r"^nvidia-cuda-runtime(-cu\d+)?$", re.IGNORECASE)
 
 
 class P(Params):
@@ -12,7 +23,10 @@ class P(Params):
 
 class TorchPinned(Check):
     Params = P
-    needs = ("dockerfile", "image", "job")
+    needs = ("dockerfile", "image", "job", "inside")
+
+    def queries(self, params: P) -> list[Query]:
+        return [PIP_PACKAGES]
 
     def grade(self, params: P, facts) -> Outcome:
         ref = facts.dockerfile.root_base()
@@ -21,21 +35,25 @@ class TorchPinned(Check):
         pins = _pins(facts, params.package)
         torch_version, torch_cuda = (facts.job.torch.split() + ["", ""])[:2]
         base_cuda = facts.image.env.get("CUDA_VERSION")
-        consistent = True
-        if base_cuda and torch_cuda not in ("", "None"):
-            consistent = base_cuda.split(".")[:2] == torch_cuda.split(".")[:2]
-        evidence = {"from": ref, "pins": pins, "torch": facts.job.torch, "base_cuda": base_cuda}
+        packages = facts.inside.get(PIP_PACKAGES) or {}
+        wheels = sorted(f"{name}=={version}" for name, version in packages.items() if CUDA_WHEEL.match(name))
+        evidence = {"from": ref, "pins": pins, "torch": facts.job.torch, "base_cuda": base_cuda, "cuda_wheels": wheels}
         problems = []
         if not base_pinned:
             problems.append(f"the base '{ref}' is not pinned to a version")
         if not pins:
             problems.append(f"{params.package} is not pinned with == in requirements.txt or the Dockerfile")
-        if not consistent:
-            problems.append(f"the base brings CUDA {base_cuda} but {params.package} {torch_version} is built for "
-                            f"CUDA {torch_cuda}: the image carries two CUDAs, and the base's is unused")
+        if base_cuda and wheels:
+            problems.append(
+                f"the base brings CUDA {base_cuda}, but {params.package} {torch_version} loads its own CUDA "
+                f"{torch_cuda} from the nvidia-* wheels ({wheels[0]}): the base's copy is never used, and would "
+                "not be even if the releases matched; build on a slim Python base")
         if not problems:
-            cuda_note = f"; CUDA {base_cuda} in the base matches" if base_cuda else ""
-            return Outcome.passed(f"FROM {ref}; {pins[0]}{cuda_note}", **evidence)
+            if base_cuda:
+                note = f"; {params.package} uses the base's CUDA {base_cuda} (no nvidia-* runtime wheel)"
+            else:
+                note = f"; CUDA {torch_cuda} from the nvidia-* wheels only" if wheels else ""
+            return Outcome.passed(f"FROM {ref}; {pins[0]}{note}", **evidence)
         return Outcome.partial(1 - len(problems) / 3, "; ".join(problems), **evidence)
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import docker
 
 CDI_DIRS = ("/etc/cdi", "/var/run/cdi")
 
@@ -19,6 +17,8 @@ class Gpu:
     driver_version: str | None
     cuda_version: str | None  # the highest CUDA the driver supports
     devices: list[str]
+    capabilities: list[tuple[str, str | None]] = field(default_factory=list)
+    """(name, compute capability such as '7.5') of each GPU; the capability is None where the driver cannot say."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -33,8 +33,8 @@ def detect(engine_info: dict | None) -> Gpu:
         runtime = "cdi"
     else:
         runtime = "none"
-    driver, cuda, devices = _nvidia_smi()
-    return Gpu(runtime, driver, cuda, devices)
+    driver, cuda, rows = _nvidia_smi()
+    return Gpu(runtime, driver, cuda, [row["name"] for row in rows], [(row["name"], row.get("compute_cap")) for row in rows])
 
 
 def _nvidia_cdi(folder: Path) -> bool:
@@ -43,19 +43,25 @@ def _nvidia_cdi(folder: Path) -> bool:
     return any("nvidia.com/gpu" in spec.read_text(errors="replace") for spec in folder.glob("*.*") if spec.is_file())
 
 
-def _nvidia_smi() -> tuple[str | None, str | None, list[str]]:
+QUERY = "--query-gpu=name,driver_version,uuid,compute_cap"
+OLD_QUERY = "--query-gpu=name,driver_version,uuid"  # drivers before compute_cap was a field
+
+
+def _nvidia_smi() -> tuple[str | None, str | None, list[dict[str, str]]]:
     smi = shutil.which("nvidia-smi")
     if not smi:
         return None, None, []
     try:
-        listing = subprocess.run([smi, "--query-gpu=name,driver_version,uuid", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=20).stdout
+        listing = subprocess.run([smi, QUERY, "--format=csv,noheader"], capture_output=True, text=True, timeout=20)
+        if listing.returncode != 0:
+            listing = subprocess.run([smi, OLD_QUERY, "--format=csv,noheader"], capture_output=True, text=True,
+                                     timeout=20)
         banner = subprocess.run([smi], capture_output=True, text=True, timeout=20).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None, None, []
     driver, cuda = parse_banner(banner)
-    devices = parse_query(listing)
-    return driver or (devices[0]["driver"] if devices else None), cuda, [d["name"] for d in devices]
+    rows = parse_query(listing.stdout)
+    return driver or (rows[0]["driver"] if rows else None), cuda, rows
 
 
 def parse_banner(text: str) -> tuple[str | None, str | None]:
@@ -66,17 +72,21 @@ def parse_banner(text: str) -> tuple[str | None, str | None]:
 
 
 def parse_query(text: str) -> list[dict[str, str]]:
-    """Rows of `nvidia-smi --query-gpu=name,driver_version,uuid --format=csv,noheader`."""
+    """Rows of `nvidia-smi --query-gpu=name,driver_version,uuid[,compute_cap] --format=csv,noheader`."""
     rows = []
     for line in text.strip().splitlines():
         parts = [part.strip() for part in line.split(",")]
-        if len(parts) == 3 and re.fullmatch(r"[0-9.]+", parts[1]):
-            rows.append({"name": parts[0], "driver": parts[1], "uuid": parts[2]})
+        if len(parts) in (3, 4) and re.fullmatch(r"[0-9.]+", parts[1]):
+            row = {"name": parts[0], "driver": parts[1], "uuid": parts[2]}
+            if len(parts) == 4 and re.fullmatch(r"\d+\.\d+", parts[3]):
+                row["compute_cap"] = parts[3]
+            rows.append(row)
     return rows
 
 
-def device_request(spec: str = "all") -> docker.types.DeviceRequest:
+def device_request(spec: str = "all"):
     """The request `docker run --gpus SPEC` sends: 'all', a count ('2'), or ids ('device=0,1' or UUIDs)."""
+    import docker  # here, so the parsers above load on a machine without the Docker SDK
     spec = spec.strip().strip('"')
     if spec == "all":
         return docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])

@@ -15,7 +15,7 @@ from docker.errors import APIError, DockerException
 from graders.engine.probe import port_open
 from graders.engine.session import Session
 from graders.errors import EngineError
-from graders.facts import Container
+from graders.facts import Container, Stopped
 
 # Docker's defaults minus the ones a web service never needs (raw sockets, mknod, chroot, ...).
 CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "NET_BIND_SERVICE"]
@@ -132,6 +132,31 @@ def watch(client: docker.DockerClient, container, port: int, sandbox: Sandbox) -
             if state["Status"] == "running" and not listening and time.monotonic() - started > sandbox.start_seconds
             else ""),
     )
+
+
+def stop(client: docker.DockerClient, name: str, grace_seconds: float) -> Stopped:
+    """Send the service its stop signal, as `docker stop` does, and wait up to `grace_seconds` for it
+    to exit by itself; kill it after that (`docker stop` would wait 10 s, then do the same)."""
+    try:
+        container = client.containers.get(name)
+        config = container.attrs.get("Config") or {}
+        signal = config.get("StopSignal") or "SIGTERM"
+        pid1 = [container.attrs.get("Path") or ""] + list(container.attrs.get("Args") or [])
+        state = container.attrs["State"]
+        if state["Status"] != "running":
+            return Stopped(signal, pid1, 0.0, True, state.get("ExitCode"), grace_seconds)
+        started = time.monotonic()
+        container.kill(signal=signal)
+        while time.monotonic() - started < grace_seconds:
+            container.reload()
+            if container.attrs["State"]["Status"] in ("exited", "dead"):
+                return Stopped(signal, pid1, time.monotonic() - started, True,
+                               container.attrs["State"].get("ExitCode"), grace_seconds)
+            time.sleep(0.1)
+        container.kill()
+        return Stopped(signal, pid1, grace_seconds, False, None, grace_seconds)
+    except DockerException as error:
+        raise EngineError(f"could not stop the service: {error}") from error
 
 
 def limit_hit(state: dict, logs: str, sandbox: Sandbox) -> str:

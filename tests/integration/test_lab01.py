@@ -29,8 +29,20 @@ VARIANTS = {
     "latest-base": ([("FROM python:3.11-slim", "FROM python:latest")], [], False, {"base-image"}),
     "copy-before-install": ([(INSTALL + "\n# Then the code", "# Then the code"),
                              (APP, "COPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n")], [], False, {"layer-cache"}),
+    # dash, Debian's /bin/sh, forks the server instead of exec'ing it: SIGTERM is ignored by PID 1
     "shell-form-cmd": ([('CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]',
-                         "CMD uvicorn app.main:app --host 0.0.0.0 --port 8000")], [], False, {"exec-form"}),
+                         "CMD uvicorn app.main:app --host 0.0.0.0 --port 8000")], [], False, {"exec-form", "stops"}),
+    # exec form on the outside, a shell that never exec's on the inside: only the behaviour shows it
+    "script-without-exec": ([('CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]',
+                              'COPY --chmod=755 start.sh /start.sh\nENTRYPOINT ["/start.sh"]')], [], False, {"stops"}),
+    # the official image's layout: pip --prefix then a copy to /usr/local (failed on a Debian-Python stand-in)
+    "prefix-install": ([("FROM python:3.11-slim\n", "FROM python:3.11-slim AS deps\nRUN mkdir /install\n"
+                         "COPY requirements.txt /tmp/\nRUN pip install --no-cache-dir --prefix=/install -r /tmp/requirements.txt\n\n"
+                         "FROM python:3.11-slim\nCOPY --from=deps /install /usr/local\n"),
+                        (INSTALL, "")], [], False, set()),
+    "pip-told-nothing": ([("    PIP_NO_CACHE_DIR=1 \\\n", ""), ("pip install --no-cache-dir", "pip install")],
+                         [], False, {"pip-no-cache"}),
+    "selective-copy-no-dockerignore": ([], [], True, {"dockerignore"}),
     "no-expose": ([("EXPOSE 8000\n", "")], [], False, {"port"}),
     "no-healthcheck": ([(HEALTHCHECK_TEXT, "")], [], False, {"healthcheck"}),
     "curl-healthcheck": ([(HEALTHCHECK_TEXT, "HEALTHCHECK CMD curl -f http://localhost:8000/health || exit 1\n")],
@@ -54,6 +66,9 @@ MESSAGES = {
     "latest-base": "'latest' moves",
     "pip-cache-kept": ".cache/pip",
     "no-dockerignore": ".git",
+    "script-without-exec": "did not stop it within 5 s",
+    "pip-told-nothing": "without --no-cache-dir",
+    "selective-copy-no-dockerignore": "there is no .dockerignore",
 }
 
 
@@ -121,14 +136,30 @@ def test_flawed_variant_loses_exactly_its_criteria(name, submission, engine, lab
         (submission / ".dockerignore").unlink()
     if name == "pip-cache-kept":
         make_sdist(submission / "vendor")
+    if name == "script-without-exec":
+        (submission / "start.sh").write_text("#!/bin/sh\nuvicorn app.main:app --host 0.0.0.0 --port 8000\n")
     result = pipeline.grade(lab01, submission)
     assert lost(result) == expected, {c.id: c.message for c in result.criteria if c.status != "passed"}
     assert not [c.id for c in result.criteria if c.status == "not_gradable"]
     for criterion in result.criteria:
         if criterion.id in expected:
             assert criterion.hint and criterion.message
-            assert MESSAGES.get(name, "") in criterion.message
+    if expected:  # the reason is named by one of the criteria lost
+        assert any(MESSAGES.get(name, "") in c.message for c in result.criteria if c.id in expected)
     if name == "latest-base":  # hadolint's finding is shown as the criterion's evidence
         base = next(c for c in result.criteria if c.id == "base-image")
         assert any("DL3007" in line for line in base.evidence["hadolint"])
 
+
+
+def test_a_base_image_this_classroom_lacks_is_the_learners_to_fix(submission, engine, lab01):
+    """Offline, FROM an image no one prepared fails `builds` with the list of images there are,
+    instead of making the whole lab not gradable."""
+    edit(submission / "Dockerfile", "FROM python:3.11-slim", "FROM python:3.12-slim")
+    result = pipeline.grade(lab01, submission)
+    builds = next(c for c in result.criteria if c.id == "builds")
+    if builds.status == "passed":
+        pytest.skip("a registry answered and python:3.12-slim was pulled")
+    assert builds.status == "failed" and "not in this classroom" in builds.message
+    assert "python:3.11-slim" in builds.message
+    assert not [c.id for c in result.criteria if c.status == "not_gradable"]

@@ -133,6 +133,70 @@ def test_pip_no_cache():
     assert outcome.fraction == 0 and "/root/.cache/pip" in outcome.message
 
 
+@pytest.mark.parametrize("lines, careless", [
+    ("RUN pip install --no-cache-dir -r r.txt", []),
+    ("RUN pip install -r r.txt", [2]),
+    ("RUN python -m pip install x", [2]),
+    ("RUN pip install --no-cache-dir x && python3 -m pip install y", [2]),  # each install counts
+    ("RUN pip install x && pip cache purge", []),
+    ("RUN pip install x && rm -rf /root/.cache/pip", []),
+    ("RUN --mount=type=cache,target=/root/.cache/pip pip install x", []),
+    ("RUN export PIP_NO_CACHE_DIR=1 && pip install x", []),
+    ("ENV PIP_NO_CACHE_DIR=1\nRUN pip install x", []),
+    ("RUN pip install x\nENV PIP_NO_CACHE_DIR=1", [2]),  # set too late for that install
+    ("RUN <<EOF\npip install x\nEOF", [2]),
+    ("RUN apt-get install -y python3-pip", []),
+])
+def test_pip_told_to_keep_no_cache(lines, careless):
+    from graders.checks.pip_cache import careless_installs
+    from graders.dockerfile import parse
+
+    found = careless_installs(parse(f"FROM python:3.11-slim\n{lines}\n"), {})
+    assert [line for line, _ in found] == careless
+
+
+def test_pip_practice_judged_even_when_the_network_left_no_cache():
+    from graders.checks.pip_cache import FIND_PIP_CACHE
+
+    told_nothing = facts("FROM python:3.11-slim\nRUN pip install -r requirements.txt\nCMD [\"x\"]\n",
+                         inside={FIND_PIP_CACHE: (0, "")})
+    outcome = run("pip_no_cache", _facts=told_nothing)
+    assert outcome.fraction == 0 and "line 2" in outcome.message and "without --no-cache-dir" in outcome.message
+    told_by_base = facts("FROM python:3.11-slim\nRUN pip install -r requirements.txt\nCMD [\"x\"]\n",
+                         inside={FIND_PIP_CACHE: (0, "")}, image=image(env={"PIP_NO_CACHE_DIR": "1"}))
+    assert run("pip_no_cache", _facts=told_by_base).fraction == 1
+
+
+def test_ignore_file_judged_with_the_image(tmp_path):
+    from graders.checks.files_absent import LIST_FILES
+
+    params = {"groups": {"tests": ["*/tests/test_*.py"], "git": ["*/.git"]},
+              "context": {"tests": ["tests/test_app.py"], "git": [".git/HEAD"], "secrets": [".env"]}}
+    clean = {LIST_FILES: (0, "/app/app/main.py\n")}
+    folder = facts(inside=clean)
+    folder.submission = tmp_path
+    none = run("files_absent", params, _facts=folder)
+    assert none.fraction == 0.5 and "there is no .dockerignore" in none.message  # selective COPY, no file
+    (tmp_path / ".dockerignore").write_text("# keep out\ntests/\n.git\n")
+    some = run("files_absent", params, _facts=folder)
+    assert some.fraction == pytest.approx(0.5 + 0.5 * 2 / 3) and "secrets (.env)" in some.message
+    (tmp_path / ".dockerignore").write_text("tests/\n.git\n.env\n")
+    assert run("files_absent", params, _facts=folder).fraction == 1
+    (tmp_path / "Dockerfile.dockerignore").write_text(".git\n")  # BuildKit reads this one first
+    assert "tests (tests/test_app.py)" in run("files_absent", params, _facts=folder).message
+
+
+def test_stops_on_signal():
+    from graders.facts import Stopped
+
+    stopped = run("stops_on_signal", stop=Stopped("SIGTERM", ["uvicorn", "app.main:app"], 0.4, True, 0, 5.0))
+    assert stopped.fraction == 1 and "SIGTERM stopped it in 0.4 s" in stopped.message
+    held = run("stops_on_signal", stop=Stopped("SIGTERM", ["/bin/sh", "-c", "uvicorn app.main:app"], 5.0, False, None, 5.0))
+    assert held.fraction == 0 and "PID 1 is `/bin/sh -c 'uvicorn app.main:app'`" in held.message
+    gone = run("stops_on_signal", stop=Stopped("SIGTERM", ["uvicorn"], 0.0, True, 1, 5.0))
+    assert gone.fraction == 0 and "already exited" in gone.message
+
+
 @pytest.mark.parametrize("added_mb, fraction", [(100, 1.0), (320, 1.0), (420, 0.5), (520, 0.0), (900, 0.0)])
 def test_size_added_is_linear_between_bounds(added_mb, fraction):
     outcome = run("size_added", {"full_mb": 320, "zero_mb": 520},

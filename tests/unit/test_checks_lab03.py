@@ -60,20 +60,48 @@ def test_device_logged():
     assert run("device_logged", job=job(logs="epoch 1 done")).fraction == 0
 
 
-def test_torch_pinned_and_cuda_consistency(tmp_path):
+TORCH_WHEELS = {"torch": "2.13.0", "nvidia-cuda-runtime": "13.0.96"}
+
+
+def test_torch_pinned_and_one_copy_of_cuda(tmp_path):
+    from graders.checks.torch_pinned import PIP_PACKAGES
+
     (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
-    good = facts("FROM python:3.11-slim\nCMD [\"x\"]\n", job=job())
+    good = facts("FROM python:3.11-slim\nCMD [\"x\"]\n", job=job(), inside={PIP_PACKAGES: TORCH_WHEELS})
     good.submission = tmp_path
-    assert run("torch_pinned", _facts=good).fraction == 1
-    cuda_base = facts("FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04\nCMD [\"x\"]\n", job=job(),
-                      image=image(env={"CUDA_VERSION": "12.4.1"}))
-    cuda_base.submission = tmp_path
-    outcome = run("torch_pinned", _facts=cuda_base)
-    assert outcome.fraction == pytest.approx(2 / 3) and "two CUDAs" in outcome.message
+    passed = run("torch_pinned", _facts=good)
+    assert passed.fraction == 1 and "from the nvidia-* wheels only" in passed.message
+    # a CUDA base under torch's own CUDA wheels: a second copy, even when the releases match
+    for base_cuda in ("12.4.1", "13.0.2"):
+        cuda_base = facts("FROM nvidia/cuda:13.0.2-runtime-ubuntu24.04\nCMD [\"x\"]\n", job=job(),
+                          image=image(env={"CUDA_VERSION": base_cuda}), inside={PIP_PACKAGES: TORCH_WHEELS})
+        cuda_base.submission = tmp_path
+        outcome = run("torch_pinned", _facts=cuda_base)
+        assert outcome.fraction == pytest.approx(2 / 3) and "never used" in outcome.message
+    # a vendor image whose torch is built against the base's CUDA: no nvidia-* runtime wheel, one copy
+    vendor = facts("FROM nvcr.io/nvidia/pytorch:25.08-py3\nCMD [\"x\"]\n", job=job(),
+                   image=image(env={"CUDA_VERSION": "13.0.0"}), inside={PIP_PACKAGES: {"torch": "2.8.0a0"}})
+    vendor.submission = tmp_path
+    assert "uses the base's CUDA" in run("torch_pinned", _facts=vendor).message
     (tmp_path / "requirements.txt").write_text("torch\n")
-    loose = facts("FROM python:latest\nCMD [\"x\"]\n", job=job())
+    loose = facts("FROM python:latest\nCMD [\"x\"]\n", job=job(), inside={PIP_PACKAGES: TORCH_WHEELS})
     loose.submission = tmp_path
     assert run("torch_pinned", _facts=loose).fraction == pytest.approx(1 / 3)
+
+
+def test_gpu_choice_left_to_the_run():
+    assert run("gpu_left_to_run", image=image(env={})).fraction == 1
+    cuda_base = run("gpu_left_to_run", image=image(env={"NVIDIA_VISIBLE_DEVICES": "all",
+                                                          "NVIDIA_DRIVER_CAPABILITIES": "compute,utility"}))
+    assert cuda_base.fraction == 1 and "engine's default" in cuda_base.message
+    utility = run("gpu_left_to_run", image=image(env={"NVIDIA_DRIVER_CAPABILITIES": "utility"}))
+    assert utility.fraction == 0.5 and "leaves out `compute`" in utility.message
+    pinned = run("gpu_left_to_run", image=image(env={"CUDA_VISIBLE_DEVICES": "1"}))
+    assert pinned.fraction == 0.5 and "numbered from 0" in pinned.message
+    both = run("gpu_left_to_run", image=image(env={"CUDA_VISIBLE_DEVICES": "1", "NVIDIA_DRIVER_CAPABILITIES": "video"}))
+    assert both.fraction == 0
+    assert run("gpu_left_to_run", image=image(env={"NVIDIA_DRIVER_CAPABILITIES": "all"})).fraction == 1
+    assert run("gpu_left_to_run", image=image(env={"NVIDIA_VISIBLE_DEVICES": "void"})).fraction == 0.5
 
 
 def test_env_and_volumes():
@@ -99,6 +127,10 @@ def test_gpu_criteria_without_and_with_a_gpu():
     assert "580.00 or newer" in run("cuda_compatible", job=job(), gpu=old).message
     new = Gpu("nvidia", "580.65.06", "13.0", ["NVIDIA H100"])
     assert run("cuda_compatible", job=job(), gpu=new).fraction == 1
+    v100 = Gpu("nvidia", "580.65.06", "13.0", ["Tesla V100-SXM2-16GB"], [("Tesla V100-SXM2-16GB", "7.0")])
+    volta = run("cuda_compatible", job=job(), gpu=v100)
+    assert volta.fraction == 0 and "compute capability 7.5 or newer" in volta.message and "Volta" in volta.message
+    assert run("cuda_compatible", job=job(cuda="12.8"), gpu=v100).fraction == 1
     used = run("gpu_used", job=job(gpus_requested=True, logs="device: cuda (NVIDIA H100)"), gpu=new)
     assert used.fraction == 1
     assert "ran on the CPU" in run("gpu_used", job=job(gpus_requested=True), gpu=new).message

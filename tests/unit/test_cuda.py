@@ -33,3 +33,20 @@ def test_versions_compare_numerically():
     assert version("525.105.17") > version("525.60.13")  # 105 > 60, not '1' < '6'
     with pytest.raises(ValueError):
         version("12.4-rc1")
+
+
+@pytest.mark.parametrize(
+    "cuda, gpu, cap, ok, words",
+    [
+        ("13.0", "Tesla V100-SXM2-16GB", "7.0", False, "compute capability 7.5 or newer"),  # Volta
+        ("13.0", "Tesla P100-PCIE-16GB", "6.0", False, "(Pascal)"),
+        ("13.0", "NVIDIA GeForce GTX 1080", "6.1", False, "+cu12x"),
+        ("13.0", "Tesla T4", "7.5", True, "runs CUDA 13.0"),                                # Turing: the first kept
+        ("12.8", "Tesla V100-SXM2-16GB", "7.0", True, "runs CUDA 12.8"),
+        ("12.4", "Tesla K80", "3.7", False, "5.0 or newer"),
+        ("13.0", "Some GPU", None, True, "runs CUDA 13.0"),                                 # capability unknown
+    ],
+)
+def test_compute_capability_against_cuda(cuda, gpu, cap, ok, words):
+    verdict = check("580.65.06", cuda, [(gpu, cap)])
+    assert verdict.ok is ok and words in verdict.message

@@ -37,6 +37,16 @@ def test_query_rows():
     rows = gpu.parse_query((FILES / "a100-525-query.csv").read_text())
     assert [r["uuid"][:8] for r in rows] == ["GPU-3a2c", "GPU-7f1e"] and rows[0]["driver"] == "525.85.12"
     assert gpu.parse_query((FILES / "no-driver.txt").read_text()) == []
+    assert "compute_cap" not in rows[0]  # an old driver's three columns
+
+
+@pytest.mark.parametrize("name, cap", [("v100-580-query.csv", "7.0"), ("h100-580-query.csv", "9.0")]
+                         + [(p.name, None) for p in FILES.glob("real-*-query.csv")])
+def test_query_rows_with_compute_capability(name, cap):
+    rows = gpu.parse_query((FILES / name).read_text())
+    assert rows and all(row["compute_cap"] for row in rows)
+    if cap:
+        assert rows[0]["compute_cap"] == cap
 
 
 @pytest.mark.parametrize("spec, count, ids", [

@@ -1,0 +1,42 @@
+"""The image leaves the choice of GPUs to `docker run --gpus` and keeps the driver parts CUDA needs.
+
+With `--gpus`, the engine itself sets NVIDIA_VISIBLE_DEVICES for the container (after the image's
+own value, so it wins). It does not set NVIDIA_DRIVER_CAPABILITIES unless the request names them,
+so an image value without `compute` leaves CUDA out. CUDA_VISIBLE_DEVICES baked into the image
+renumbers or hides the GPUs the run asked for. NVIDIA_VISIBLE_DEVICES in the image only matters
+where the NVIDIA runtime is the engine's default: then it hands GPUs to containers that never
+asked, so it is reported, not rewarded."""
+
+from graders.checks.base import Check, Outcome
+
+HIDING = {"void", "none", ""}
+
+
+class GpuLeftToRun(Check):
+    needs = ("image",)
+
+    def grade(self, params, facts) -> Outcome:
+        env = facts.image.env
+        names = ("NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "CUDA_VISIBLE_DEVICES")
+        evidence = {name: env[name] for name in names if name in env}
+        problems = []
+        capabilities = env.get("NVIDIA_DRIVER_CAPABILITIES")
+        if capabilities is not None:
+            parts = {part.strip() for part in capabilities.split(",")}
+            if not parts & {"compute", "all"}:
+                problems.append(f"NVIDIA_DRIVER_CAPABILITIES={capabilities} leaves out `compute`, so the runtime "
+                                "mounts no CUDA driver library and torch sees no GPU")
+        if "CUDA_VISIBLE_DEVICES" in env:
+            problems.append(f"CUDA_VISIBLE_DEVICES={env['CUDA_VISIBLE_DEVICES']} is baked into the image: inside a "
+                            "container the GPUs `--gpus` gave are numbered from 0, so a fixed list hides or "
+                            "renumbers them; leave the choice to `docker run --gpus`")
+        if env.get("NVIDIA_VISIBLE_DEVICES", "all").strip().lower() in HIDING:
+            problems.append(f"NVIDIA_VISIBLE_DEVICES={env['NVIDIA_VISIBLE_DEVICES']} asks the runtime for no GPU")
+        if problems:
+            return Outcome.partial(1 - len(problems) / 2, "; ".join(problems), **evidence)
+        note = ""
+        if "NVIDIA_VISIBLE_DEVICES" in env:
+            note = (f"; note: NVIDIA_VISIBLE_DEVICES={env['NVIDIA_VISIBLE_DEVICES']} in the image gives GPUs to "
+                    "every container of it where the NVIDIA runtime is the engine's default, asked or not")
+        return Outcome.passed("GPU choice left to `docker run --gpus`; CUDA's driver parts not held back" + note,
+                              **evidence)
