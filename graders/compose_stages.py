@@ -175,7 +175,8 @@ def _note_stand_ins(facts: Facts, client, refs: list[str]) -> None:
             facts.stand_ins.append(label)
 
 
-def run(facts: Facts, lab: Lab, session: Session, built: dict[str, str], left_out: dict[str, str], folder: Path, say) -> None:
+def run(facts: Facts, lab: Lab, session: Session, built: dict[str, str], left_out: dict[str, str], folder: Path, say,
+        env_file: Path | None = None) -> None:
     """Up, ready, persistence, and down -v in every outcome (Ctrl-C included)."""
     if _blocked(facts):
         return
@@ -192,7 +193,7 @@ def run(facts: Facts, lab: Lab, session: Session, built: dict[str, str], left_ou
     facts.stack = result
     try:
         say("up", f"{len(model['services'])} services")
-        outcome = compose.up(file, project, spec.wait_seconds, lambda: _hopeless(client, project))
+        outcome = compose.up(file, project, spec.wait_seconds, lambda: _hopeless(client, project), env_file)
         result.up_ok, result.up_output, result.stopped_early, result.seconds = (
             outcome.ok, outcome.output[-3000:], outcome.stopped_early, round(outcome.seconds, 1))
         result.services = _states(client, project, list(model["services"]), volumes)
@@ -216,7 +217,7 @@ def run(facts: Facts, lab: Lab, session: Session, built: dict[str, str], left_ou
         token = "dl" + uuid.uuid4().hex[:12]
         written = {p.id: probe.send(result.address, _request(p.write, token)) for p in runnable}
         compose.down(file, project, volumes=False)
-        again = compose.up(file, project, spec.wait_seconds, lambda: _hopeless(client, project))
+        again = compose.up(file, project, spec.wait_seconds, lambda: _hopeless(client, project), env_file)
         address = _address(client, project, spec.entry, spec.port)
         _states(client, project, list(model["services"]), volumes)
         for item in runnable:

@@ -174,7 +174,7 @@ def _stack(lab: Lab, facts: Facts, context: Path, tmp: Path, stage, say, environ
         built = stage("build", ["stack"], lambda: compose_stages.build(facts, lab, session, builder, say)) or {}
         left_out = stage("images", ["stack"], lambda: compose_stages.images(facts, client, built)) or {}
         environment["left_out"] = left_out
-        stage("up", ["stack"], lambda: compose_stages.run(facts, lab, session, built, left_out, tmp, say))
+        stage("up", ["stack"], lambda: compose_stages.run(facts, lab, session, built, left_out, tmp, say, context / ".env"))
         say("cleanup", "")
     environment["stand_ins"] = facts.stand_ins
     problems.extend(session.problems)

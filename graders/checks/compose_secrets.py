@@ -16,13 +16,15 @@ def plaintext(value: str) -> bool:
 
 class NoPlaintextSecrets(Check):
     """No password, token or key written in the Compose file itself: they come from `.env`
-    (`${NAME}`) or from secrets files. Read on the model with interpolation off."""
+    (`${NAME}`) or from secrets files. Read on the model with interpolation off. A password taken from
+    a variable but put on a command line (a database URL in `command:`) costs half: every user of
+    the host sees process arguments."""
 
     needs = ("compose",)
 
     def grade(self, params, facts) -> Outcome:
         compose = facts.compose
-        found = []
+        found, exposed = [], []
         for name, service in (compose.raw.get("services") or {}).items():
             for key, value in _mapping(service.get("environment")).items():
                 text = "" if value is None else str(value)
@@ -38,12 +40,20 @@ class NoPlaintextSecrets(Check):
                 words = service.get(key) or []
                 words = [words] if isinstance(words, str) else words
                 for word in words:
-                    if (match := URI_PASSWORD.search(str(word))) and plaintext(match.group(1)):
-                        found.append(f"{at(compose, f'services.{name}.{key}')} holds a URL with a password in it")
-                        break
+                    if not (match := URI_PASSWORD.search(str(word))):
+                        continue
+                    where = at(compose, f"services.{name}.{key}")
+                    if plaintext(match.group(1)):
+                        found.append(f"{where} holds a URL with a password in it")
+                    else:
+                        exposed.append(f"{where} puts {match.group(1)} on the command line, where `ps` on the host "
+                                       "shows it to every user, and a / or @ in it breaks the URL")
+                    break
+        if not found and not exposed:
+            return Outcome.passed("no secret is written in the file, or passed on a command line")
         if not found:
-            return Outcome.passed("no secret is written in the file")
-        return Outcome.failed(f"{len(found)} secret(s) written in the file: {first(found)}", secrets=found)
+            return Outcome.partial(0.5, f"no secret is written in the file, but {first(exposed)}", secrets=exposed)
+        return Outcome.failed(f"{len(found)} secret(s) written in the file: {first(found)}", secrets=found + exposed)
 
 
 def _mapping(value) -> dict:

@@ -22,7 +22,7 @@ class ServiceHealthy(Check):
         if state is None:
             return Outcome.failed(f"there is no service {name} in the stack")
         logs = state.logs.strip().splitlines()[-20:]
-        if state.status == "missing":
+        if state.status == "missing" or (state.status == "created" and not stack.up_ok):
             why = stack.stopped_early or _last(stack.up_output)
             return Outcome.failed(f"{name} never started ({why})", up=stack.up_output.splitlines()[-10:])
         if state.status != "running":

@@ -69,10 +69,12 @@ def config(folder: Path, files: list[str], project: str, *, interpolate: bool = 
         raise EngineError(f"Compose printed a model that is not JSON: {error}") from error
 
 
-def up(file: Path, project: str, timeout: int, watch: Callable[[], str | None]) -> Outcome:
-    """`up -d --wait` on a model file. `watch()` is asked every second; a reason it returns stops the wait."""
-    args = ["-p", project, "-f", str(file), "up", "-d", "--wait", "--wait-timeout", str(timeout),
-            "--no-build", "--pull", "never", "--remove-orphans"]
+def up(file: Path, project: str, timeout: int, watch: Callable[[], str | None], env_file: Path | None = None) -> Outcome:
+    """`up -d --wait` on a model file. `watch()` is asked every second; a reason it returns stops the wait.
+    `env_file`: the submission's `.env`, for what Compose resolves only at `up` (secrets taken from
+    `environment:`); the model itself is already interpolated, its `$$` escapes kept."""
+    args = ["-p", project, "-f", str(file)] + (["--env-file", str(env_file)] if env_file and env_file.is_file() else [])
+    args += ["up", "-d", "--wait", "--wait-timeout", str(timeout), "--no-build", "--pull", "never", "--remove-orphans"]
     started = time.monotonic()
     process = subprocess.Popen(
         command() + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",

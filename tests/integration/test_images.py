@@ -39,3 +39,48 @@ def test_python_stand_in_with_a_ca_bundle(engine, throwaway, tmp_path):
     again = images.prepare(engine, wanted, offline=True, ca_bundle=bundle)
     assert [d.action for d in again] == ["present", "present"]
     assert again[1].detail == f"stand-in for {REF}"
+
+
+IDIOMS = """\
+FROM python:3.11-slim AS build
+COPY hello /src/hello
+RUN pip install --no-cache-dir --no-build-isolation --prefix=/install /src/hello
+RUN pip install --no-cache-dir --no-build-isolation --user /src/hello
+RUN python -m venv /opt/venv && /opt/venv/bin/python -m pip install --no-cache-dir --no-build-isolation /src/hello
+
+FROM python:3.11-slim AS prefix
+COPY --from=build /install /usr/local
+RUN hello && python -c "import hello" && python3 -c "import hello" && pip --version && python -m pip --version
+
+FROM python:3.11-slim AS user
+COPY --from=build /root/.local /root/.local
+ENV PATH=/root/.local/bin:$PATH
+RUN hello && python3 -c "import hello"
+
+FROM python:3.11-slim AS venv
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+RUN hello && python -c "import hello, sys; assert sys.prefix == '/opt/venv'" && pip --version
+"""
+
+
+@pytest.mark.parametrize("target", ["prefix", "user", "venv"])
+def test_python_base_behaves_like_the_official_image(engine, tmp_path, target):
+    """The multi-stage idioms learners copy from real ML Dockerfiles work on the course's
+    python:3.11-slim, stand-in or real: the package's command is on PATH and it imports."""
+    (tmp_path / "hello").mkdir()
+    (tmp_path / "hello" / "hello.py").write_text("def main():\n    print('hello from', __file__)\n")
+    (tmp_path / "hello" / "setup.py").write_text(
+        "from setuptools import setup\n"
+        "setup(name='hello', version='1.0', py_modules=['hello'], entry_points={'console_scripts': ['hello=hello:main']})\n")
+    (tmp_path / "Dockerfile").write_text(IDIOMS)
+    tag = f"dockerlab-test/idioms:{target}"
+    try:
+        engine.images.build(path=str(tmp_path), target=target, tag=tag, rm=True, forcerm=True)
+        output = engine.containers.run(tag, ["hello"], remove=True).decode()
+        assert "hello from" in output
+    finally:
+        try:
+            engine.images.remove(tag, force=True)
+        except Exception:
+            pass

@@ -75,6 +75,17 @@ def test_solution_full_marks_with_the_runtime_path_really_run(engine, lab04, qdr
         assert any("qdrant" in p and "not run here" in p for p in result.problems)
 
 
+def test_a_password_on_mlflows_command_line_costs_half_of_its_criterion(engine, lab04, stack_folder):
+    """The earlier reference put ${POSTGRES_PASSWORD} into MLflow's store URL: it runs, but every
+    user of the host can read it with `ps`, and a / in the password breaks the URL."""
+    edit(stack_folder / "compose.yaml", "postgresql+psycopg2://mlflow@postgres",
+         "postgresql+psycopg2://mlflow:${POSTGRES_PASSWORD}@postgres")
+    result = pipeline.grade(lab04, stack_folder)
+    assert lost(result) == {"no-plaintext-secrets"}
+    secrets = next(c for c in result.criteria if c.id == "no-plaintext-secrets")
+    assert secrets.status == "partial" and "services.mlflow.command" in secrets.message and "`ps`" in secrets.message
+
+
 def test_seed_style_stack_loses_the_right_points(engine, lab04, stack_folder):
     shutil.copy(SEED, stack_folder / "compose.yaml")
     (stack_folder / "compose.gpu.yaml").unlink()

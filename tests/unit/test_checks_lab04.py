@@ -103,6 +103,16 @@ def test_plaintext_secrets_in_env_urls_and_list_syntax(tmp_path):
     assert "services.db.environment.POSTGRES_PASSWORD" in found
 
 
+def test_a_password_on_a_command_line_costs_half(tmp_path):
+    on_command_line = GOOD.replace("    profiles: [never]\n", "").replace(
+        "    image: redis:7.0-bookworm\n",
+        "    image: redis:7.0-bookworm\n    command: [tool, '--db=postgresql://app:${DB_PASSWORD}@db:5432/app']\n")
+    (tmp_path / "cmd").mkdir()
+    facts = read(tmp_path / "cmd", on_command_line, env="DB_PASSWORD=s3cret\n")
+    outcome = grade("compose_secrets", facts)
+    assert outcome.fraction == 0.5 and "services.redis.command puts ${DB_PASSWORD} on the command line" in outcome.message
+
+
 def test_named_volumes(tmp_path):
     paths = {"redis": "/data", "db": "/var/lib/postgresql/data"}
     assert grade("compose_volumes", good(tmp_path), paths=paths).fraction == 1
@@ -194,6 +204,9 @@ def test_service_health_outcomes():
     exited = grade("service_healthy", facts, service="db")
     assert exited.fraction == 0 and "exit code 1" in exited.message and "password missing" in exited.message
     assert "never started" in grade("service_healthy", facts, service="jupyter").message
+    refused = stack(up_output='environment variable "PW" required by secret "p_pw" is not set',
+                    services={"api": ServiceState("created", None, 0, [], "")})
+    assert "never started (environment variable \"PW\"" in grade("service_healthy", refused, service="api").message
     assert grade("service_healthy", facts, service="qdrant").not_gradable
 
 

@@ -33,6 +33,14 @@ def test_banner(name, driver, cuda):
     assert gpu.parse_banner((FILES / name).read_text()) == (driver, cuda)
 
 
+@pytest.mark.parametrize("name", [p.name for p in sorted(FILES.glob("real-*.txt"))] or ["(none yet)"])
+def test_banners_of_real_machines(name):
+    if name == "(none yet)":
+        pytest.skip("no real nvidia-smi output kept yet: run tests/gpu/verify_gpu.py on a GPU machine")
+    driver, supported = gpu.parse_banner((FILES / name).read_text())
+    assert driver and supported
+
+
 def test_query_rows():
     rows = gpu.parse_query((FILES / "a100-525-query.csv").read_text())
     assert [r["uuid"][:8] for r in rows] == ["GPU-3a2c", "GPU-7f1e"] and rows[0]["driver"] == "525.85.12"
