@@ -15,25 +15,23 @@ criteria fail with the reason. Everything the engine creates is removed when the
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
-from docker.errors import DockerException
-from requests.exceptions import RequestException
-
-from graders import __version__, compose_stages, stages
+from graders import __version__
+from graders import submission as submission_stages
 from graders import course as course_mod
 from graders.course import DEFAULT_COURSE, Lab
-from graders.engine import client as engine_client
-from graders.engine import compose, gpu
-from graders.engine.build import Builder, detect_builder, sandboxed
-from graders.engine.session import Session
 from graders.errors import ConfigError, EngineError, UsageError
 from graders.facts import Facts, Missing
 from graders.results import GradingResult
 from graders.scoring import bind, refuse, score, summarize, ungraded
+
+# The engine's side (the Docker SDK, requests, Compose) is imported only once a grading needs the
+# engine: a Dockerfile the static stage refuses is answered without loading any of it.
 
 ENGINE_FACTS = {"build", "image", "container", "http", "inside", "stop", "rebuild", "baseline", "efficiency", "job"}
 SERVICE_FACTS = {"container", "http", "stop"}
@@ -57,18 +55,22 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
         started = time.monotonic()
         try:
             return work()
-        except (EngineError, DockerException, RequestException) as error:  # the machine, not the learner
-            problems.append(f"{name}: {error}")
+        except Exception as error:
+            if not _machine_trouble(error):
+                raise
+            problems.append(f"{name}: {error}")  # the machine, not the learner
             for fact in produces:
                 setattr(facts, fact, Missing(f"not gradable here: {error}", learner=False))
             return None
         finally:
             timings[name] = round(time.monotonic() - started, 2)
 
+    from graders.engine import client as engine_client
+
     engine_run = engine_client.instance()  # a restart under the grading makes it not gradable
     with tempfile.TemporaryDirectory(prefix="dockerlab-") as tmp:
         context = Path(tmp) / "context"
-        stage("copy", ["dockerfile", "compose"], lambda: stages.copy_submission(facts, lab, context))
+        stage("copy", ["dockerfile", "compose"], lambda: submission_stages.copy_submission(facts, lab, context))
         if lab.compose:
             refused = _stack(lab, facts, context, Path(tmp), stage, say, environment, problems, course_root)
             say("score", "")
@@ -77,7 +79,14 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
             if refused:
                 return refuse(lab, submission, refused, environment, timings)
             return summarize(lab, submission, score(bound, facts, lab.gpu), facts, environment, timings, problems)
-        stage("static", ["lint"], lambda: stages.static(facts, lab, context, needs))
+        stage("static", ["lint"], lambda: submission_stages.static(facts, lab, context, needs))
+        decided = isinstance(facts.dockerfile, Missing) and facts.dockerfile.learner
+        if decided:  # the static stage has decided: every engine fact is missing for its reason
+            submission_stages.not_built(facts, ENGINE_FACTS)
+        else:
+            from graders import stages
+            from graders.engine import gpu
+            from graders.engine.session import Session
 
         def connect():
             client = engine_client.connect()
@@ -90,7 +99,7 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
                                  "none (see `dockerlab doctor`)")
             return client
 
-        client = stage("engine", list(ENGINE_FACTS), connect) if needs & ENGINE_FACTS else None
+        client = stage("engine", list(ENGINE_FACTS), connect) if needs & ENGINE_FACTS and not decided else None
         if client is not None:
             builder = _builder(course_root, environment)
             with Session(client) as session:
@@ -128,8 +137,19 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
 RESTARTED = "the Docker engine restarted while this submission was graded; grade it again"
 
 
+def _machine_trouble(error: Exception) -> bool:
+    """Errors of the machine, not the learner: the engine's, and the SDK's or HTTP's when loaded."""
+    if isinstance(error, EngineError):
+        return True
+    kinds = [getattr(sys.modules.get(name), kind, None) for name, kind in
+             (("docker.errors", "DockerException"), ("requests.exceptions", "RequestException"))]
+    return any(kind is not None and isinstance(error, kind) for kind in kinds)
+
+
 def _restarted(engine_run: str | None) -> bool:
     """Whether the local engine that answered when the grading began is gone or another now."""
+    from graders.engine import client as engine_client
+
     return engine_run is not None and engine_client.instance() != engine_run
 
 
@@ -141,8 +161,10 @@ def _course_bases(course_root: Path) -> list[str]:
         return []
 
 
-def _builder(course_root: Path, environment: dict) -> Builder:
+def _builder(course_root: Path, environment: dict):
     """The builder, with its build sandbox; the environment says what the sandbox enforces."""
+    from graders.engine.build import detect_builder, sandboxed
+
     builder = sandboxed(detect_builder(), lambda: _course_bases(course_root), environment.get("root_dir"))
     environment["builder"] = builder.kind
     environment["builder_detail"] = builder.reason
@@ -154,12 +176,18 @@ def _stack(lab: Lab, facts: Facts, context: Path, tmp: Path, stage, say, environ
            course_root: Path) -> list[str]:
     """A Compose lab: read → policy → build → images → up → ready → persist → down -v.
     Returns the refusals (the stack is then never started)."""
+    from graders import compose_stages
+    from graders.engine import client as engine_client
+    from graders.engine import compose
+    from graders.engine.session import Session
+
     project_hint = "dockerlab-check"  # the model's names are rewritten per run before anything starts
     environment["stand_ins"] = facts.stand_ins
     stage("read", ["compose", "stack"], lambda: compose_stages.read(facts, lab.compose, context, project_hint))
     refused = [str(item) for item in compose_stages.policy(facts, context)]
     if refused:
         return refused
+
     def connect():
         client = engine_client.connect()
         environment.update(engine_client.info(client))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import stat
 import tempfile
 from pathlib import Path
 
 from graders import cuda as cuda_mod
-from graders import dockerfile as parser
 from graders import layers as layers_mod
 from graders.course import Lab
 from graders.engine import artifacts, build_sandbox
@@ -17,108 +14,11 @@ from graders.engine import images as images_mod
 from graders.engine import build as builder_mod
 from graders.engine import gpu as gpu_engine
 from graders.engine import layers as layers_engine
-from graders.engine import hadolint, inside as inside_mod, inspect as inspect_mod, probe as probe_mod, run as run_mod
+from graders.engine import inside as inside_mod, inspect as inspect_mod, probe as probe_mod, run as run_mod
 from graders.engine.session import Session
-from graders.errors import DockerfileError, EngineError
+from graders.errors import EngineError
+from graders.submission import check_dockerfile, check_ignore_file, copy_submission, static  # noqa: F401
 from graders.facts import Build, Container, Facts, Missing, TrainingJob
-
-CONTEXT_LIMIT_BYTES = 512 * 2**20
-
-
-def copy_submission(facts: Facts, lab: Lab, context: Path) -> None:
-    """Copy the submission into a private build context, so grading never touches the learner's files.
-
-    An empty `.git` folder is added when there is none, as a real project would have one: the
-    .dockerignore criterion can then see whether .git is kept out of the image.
-    """
-    total = 0
-
-    def skip_special(folder: str, names: list[str]) -> list[str]:
-        nonlocal total
-        skipped = []
-        for name in names:
-            info = os.lstat(os.path.join(folder, name))
-            if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode) or stat.S_ISLNK(info.st_mode)):
-                skipped.append(name)
-            elif stat.S_ISREG(info.st_mode):
-                total += info.st_size
-        if total > CONTEXT_LIMIT_BYTES:
-            raise _TooBig(total)
-        return skipped
-
-    try:
-        shutil.copytree(facts.submission, context, symlinks=True, ignore=skip_special)
-    except _TooBig as too_big:
-        facts.dockerfile = Missing(
-            f"the submission folder holds over {too_big.size // 2**20} MiB; the limit is {CONTEXT_LIMIT_BYTES // 2**20} MiB",
-            learner=True,
-            fix="move data and model files out of the folder and mount them at run time",
-        )
-        return
-    if not (context / ".git").exists():
-        (context / ".git").mkdir()
-        (context / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
-
-
-def static(facts: Facts, lab: Lab, context: Path, needs: set[str]) -> None:
-    """Parse the Dockerfile the way BuildKit does, and run hadolint on it."""
-    if isinstance(facts.dockerfile, Missing) and facts.dockerfile.learner:
-        facts.lint = facts.dockerfile
-        return
-    try:
-        check_dockerfile(context, lab.dockerfile, lab)
-        check_ignore_file(context, lab.dockerfile)
-        facts.dockerfile = parser.parse_file(context / lab.dockerfile)
-        if len(facts.dockerfile.instructions) > lab.limits.dockerfile_instructions:
-            raise DockerfileError(None, f"it has {len(facts.dockerfile.instructions):,} instructions; the limit is "
-                                  f"{lab.limits.dockerfile_instructions:,}", "write only the instructions the image needs")
-    except DockerfileError as error:
-        where = f"{lab.dockerfile}:{error.line}" if error.line else lab.dockerfile
-        facts.dockerfile = Missing(f"{where}: {error.message}", learner=True, fix=error.fix)
-        facts.lint = facts.dockerfile
-        return
-    facts.lint = hadolint.lint(context / lab.dockerfile)
-
-
-def check_dockerfile(context: Path, name: str, lab: Lab) -> None:
-    """The Dockerfile `name` is a regular file inside the submission, and not absurdly large:
-    checked before the parser, hadolint or the engine read it (a link could show a host file)."""
-    path = context / name
-    if not os.path.lexists(path):
-        return  # the parser says how to fix that
-    real = os.path.realpath(path)
-    if os.path.commonpath([os.path.realpath(context), real]) != os.path.realpath(context):
-        raise DockerfileError(None, f"{name} is a link to a file outside the submission",
-                              f"make {name} a plain file")
-    if not os.path.isfile(real):
-        raise DockerfileError(None, f"{name} is not a file", f"make {name} a plain text file")
-    size = os.path.getsize(real)
-    if size > lab.limits.dockerfile_bytes:
-        raise DockerfileError(None, f"it is {size:,} bytes; the limit is {lab.limits.dockerfile_bytes:,}",
-                              "write only the instructions the image needs")
-    with open(real, "rb") as handle:
-        if b"\0" in handle.read(8192):
-            raise DockerfileError(None, f"{name} is a binary file, not text", "save it as plain UTF-8 text")
-
-
-IGNORE_FILE_BYTES = 64 * 1024
-
-
-def check_ignore_file(context: Path, dockerfile: str) -> None:
-    """The .dockerignore files the docker CLI reads are plain files inside the submission, and small."""
-    root = os.path.realpath(context)
-    for name in (".dockerignore", f"{dockerfile}.dockerignore"):
-        path = context / name
-        if not os.path.lexists(path):
-            continue
-        real = os.path.realpath(path)
-        if os.path.commonpath([root, real]) != root or not os.path.isfile(real):
-            raise DockerfileError(None, f"{name} is a link to something outside the submission, or not a file",
-                                  f"make {name} a plain text file")
-        if os.path.getsize(real) > IGNORE_FILE_BYTES:
-            raise DockerfileError(None, f"{name} is over {IGNORE_FILE_BYTES // 1024} KiB",
-                                  f"list only the patterns the build context needs in {name}")
-
 
 def build(facts: Facts, lab: Lab, context: Path, session: Session, builder, say, course_bases: list[str] = ()) -> None:
     if isinstance(facts.dockerfile, Missing):
@@ -370,8 +270,3 @@ def build_limits(lab: Lab) -> build_sandbox.Limits:
 def _sandbox(lab: Lab) -> run_mod.Sandbox:
     limits = lab.limits
     return run_mod.Sandbox(limits.memory_mb, limits.cpus, limits.pids, limits.run_seconds)
-
-
-class _TooBig(Exception):
-    def __init__(self, size: int):
-        self.size = size

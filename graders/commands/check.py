@@ -5,13 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
 from graders import pipeline
 from graders.commands import course_root, load_course
 from graders.errors import UsageError
 from graders.report import json as json_report
-from graders.report import terminal
 
 
 def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: bool) -> int:
@@ -22,12 +19,15 @@ def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: b
     submission = (path or course_root(course_path) / lab.folder).resolve()
     if not submission.is_dir():
         raise UsageError(f"{submission} is not a folder; give the folder that holds your Dockerfile")
-    errors = Console(stderr=True)
-    with _Progress(errors) as progress:
+    with _Progress() as progress:
         result = pipeline.grade(lab, submission, course_root=course_root(course_path), progress=progress)
     if as_json:
         sys.stdout.write(json_report.dumps(result) + "\n")
     else:
+        from rich.console import Console
+
+        from graders.report import terminal
+
         terminal.render(result, Console())
     return 0 if result.passed else 1
 
@@ -35,14 +35,15 @@ def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: b
 class _Progress:
     """A spinner naming the stage (and build step) on a terminal; one line per stage otherwise."""
 
-    def __init__(self, console: Console):
-        self.console = console
+    def __init__(self):
         self.status = None
         self.last_stage = None
 
     def __enter__(self) -> "_Progress":
-        if self.console.is_terminal:
-            self.status = self.console.status("grading")
+        if sys.stderr.isatty():  # rich only for a person watching: scripts and batches skip loading it
+            from rich.console import Console
+
+            self.status = Console(stderr=True).status("grading")
             self.status.start()
         return self
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import docker
-from docker.errors import DockerException
-
 from graders.errors import EngineError
 
 SETUP_FIX = "run ./dev setup (it installs and starts an engine where it can), then try again"
 
 
-def connect(timeout: int = 600) -> docker.DockerClient:
+def connect(timeout: int = 600):
     """A client whose engine has answered a ping; EngineError otherwise."""
+    import docker  # here: a grading the static stage decides never loads the SDK
+    from docker.errors import DockerException
+
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
@@ -22,7 +22,9 @@ def connect(timeout: int = 600) -> docker.DockerClient:
     return client
 
 
-def info(client: docker.DockerClient) -> dict:
+def info(client) -> dict:
+    from docker.errors import DockerException
+
     try:
         version = client.version()
         details = client.info()

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docker.utils.build import PatternMatcher
-
 
 def ignore_file(context: Path, dockerfile: str = "Dockerfile") -> Path | None:
     """The ignore file the build uses: `<Dockerfile>.dockerignore` first (BuildKit), then `.dockerignore`."""
@@ -28,5 +26,7 @@ def excluded(context: Path, paths: list[str], dockerfile: str = "Dockerfile") ->
     found = ignore_file(context, dockerfile)
     if found is None:
         return {path: False for path in paths}
+    from docker.utils.build import PatternMatcher  # here: loading the course must not import the SDK
+
     matcher = PatternMatcher(patterns(found))
     return {path: bool(matcher.matches(path)) for path in paths}

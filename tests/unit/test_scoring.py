@@ -96,14 +96,16 @@ def test_an_engine_failure_mid_grading_is_not_gradable(monkeypatch, lab01, tmp_p
     from docker.errors import APIError
 
     from graders import pipeline, stages
+    from graders.engine import client as engine_client
+    from graders.engine import session as session_mod
 
     def broken_build(*args, **kwargs):
         raise APIError("500 Server Error: engine went away")
 
     monkeypatch.setattr(stages, "build", broken_build)
-    monkeypatch.setattr(pipeline.engine_client, "connect", lambda: object())
-    monkeypatch.setattr(pipeline.engine_client, "info", lambda client: {"runtimes": []})
-    monkeypatch.setattr(pipeline, "Session", _NullSession)
+    monkeypatch.setattr(engine_client, "connect", lambda: object())
+    monkeypatch.setattr(engine_client, "info", lambda client: {"runtimes": []})
+    monkeypatch.setattr(session_mod, "Session", _NullSession)
     result = pipeline.grade(lab01, Path(__file__).resolve().parents[2] / "solutions" / "01-basic-dockerfile")
     statuses = {c.id: c.status for c in result.criteria}
     assert statuses["builds"] == "not_gradable" and statuses["base-image"] == "passed"
