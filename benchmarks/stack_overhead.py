@@ -80,6 +80,12 @@ def raw_once(folder: Path) -> float:
     return time.monotonic() - started
 
 
+def remove_built(folder: Path) -> None:
+    """Remove the images the raw run built (the grader removes its own)."""
+    built = [s["image"] for s in yaml.safe_load((folder / "compose.yaml").read_text())["services"].values() if "build" in s]
+    subprocess.run(["docker", "rmi", "-f", *built], capture_output=True)
+
+
 def grader_once(lab, missing: list[str]) -> float:
     started = time.monotonic()
     result = pipeline.grade(lab, SOLUTION)
@@ -112,8 +118,7 @@ def main() -> None:
         raw_once(folder), grader_once(lab, missing)  # warm both caches
         raw = statistics.median(raw_once(folder) for _ in range(runs))
         graded = statistics.median(grader_once(lab, missing) for _ in range(runs))
-        built = [s["image"] for s in yaml.safe_load((folder / "compose.yaml").read_text())["services"].values() if "build" in s]
-        subprocess.run(["docker", "rmi", "-f", *built], capture_output=True)
+        remove_built(folder)
     report = {
         "raw_engine_s": round(raw, 2),
         "grader_s": round(graded, 2),

@@ -1,6 +1,7 @@
 """The grading pipeline, top to bottom:
 
-    copy → static → build → inspect → run → probe → train → inside → stop → layers → baseline → cache → score
+    copy → static → build → inspect → run → probe → train → inside → stop → layers → score
+                                       ↘ baseline → cache ↗   (beside the service, in a thread)
 
 (a stage runs only when a criterion of the lab needs what it gathers: Lab 03 trains instead of serving.)
 A Compose lab (Lab 04) runs its own sequence instead (graders.compose_stages):
@@ -18,6 +19,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -107,22 +109,31 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
                 build = lambda: stages.build(facts, lab, context, session, builder, say, bases)  # noqa: E731
                 stage("build", ["build", "image", "rebuild"], build)
                 stage("inspect", ["image"], lambda: stages.inspect(facts, client))
-                if needs & SERVICE_FACTS:
-                    stage("run", ["container", "http"], lambda: stages.run(facts, lab, course_root, session))
-                    stage("probe", ["http"], lambda: stages.probe(facts, bound))
-                if "job" in needs and lab.job:
-                    stage("train", ["job"], lambda: stages.train(facts, lab, course_root, session, Path(tmp) / "job"))
-                if "inside" in needs:
-                    stage("inside", ["inside"], lambda: stages.inside(facts, lab, session, bound))
-                if "stop" in needs:
-                    stage("stop", ["stop"], lambda: stages.stop(facts, session))
-                if "efficiency" in needs:
-                    stage("layers", ["efficiency"], lambda: stages.efficiency(facts, session))
-                if "baseline" in needs and lab.baseline:
-                    baseline = lambda: stages.baseline(facts, lab, course_root, context, session, builder, say)  # noqa: E731
-                    stage("baseline", ["baseline"], baseline)
-                if "rebuild" in needs:
-                    stage("cache", ["rebuild"], lambda: stages.rebuild(facts, lab, context, session, builder, bound, say))
+
+                # Beside the service's start (mostly waiting for it to be healthy): the looks inside
+                # the image, in an idle twin, and the builds that share nothing with the service.
+                beside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dockerlab-beside")
+                looked = beside.submit(stage, "inside", ["inside"], lambda: stages.inside_image(facts, lab, session, bound)) \
+                    if "inside" in needs else None
+                later = beside.submit(_more_builds, stage, facts, lab, needs, course_root, context, session, builder,
+                                      bound, say)
+                try:
+                    if needs & SERVICE_FACTS:
+                        stage("run", ["container", "http"], lambda: stages.run(facts, lab, course_root, session))
+                        stage("probe", ["http"], lambda: stages.probe(facts, bound))
+                    if "job" in needs and lab.job:
+                        stage("train", ["job"], lambda: stages.train(facts, lab, course_root, session, Path(tmp) / "job"))
+                    if looked is not None:
+                        ask = lambda: stages.inside_service(facts, lab, session, bound, looked.result)  # noqa: E731
+                        stage("ask", ["inside"], ask)
+                    if "stop" in needs:
+                        stage("stop", ["stop"], lambda: stages.stop(facts, session))
+                    if "efficiency" in needs:
+                        stage("layers", ["efficiency"], lambda: stages.efficiency(facts, session))
+                    later.result()
+                    looked and looked.result()
+                finally:
+                    beside.shutdown(wait=False, cancel_futures=True)
                 say("cleanup", "")
             problems.extend(session.problems)
         environment["stand_ins"] = facts.stand_ins
@@ -135,6 +146,16 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
 
 
 RESTARTED = "the Docker engine restarted while this submission was graded; grade it again"
+
+
+def _more_builds(stage, facts, lab, needs, course_root, context, session, builder, bound, say) -> None:
+    """The lab's comparison build, then the cache check's rebuild (it edits the context)."""
+    from graders import stages
+
+    if "baseline" in needs and lab.baseline:
+        stage("baseline", ["baseline"], lambda: stages.baseline(facts, lab, course_root, context, session, builder, say))
+    if "rebuild" in needs:
+        stage("cache", ["rebuild"], lambda: stages.rebuild(facts, lab, context, session, builder, bound, say))
 
 
 def _machine_trouble(error: Exception) -> bool:

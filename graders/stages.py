@@ -90,21 +90,34 @@ def probe(facts: Facts, bound) -> None:
     facts.http = {key: probe_mod.send(facts.container.address, request) for key, request in requests.items()}
 
 
-def inside(facts: Facts, lab: Lab, session: Session, bound) -> None:
-    """Ask the checks' questions: about the image in an idle twin with nothing mounted, about the
-    running process in the service (or in the twin, if the service died)."""
-    queries = list(dict.fromkeys(q for item in bound for q in item.check.queries(item.params)))
+def inside_image(facts: Facts, lab: Lab, session: Session, bound) -> str | None:
+    """Ask the checks' questions about the image, in an idle twin with nothing mounted; this runs
+    beside the service's start. Returns the twin, which also answers for a service that died."""
+    queries = [q for q in _queries(bound) if q.where == "image"]
     if isinstance(facts.image, Missing):
         facts.inside = facts.image
+        return None
+    twin = run_mod.start_idle(session, facts.image.id, _sandbox(lab)).id if queries else None
+    facts.inside = inside_mod.answer(twin, queries) if twin else {}
+    return twin
+
+
+def inside_service(facts: Facts, lab: Lab, session: Session, bound, twin) -> None:
+    """Ask the questions about the running process: in the service, or in the twin when it died.
+    `twin()` waits for inside_image's twin (None when it made none)."""
+    queries = [q for q in _queries(bound) if q.where == "service"]
+    idle = twin()  # inside_image has finished: facts.inside holds its answers
+    if isinstance(facts.image, Missing) or isinstance(facts.inside, Missing) or not queries:
         return
-    running = isinstance(facts.container, Container) and facts.container.running
-    twin = None
-    if any(q.where == "image" for q in queries) or not running:
-        twin = run_mod.start_idle(session, facts.image.id, _sandbox(lab)).id
-    service = session.name("service") if running else twin
-    answers = inside_mod.answer(twin, [q for q in queries if q.where == "image"]) if twin else {}
-    answers.update(inside_mod.answer(service, [q for q in queries if q.where == "service"]))
-    facts.inside = answers
+    if isinstance(facts.container, Container) and facts.container.running:
+        where = session.name("service")
+    else:
+        where = idle or run_mod.start_idle(session, facts.image.id, _sandbox(lab)).id
+    facts.inside = {**facts.inside, **inside_mod.answer(where, queries)}
+
+
+def _queries(bound) -> list:
+    return list(dict.fromkeys(q for item in bound for q in item.check.queries(item.params)))
 
 
 STOP_GRACE_SECONDS = 5.0

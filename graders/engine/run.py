@@ -115,7 +115,7 @@ def watch(client: docker.DockerClient, container, port: int, sandbox: Sandbox) -
             break
         if time.monotonic() - started > sandbox.start_seconds:
             break
-        time.sleep(0.5)
+        time.sleep(0.1)
     state = container.attrs["State"]
     logs = _logs(container)
     return Container(

@@ -1,0 +1,281 @@
+"""Every benchmark of the grader, each beside the raw engine doing the same work in the same run.
+
+    benchmarks/run [--quick] [--only NAME ...] [--out FILE]
+
+  overhead   Lab 01's solution: `dockerlab check` against raw docker CLI calls doing the same work
+  edit-loop  after changing only app/main.py: `dockerlab check` against the raw rebuild + run + probes
+  static     a Dockerfile that does not parse: `dockerlab check`, end to end, CLI start included
+  cli        `dockerlab --version` and `dockerlab list`
+  batch      12 Lab 01 submissions at -j 1, 2 and 4: submissions per minute and speed-up
+  stack      Lab 04: the grader against the same work by hand, and the re-check after an API change
+
+Every figure is the median of several repetitions, with the range; the grader's peak memory (the
+largest process of its tree) is in every table. `--quick`: one repetition, 4 submissions.
+Tables go to the terminal, every number to benchmarks/results/latest.json (or --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks import raw
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERLAB = str(Path(sys.executable).parent / "dockerlab")
+LAB01, SOLUTION01 = ROOT / "labs" / "01-basic-dockerfile", ROOT / "solutions" / "01-basic-dockerfile"
+SOLUTION04 = ROOT / "solutions" / "04-compose-stack"
+NAMES = ["overhead", "edit-loop", "static", "cli", "batch", "stack"]
+WARM = True  # a warm-up run of each side first (--quick skips it: it proves the suite runs, not a figure)
+
+
+@dataclass
+class Row:
+    """One measured thing: seconds per repetition for the grader and for the raw engine."""
+
+    name: str
+    grader_s: list[float]
+    raw_s: list[float] = field(default_factory=list)
+    target: str = ""
+    peak_mb: float | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return statistics.median(self.grader_s) / statistics.median(self.raw_s) if self.raw_s else None
+
+    def summary(self) -> dict:
+        found = asdict(self)
+        found["grader_median_s"] = round(statistics.median(self.grader_s), 3)
+        found["raw_median_s"] = round(statistics.median(self.raw_s), 3) if self.raw_s else None
+        found["ratio"] = round(self.ratio, 3) if self.ratio else None
+        return found
+
+
+def timed(command: list[str], **kwargs) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall seconds, the peak RSS (MB) of the largest process of the command's tree, and its output."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.monotonic()
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True, **kwargs)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        done = subprocess.CompletedProcess(command, process.returncode, out.read(), err.read())
+    return seconds, usage.ru_maxrss / 1024, done
+
+
+def check(folder: Path, lab: str = "01-basic-dockerfile") -> tuple[float, float, dict]:
+    seconds, peak, done = timed([DOCKERLAB, "check", lab, str(folder), "--json"])
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        raise SystemExit(f"dockerlab check {lab} {folder} printed no result: {done.stderr[-800:]}")
+    return seconds, peak, result
+
+
+def submission(scratch: Path, name: str, source: Path = SOLUTION01) -> Path:
+    """A copy of `source` with a .git folder, as the grader's own context copy has."""
+    folder = scratch / name
+    shutil.copytree(source, folder)
+    (folder / ".git").mkdir(exist_ok=True)
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    return folder
+
+
+def edit(folder: Path, relative: str) -> None:
+    with open(folder / relative, "a") as handle:
+        handle.write(f"\n# edited {time.time_ns()}\n")
+
+
+def bench_overhead(reps: int, scratch: Path) -> list[Row]:
+    folder = submission(scratch, "overhead")
+    if WARM:
+        check(folder), raw.lab01_same_work(folder, scratch)
+    grader, raws, peaks = [], [], []
+    for _ in range(reps):
+        seconds, peak, result = check(folder)
+        assert result["score"] == result["max_score"], "the solution must score full marks"
+        grader.append(seconds), peaks.append(peak)
+        started = time.monotonic()
+        raw.lab01_same_work(folder, scratch)
+        raws.append(time.monotonic() - started)
+    return [Row("Lab 01 solution, same work", grader, raws, "≤ 1.10×", max(peaks))]
+
+
+def bench_edit_loop(reps: int, scratch: Path) -> list[Row]:
+    folder = submission(scratch, "edit-loop")
+    if WARM:
+        check(folder)
+    grader, raws, peaks = [], [], []
+    for _ in range(reps):
+        edit(folder, "app/main.py")
+        seconds, peak, _result = check(folder)
+        grader.append(seconds), peaks.append(peak)
+        edit(folder, "app/main.py")
+        started = time.monotonic()
+        raw.lab01_edit_loop(folder)
+        raws.append(time.monotonic() - started)
+    return [Row("edit app/main.py, check again", grader, raws, "≤ 1.15×", max(peaks),
+                "raw: rebuild + run + wait healthy + 5 requests")]
+
+
+def bench_static(reps: int, scratch: Path) -> list[Row]:
+    folder = submission(scratch, "static")
+    (folder / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY <<EOF /x\nnever closed\n")
+    runs = [check(folder) for _ in range(max(reps, 3))]
+    assert all("never closed" in r[2]["criteria"][0]["message"] for r in runs)
+    return [Row("Dockerfile that does not parse", [r[0] for r in runs], [], "< 0.3 s", max(r[1] for r in runs))]
+
+
+def bench_cli(reps: int, scratch: Path) -> list[Row]:
+    rows = []
+    for args in (["--version"], ["list"]):
+        runs = [timed([DOCKERLAB, *args]) for _ in range(max(reps, 3))]
+        rows.append(Row(f"dockerlab {' '.join(args)}", [r[0] for r in runs], [], "< 0.3 s", max(r[1] for r in runs)))
+    return rows
+
+
+BATCH = {  # name: (Dockerfile edit, or None for the solution as it is)
+    "solution": None, "solution-2": None,
+    "as-root": ("USER app\n", ""),
+    "shell-form": ('CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]',
+                   "CMD uvicorn app.main:app --host 0.0.0.0 --port 8000"),
+    "failing-healthcheck": ("http://127.0.0.1:8000/health", "http://127.0.0.1:8000/no-such-path"),
+    "does-not-build": ("RUN pip install", "RUN false && pip install"),
+    "no-expose": ("EXPOSE 8000\n", ""),
+    "no-healthcheck": ("HEALTHCHECK", "# HEALTHCHECK"),
+    "code-first": ("COPY requirements.txt .\n", "COPY app/ ./app/\nCOPY requirements.txt .\n"),
+    "pip-cache": ("pip install --no-cache-dir", "pip install"),
+    "latest-base": ("FROM python:3.11-slim", "FROM python:3.11-slim AS base\nFROM base"),
+    "starter": "starter",
+}
+
+
+def make_class(scratch: Path, count: int) -> Path:
+    folder = scratch / "class"
+    folder.mkdir()
+    names = list(BATCH)[:count - 1] + ["starter"] if count < len(BATCH) else list(BATCH)
+    for name in names:
+        target = folder / name
+        shutil.copytree(LAB01, target)
+        if BATCH[name] == "starter":
+            continue
+        for file in ("Dockerfile", ".dockerignore"):
+            shutil.copy(SOLUTION01 / file, target / file)
+        if BATCH[name]:
+            old, new = BATCH[name]
+            text = (target / "Dockerfile").read_text()
+            assert old in text, (name, old)
+            (target / "Dockerfile").write_text(text.replace(old, new, 1))
+    return folder
+
+
+def bench_batch(reps: int, scratch: Path, count: int) -> list[Row]:
+    folder = make_class(scratch, count)
+    if WARM:  # every variant's layers in the build cache, so -j 1 is not the one that pays for them
+        timed([DOCKERLAB, "grade", "01-basic-dockerfile", str(folder), "--out", str(scratch / "warm"), "-j", "2"])
+    rows, base = [], None
+    for jobs in (1, 2, 4):
+        runs = []
+        for rep in range(reps):
+            out = scratch / f"out-{jobs}-{rep}"
+            runs.append(timed([DOCKERLAB, "grade", "01-basic-dockerfile", str(folder), "--out", str(out), "-j", str(jobs)]))
+        seconds = [r[0] for r in runs]
+        base = base or statistics.median(seconds)
+        per_minute = count * 60 / statistics.median(seconds)
+        rows.append(Row(f"{count} submissions at -j {jobs}", seconds, [], "≥ 1.6× at -j 2" if jobs == 2 else "",
+                        max(r[1] for r in runs), f"{per_minute:.1f}/min, {base / statistics.median(seconds):.2f}× -j 1"))
+    return rows
+
+
+def bench_stack(reps: int, scratch: Path) -> list[Row]:
+    from benchmarks import stack_overhead
+
+    by_hand = scratch / "by-hand"
+    left_out = stack_overhead.raw_stack(by_hand)
+    folder = submission(scratch, "stack", SOLUTION04)
+    if WARM:
+        check(folder, "04-compose-stack"), stack_overhead.raw_once(by_hand)
+    rows = []
+    runs = (("Lab 04 solution, same work", False), ("Lab 04 re-check after an API code change", True))
+    for label, change in runs[1:] if not WARM else runs:  # --quick: the re-check only (a stack is slow)
+        grader, raws, peaks = [], [], []
+        for _ in range(reps):
+            if change:
+                edit(folder, "api/app/main.py")
+            seconds, peak, result = check(folder, "04-compose-stack")
+            assert result["score"] == result["max_score"], "the solution must score full marks"
+            grader.append(seconds), peaks.append(peak)
+            if change:
+                edit(by_hand, "api/app/main.py")
+            started = time.monotonic()
+            stack_overhead.raw_once(by_hand)
+            raws.append(time.monotonic() - started)
+        rows.append(Row(label, grader, raws, "", max(peaks), f"left out offline: {', '.join(left_out) or 'none'}"))
+    stack_overhead.remove_built(by_hand)
+    return rows
+
+
+def table(title: str, rows: list[Row]) -> Table:
+    shown = Table(title=title, title_justify="left")
+    for column in ("what", "grader s (range)", "raw engine s (range)", "ratio", "target", "grader peak MB", "note"):
+        shown.add_column(column)
+    for row in rows:
+        spread = lambda values: f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"  # noqa: E731
+        shown.add_row(row.name, spread(row.grader_s), spread(row.raw_s) if row.raw_s else "–",
+                      f"{row.ratio:.2f}×" if row.ratio else "–", row.target,
+                      f"{row.peak_mb:.0f}" if row.peak_mb else "–", row.note)
+    return shown
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one repetition, 4 submissions")
+    parser.add_argument("--only", nargs="+", choices=NAMES, default=NAMES)
+    parser.add_argument("--reps", type=int, default=None, help="repetitions (default 3; 1 with --quick)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
+    args = parser.parse_args()
+    reps = args.reps or (1 if args.quick else 3)
+    global WARM
+    WARM = not args.quick
+    count = 4 if args.quick else 12
+    console = Console(width=max(Console().width, 150))
+    found: dict[str, list[dict]] = {}
+    with tempfile.TemporaryDirectory(prefix="dockerlab-bench-") as tmp:
+        for name in args.only:
+            console.print(f"[bold]{name}[/bold] …")
+            scratch = Path(tmp) / name
+            scratch.mkdir()
+            run = globals()[f"bench_{name.replace('-', '_')}"]
+            rows = run(reps, scratch, count) if name == "batch" else run(reps, scratch)
+            console.print(table(name, rows))
+            found[name] = [row.summary() for row in rows]
+    report = {"machine": _machine(), "reps": reps, "quick": args.quick, "benchmarks": found}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    console.print(f"results: {args.out}")
+    return 0
+
+
+def _machine() -> dict:
+    engine = subprocess.run([raw.DOCKER, "version", "-f", "{{.Server.Version}}"], capture_output=True, text=True)
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release(),
+            "engine": engine.stdout.strip(), "when": time.strftime("%Y-%m-%d %H:%M")}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
