@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from graders import checks
-from graders.facts import Facts, HttpResponse, Persisted, ServiceState, Stack
+from graders.facts import Facts, HttpResponse, Missing, Persisted, ServiceState, Stack
 from tests.unit.test_stack import read
 
 GOOD = """
@@ -156,9 +156,10 @@ def test_gpu_reservation_forms_and_places(tmp_path):
     }
     for index, (entry, expected) in enumerate(cases.items()):
         facts = read(tmp_path / str(index), base + device % entry)
-        if expected == 0 and "device_ids" in entry:
-            # Compose itself refuses count with device_ids; the learner sees its message
-            assert not hasattr(facts.compose, "model") or grade("compose_gpu", facts, services=["api"]).fraction == 0
+        if "device_ids" in entry:
+            # Compose itself refuses count with device_ids: the learner sees its message, with the line
+            assert isinstance(facts.compose, Missing) and facts.compose.learner
+            assert "compose.yaml:4" in facts.compose.reason and '"count" and "device_ids"' in facts.compose.reason
             continue
         assert grade("compose_gpu", facts, services=["api"]).fraction == expected, entry
     profiled = read(tmp_path / "profiled", base + "    profiles: [gpu]\n" + device % "{driver: nvidia, count: all, capabilities: [gpu]}")
