@@ -102,6 +102,15 @@ class Container:
 
 
 @dataclass
+class BuildContext:
+    """What the docker CLI would send to the engine: the ignore file it reads, and whether each path
+    a check asked about is left out of the build context."""
+
+    ignore_file: str | None
+    left_out: dict[str, bool]
+
+
+@dataclass
 class Stopped:
     """What happened when the running service was sent its stop signal, as `docker stop` sends it."""
 
@@ -268,6 +277,8 @@ class Facts:
     submission: Path
     dockerfile: Dockerfile | Missing = field(default_factory=lambda: Missing("not gathered", False))
     lint: list[Finding] | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    context: BuildContext | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    """The build context as the CLI sends it (static stage, from the submission's .dockerignore)."""
     build: Build | Missing = field(default_factory=lambda: Missing("not gathered", False))
     image: Image | Missing = field(default_factory=lambda: Missing("not gathered", False))
     container: Container | Missing = field(default_factory=lambda: Missing("not gathered", False))

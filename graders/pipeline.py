@@ -81,7 +81,8 @@ def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.pare
             if refused:
                 return refuse(lab, submission, refused, environment, timings)
             return summarize(lab, submission, score(bound, facts, lab.gpu), facts, environment, timings, problems)
-        stage("static", ["lint"], lambda: submission_stages.static(facts, lab, context, needs))
+        paths = [p for item in bound for p in item.check.context_paths(item.params)]
+        stage("static", ["lint", "context"], lambda: submission_stages.static(facts, lab, context, needs, paths))
         decided = isinstance(facts.dockerfile, Missing) and facts.dockerfile.learner
         if decided:  # the static stage has decided: every engine fact is missing for its reason
             submission_stages.not_built(facts, ENGINE_FACTS)

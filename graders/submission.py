@@ -11,8 +11,9 @@ from pathlib import Path
 
 from graders import dockerfile as parser
 from graders.course import Lab
+from graders.engine import context as context_mod
 from graders.errors import DockerfileError
-from graders.facts import Facts, Missing
+from graders.facts import BuildContext, Facts, Missing
 
 CONTEXT_LIMIT_BYTES = 512 * 2**20
 
@@ -52,10 +53,11 @@ def copy_submission(facts: Facts, lab: Lab, context: Path) -> None:
         (context / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
 
 
-def static(facts: Facts, lab: Lab, context: Path, needs: set[str]) -> None:
-    """Parse the Dockerfile the way BuildKit does, and run hadolint on it."""
+def static(facts: Facts, lab: Lab, context: Path, needs: set[str], context_paths: list[str] = ()) -> None:
+    """Parse the Dockerfile the way BuildKit does, read what the build context leaves out, and run
+    hadolint on it."""
     if isinstance(facts.dockerfile, Missing) and facts.dockerfile.learner:
-        facts.lint = facts.dockerfile
+        facts.lint = facts.context = facts.dockerfile
         return
     try:
         check_dockerfile(context, lab.dockerfile, lab)
@@ -64,10 +66,14 @@ def static(facts: Facts, lab: Lab, context: Path, needs: set[str]) -> None:
         if len(facts.dockerfile.instructions) > lab.limits.dockerfile_instructions:
             raise DockerfileError(None, f"it has {len(facts.dockerfile.instructions):,} instructions; the limit is "
                                   f"{lab.limits.dockerfile_instructions:,}", "write only the instructions the image needs")
+        found = context_mod.ignore_file(context, lab.dockerfile)
+        paths = list(dict.fromkeys(context_paths))
+        facts.context = BuildContext(found.name if found else None,
+                                     context_mod.excluded(context, paths, lab.dockerfile) if paths else {})
     except DockerfileError as error:
         where = f"{lab.dockerfile}:{error.line}" if error.line else lab.dockerfile
         facts.dockerfile = Missing(f"{where}: {error.message}", learner=True, fix=error.fix)
-        facts.lint = facts.dockerfile
+        facts.lint = facts.context = facts.dockerfile
         return
     from graders.engine import hadolint  # only for a Dockerfile that parsed
 

@@ -61,6 +61,10 @@ class Check:
         """Questions the inside stage must ask in the running container for this check."""
         return []
 
+    def context_paths(self, params: Any) -> list[str]:
+        """Paths (in the submission) the static stage must say are in or out of the build context."""
+        return []
+
     def touches(self, params: Any) -> list[str]:
         """Files the cache stage must change before rebuilding (paths in the submission)."""
         return []

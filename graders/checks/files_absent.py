@@ -1,10 +1,9 @@
 """Files that must stay out of the image (tests, notebooks, .git), looked for inside it; and, when
-the lab asks, out of the build context too, judged on the submission's `.dockerignore`."""
+the lab asks, out of the build context too, as the static stage read the submission's `.dockerignore`."""
 
 from fnmatch import fnmatch
 
 from graders.checks.base import Check, Outcome, Params
-from graders.engine import context as context_mod
 from graders.facts import Query
 
 # Every path outside system folders and installed packages, so a package's own tests do not count.
@@ -26,10 +25,13 @@ class P(Params):
 
 class FilesAbsent(Check):
     Params = P
-    needs = ("inside",)
+    needs = ("inside", "context")
 
     def queries(self, params: P) -> list[Query]:
         return [LIST_FILES]
+
+    def context_paths(self, params: P) -> list[str]:
+        return [path for paths in params.context.values() for path in paths]
 
     def grade(self, params: P, facts) -> Outcome:
         _code, output = facts.inside[LIST_FILES]
@@ -46,7 +48,7 @@ class FilesAbsent(Check):
             if not found:
                 return Outcome.passed(image_says, searched=len(paths))
             return Outcome.partial(in_image, image_says, found=found)
-        sent, file_says = _context(params.context, facts.submission)
+        sent, file_says = _context(params.context, facts.context)
         in_context = 1 - len(sent) / len(params.context)
         evidence = {"found": found, "sent_to_engine": sent, "searched": len(paths)}
         if not found and not sent:
@@ -54,13 +56,11 @@ class FilesAbsent(Check):
         return Outcome.partial((in_image + in_context) / 2, f"{image_says}; {file_says}", **evidence)
 
 
-def _context(groups: dict[str, list[str]], submission) -> tuple[dict[str, list[str]], str]:
+def _context(groups: dict[str, list[str]], context) -> tuple[dict[str, list[str]], str]:
     """Which kinds the build context would still send, and a sentence about the ignore file."""
-    examples = [path for paths in groups.values() for path in paths]
-    left_out = context_mod.excluded(submission, examples)
-    sent = {name: [p for p in paths if not left_out[p]] for name, paths in groups.items()}
+    sent = {name: [p for p in paths if not context.left_out.get(p)] for name, paths in groups.items()}
     sent = {name: paths for name, paths in sent.items() if paths}
-    if context_mod.ignore_file(submission) is None:
+    if context.ignore_file is None:
         return sent, "there is no .dockerignore, so the whole folder (.git, .env and all) goes to the engine"
     if not sent:
         return sent, f".dockerignore leaves {', '.join(groups)} out of the build context"

@@ -1,4 +1,7 @@
-"""What the docker CLI sends to the engine as the build context: the `.dockerignore` it reads, and
+"""(No engine call here: pure functions, beside the SDK whose matcher they use; the static stage
+calls them, checks read the fact they make.)
+
+What the docker CLI sends to the engine as the build context: the `.dockerignore` it reads, and
 whether a path is left out, matched with docker-py's port of the CLI's own rules (patterns from
 the context's root, `**`, `!` exceptions, a folder's pattern covering what is inside it)."""
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from graders.dockerfile import parse
-from graders.facts import Build, Container, Facts, HistoryEntry, HttpResponse, Image, Step
+from graders.facts import Build, BuildContext, Container, Facts, HistoryEntry, HttpResponse, Image, Step
 
 SOLUTION = Path(__file__).resolve().parents[2] / "solutions" / "01-basic-dockerfile" / "Dockerfile"
 
@@ -31,6 +31,7 @@ def facts(dockerfile_text: str | None = None, **changes) -> Facts:
     built = Facts(submission=Path("/nowhere"))
     built.dockerfile = parse(dockerfile_text if dockerfile_text is not None else SOLUTION.read_text())
     built.lint = []
+    built.context = BuildContext(".dockerignore", {})
     built.build = Build(True, "sha256:x", "buildkit", 3.0, "", [])
     built.image = image()
     built.container = container()

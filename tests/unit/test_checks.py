@@ -167,22 +167,36 @@ def test_pip_practice_judged_even_when_the_network_left_no_cache():
     assert run("pip_no_cache", _facts=told_by_base).fraction == 1
 
 
+def _read_context(folder, paths):
+    """The fact the static stage makes from the folder's ignore file."""
+    from graders.engine import context
+    from graders.facts import BuildContext
+
+    found = context.ignore_file(folder)
+    return BuildContext(found.name if found else None, context.excluded(folder, paths))
+
+
 def test_ignore_file_judged_with_the_image(tmp_path):
     from graders.checks.files_absent import LIST_FILES
 
     params = {"groups": {"tests": ["*/tests/test_*.py"], "git": ["*/.git"]},
               "context": {"tests": ["tests/test_app.py"], "git": [".git/HEAD"], "secrets": [".env"]}}
+    paths = checks.get("files_absent").context_paths(checks.get("files_absent").Params.model_validate(params))
+    assert paths == ["tests/test_app.py", ".git/HEAD", ".env"]
     clean = {LIST_FILES: (0, "/app/app/main.py\n")}
     folder = facts(inside=clean)
-    folder.submission = tmp_path
+    folder.context = _read_context(tmp_path, paths)
     none = run("files_absent", params, _facts=folder)
     assert none.fraction == 0.5 and "there is no .dockerignore" in none.message  # selective COPY, no file
     (tmp_path / ".dockerignore").write_text("# keep out\ntests/\n.git\n")
+    folder.context = _read_context(tmp_path, paths)
     some = run("files_absent", params, _facts=folder)
     assert some.fraction == pytest.approx(0.5 + 0.5 * 2 / 3) and "secrets (.env)" in some.message
     (tmp_path / ".dockerignore").write_text("tests/\n.git\n.env\n")
+    folder.context = _read_context(tmp_path, paths)
     assert run("files_absent", params, _facts=folder).fraction == 1
     (tmp_path / "Dockerfile.dockerignore").write_text(".git\n")  # BuildKit reads this one first
+    folder.context = _read_context(tmp_path, paths)
     assert "tests (tests/test_app.py)" in run("files_absent", params, _facts=folder).message
 
 
