@@ -18,7 +18,7 @@ from graders.errors import ConfigError, DockerlabError, EngineError, UsageError
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="dockerlab", description="Docker for ML: labs graded on a real engine.")
     top.add_argument("--version", action="version", version=f"dockerlab {__version__}")
-    top.add_argument("--course", type=Path, default=None, help="course.yml to use (default: the repository's)")
+    top.add_argument("--course", type=Path, default=None, help="course.yml to use (default: $DOCKERLAB_COURSE, else the repository's)")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("list", help="show the labs")

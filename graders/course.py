@@ -6,6 +6,7 @@ Errors name the file, the line and the key path, e.g.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,7 +15,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from graders import checks, safeyaml, yamlines
 from graders.errors import ConfigError
 
-DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "course.yml"
+CHECKOUT_COURSE = Path(__file__).resolve().parent.parent / "course.yml"
+COURSE_VARIABLE = "DOCKERLAB_COURSE"
+
+
+def default_path() -> Path:
+    """The course's course.yml: $DOCKERLAB_COURSE (the file, or the folder holding it) when set, else
+    the one in the checkout this package runs from. Labs, solutions and stand-in recipes are found
+    beside it, so an installed package (a wheel, the course image) grades the course it is pointed at."""
+    chosen = os.environ.get(COURSE_VARIABLE)
+    if not chosen:
+        return CHECKOUT_COURSE
+    path = Path(chosen).expanduser()
+    return (path / "course.yml" if path.is_dir() else path).resolve()
 
 
 class Strict(BaseModel):
@@ -191,13 +204,16 @@ class Course(Strict):
         return next((lab for lab in self.labs if lab.id == lab_id), None)
 
 
-def load(path: Path = DEFAULT_COURSE) -> Course:
-    """Read, validate and cross-check course.yml. Raises ConfigError with file:line."""
+def load(path: Path | None = None) -> Course:
+    """Read, validate and cross-check course.yml (default: default_path()). Raises ConfigError with file:line."""
+    path = path or default_path()
     name = path.name
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(str(path), None, "", f"cannot read it ({error.strerror})") from None
+        where = f" (from ${COURSE_VARIABLE})" if os.environ.get(COURSE_VARIABLE) and path == default_path() else ""
+        raise ConfigError(str(path), None, "", f"cannot read it ({error.strerror}){where}; "
+                          f"point --course or ${COURSE_VARIABLE} at a course.yml") from None
     try:
         document = safeyaml.load(text)
     except safeyaml.YamlError as error:

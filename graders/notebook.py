@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from graders import pipeline, scoring
-from graders.course import DEFAULT_COURSE, load
+from graders.course import default_path, load
 from graders.errors import DockerlabError, UsageError
 from graders.fingerprint import digest
 from graders.report import scorecard
@@ -83,7 +83,7 @@ def grade(lab_id: str, folder: str | Path = ".", *, course: str | Path | None = 
     """Grade `folder` (the notebook's own, by default) against lab `lab_id`. Run again after a change
     to the folder's files, it grades the new files; without a change it answers at once."""
     folder = Path(folder).resolve()
-    course_path = Path(course).resolve() if course else DEFAULT_COURSE
+    course_path = Path(course).resolve() if course else default_path()
     key = (str(course_path), lab_id, str(folder), digest(folder, skip=NOTEBOOK_FILES))
     if key in _graded and not again:
         return _graded[key]
@@ -118,7 +118,7 @@ def check(lab_id: str | None = None, folder: str | Path = ".", *, course: str | 
     """Grade the folder (the notebook's own by default; its lab found from the folder's name), showing
     each stage and build step while it works, and return the scorecard."""
     folder = Path(folder).resolve()
-    course_path = Path(course).resolve() if course else DEFAULT_COURSE
+    course_path = Path(course).resolve() if course else default_path()
     lab_id = lab_id or _lab_of(folder, course_path)
     show = _Progress()
     try:

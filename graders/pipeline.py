@@ -26,7 +26,7 @@ from typing import Callable
 from graders import __version__
 from graders import submission as submission_stages
 from graders import course as course_mod
-from graders.course import DEFAULT_COURSE, Lab
+from graders.course import Lab, default_path
 from graders.errors import ConfigError, EngineError, UsageError
 from graders.facts import Facts, Missing
 from graders.results import GradingResult
@@ -41,9 +41,10 @@ SERVICE_FACTS = {"container", "http", "stop"}
 Progress = Callable[[str, str], None]
 
 
-def grade(lab: Lab, submission: Path, *, course_root: Path = DEFAULT_COURSE.parent,
+def grade(lab: Lab, submission: Path, *, course_root: Path | None = None,
           progress: Progress | None = None) -> GradingResult:
     """Grade one submission folder against one lab's rubric (course_root holds the lab's own files)."""
+    course_root = course_root or default_path().parent
     say = progress or (lambda stage, detail: None)
     bound = bind(lab)
     needs = {need for item in bound for need in item.check.needs}

@@ -26,14 +26,13 @@ from typing import Callable
 
 from graders.batch.archives import MAX_BYTES, Refused, extract
 from graders.batch.discover import Submission
-from graders.course import Lab
+from graders.course import COURSE_VARIABLE as COURSE_ENV  # the course.yml a worker grades with
+from graders.course import Lab, default_path
 from graders.engine import child
 from graders.errors import DockerlabError, UsageError
 
 DOCKER = "docker"
 GPU = "gpu"
-COURSE_ENV = "DOCKERLAB_COURSE"
-"""The course.yml a worker grades with (`dockerlab worker --course`); the repository's by default."""
 
 
 def connect(address: str, security=None, course: Path | None = None):
@@ -95,7 +94,7 @@ def grade_task(lab_id: str, learner: str, name: str, data: bytes, archive: bool,
 
     where = get_worker().address
     sweep_leftovers()  # what a grading on this machine left when its worker was killed
-    course = Path(os.environ.get(COURSE_ENV) or Path(__file__).resolve().parents[2] / "course.yml")
+    course = default_path()  # $DOCKERLAB_COURSE, which connect() set for local workers
     with tempfile.TemporaryDirectory(prefix=f"dockerlab-{learner}-") as tmp:
         folder = Path(tmp) / "submission"
         try:
@@ -210,7 +209,7 @@ def start_worker(scheduler: str, *, resources: dict[str, float], course: Path | 
 
     from graders.commands import doctor
 
-    course_path = (course or course_mod.DEFAULT_COURSE).resolve()
+    course_path = (course or course_mod.default_path()).resolve()
     loaded = course_mod.load(course_path)
     engine = engine_client.connect(timeout=60)
     for item in doctor.gather(course_path):  # the machine check an instructor would run, said in the log
@@ -222,6 +221,7 @@ def start_worker(scheduler: str, *, resources: dict[str, float], course: Path | 
             raise UsageError(f"this machine cannot grade: {item.name}: {item.detail}")
     ca = Path("/etc/ssl/certs/ca-certificates.crt")
     images.prepare(engine, loaded.base_images, offline=False, ca_bundle=ca if ca.exists() else None,
+                   recipes=course_path.parent / images.RECIPES,
                    say=lambda line: print(line, flush=True))
     sweep_leftovers()
     os.environ[COURSE_ENV] = str(course_path)

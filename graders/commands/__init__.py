@@ -9,11 +9,11 @@ from graders.errors import UsageError
 
 
 def load_course(course_path: Path | None) -> course_mod.Course:
-    return course_mod.load(course_path or course_mod.DEFAULT_COURSE)
+    return course_mod.load(course_path or course_mod.default_path())
 
 
 def course_root(course_path: Path | None) -> Path:
-    return (course_path or course_mod.DEFAULT_COURSE).resolve().parent
+    return (course_path or course_mod.default_path()).resolve().parent
 
 
 def security(address: str | None, tls: tuple[Path | None, Path | None, Path | None]):

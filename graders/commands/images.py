@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from graders.commands import load_course
+from graders.commands import course_root, load_course
 from graders.engine import client, images
 from graders.errors import UsageError
 
@@ -20,6 +20,7 @@ def main(*, course_path: Path | None, offline: bool, ca_bundle: Path | None) -> 
     console = Console(stderr=True)
     done = images.prepare(
         client.connect(), course.base_images, offline=offline, ca_bundle=ca_bundle,
+        recipes=course_root(course_path) / images.RECIPES,
         say=lambda text: console.print(f"· {text}"),
     )
     table = Table(title="Base images", title_justify="left")

@@ -26,7 +26,7 @@ from docker.errors import APIError, BuildError, DockerException, ImageNotFound
 from graders.engine.inspect import STAND_IN_LABEL
 from graders.errors import EngineError
 
-RECIPES = Path(__file__).resolve().parents[2] / "docker" / "stand-ins"
+RECIPES = Path("docker/stand-ins")  # under the course root
 CA_PATH = "/usr/local/share/dockerlab/ca-bundle.crt"
 VERSION_LABEL = "org.dockerlab.stand-in.version"
 RECIPE_VERSIONS = {"debootstrap": "2", "python": "3", "redis": "1", "postgres": "1"}
@@ -69,7 +69,7 @@ class Prepared:
     detail: str = ""
 
 
-def prepare(client: docker.DockerClient, base_images, *, offline: bool, ca_bundle: Path | None,
+def prepare(client: docker.DockerClient, base_images, *, offline: bool, ca_bundle: Path | None, recipes: Path,
             say: Callable[[str], None] = lambda text: None) -> list[Prepared]:
     done: list[Prepared] = []
     rebuilt: set[str] = set()
@@ -95,7 +95,7 @@ def prepare(client: docker.DockerClient, base_images, *, offline: bool, ca_bundl
             if image.stand_in == "debootstrap":
                 _debian(client, image.ref, say)
             else:
-                _recipe(client, image.ref, image.stand_in, image.from_image, ca_bundle, say)
+                _recipe(client, recipes, image.ref, image.stand_in, image.from_image, ca_bundle, say)
             done.append(Prepared(image.ref, "stand-in built", _describe(image, ca_bundle)))
             rebuilt.add(image.ref)
         except EngineError as error:
@@ -179,15 +179,15 @@ def _slim(root: Path) -> None:
         (root / "etc/apt/apt.conf.d" / name).write_text(text)
 
 
-def _recipe(client, ref: str, name: str, base: str, ca_bundle: Path | None, say) -> None:
-    """Build docker/stand-ins/NAME.Dockerfile on `base`, with the recipe's NAME-*.sh helpers beside it."""
-    recipe = (RECIPES / f"{name}.Dockerfile").read_text()
+def _recipe(client, recipes: Path, ref: str, name: str, base: str, ca_bundle: Path | None, say) -> None:
+    """Build RECIPES/NAME.Dockerfile on `base`, with the recipe's NAME-*.sh helpers beside it."""
+    recipe = (recipes / f"{name}.Dockerfile").read_text()
     if ca_bundle and name == "python":
         recipe += f"ENV PIP_CERT={CA_PATH} SSL_CERT_FILE={CA_PATH} REQUESTS_CA_BUNDLE={CA_PATH}\n"
     with tempfile.TemporaryDirectory(prefix=f"dockerlab-{name}-") as tmp:
         context = Path(tmp)
         (context / "Dockerfile").write_text(recipe)
-        for helper in RECIPES.glob(f"{name}-*.sh"):
+        for helper in recipes.glob(f"{name}-*.sh"):
             shutil.copy2(helper, context / helper.name)
         bundle = context / "ca-bundle.crt"
         bundle.write_bytes(ca_bundle.read_bytes() if ca_bundle and name == "python" else b"")

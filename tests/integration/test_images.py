@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graders.course import BaseImage
+from graders.course import CHECKOUT_COURSE, BaseImage
 from graders.engine import images
 from graders.engine.inspect import stand_in
 
@@ -27,7 +27,7 @@ def test_python_stand_in_with_a_ca_bundle(engine, throwaway, tmp_path):
     bundle.write_text("-----BEGIN CERTIFICATE-----\nnot a real one\n-----END CERTIFICATE-----\n")
     wanted = [BaseImage(ref="debian:bookworm-slim", stand_in="debootstrap"),
               BaseImage(ref=REF, stand_in="python", **{"from": "debian:bookworm-slim"})]
-    done = images.prepare(engine, wanted, offline=True, ca_bundle=bundle)
+    done = images.prepare(engine, wanted, offline=True, ca_bundle=bundle, recipes=CHECKOUT_COURSE.parent / images.RECIPES)
     assert [(d.ref, d.action) for d in done] == [("debian:bookworm-slim", "present"), (REF, "stand-in built")]
     assert stand_in(engine, REF) == REF
     env = dict(item.split("=", 1) for item in engine.images.get(REF).attrs["Config"]["Env"])
@@ -36,7 +36,7 @@ def test_python_stand_in_with_a_ca_bundle(engine, throwaway, tmp_path):
         REF, ["sh", "-c", f"python --version && pip --version && cat {images.CA_PATH}"], remove=True
     ).decode()
     assert "Python 3.11" in output and "pip " in output and "not a real one" in output
-    again = images.prepare(engine, wanted, offline=True, ca_bundle=bundle)
+    again = images.prepare(engine, wanted, offline=True, ca_bundle=bundle, recipes=CHECKOUT_COURSE.parent / images.RECIPES)
     assert [d.action for d in again] == ["present", "present"]
     assert again[1].detail == f"stand-in for {REF}"
 

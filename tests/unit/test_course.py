@@ -1,5 +1,6 @@
 """Loading course.yml: the real file loads; every kind of mistake names file, line, key path."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,24 @@ def test_every_registered_check_imports_and_needs_real_facts():
 def test_every_check_type_in_course_yml_is_registered(course):
     used = {criterion.type for lab in course.labs for criterion in lab.rubric}
     assert used <= set(checks.known()), used - set(checks.known())
+
+
+def test_the_course_is_found_through_dockerlab_course(tmp_path, monkeypatch):
+    """An installed package (a wheel, the course image) is pointed at its course by $DOCKERLAB_COURSE,
+    the file or its folder; a wrong one is a message naming the variable, not a traceback."""
+    from graders.course import CHECKOUT_COURSE, default_path
+
+    monkeypatch.delenv("DOCKERLAB_COURSE", raising=False)
+    assert default_path() == CHECKOUT_COURSE
+    copy = tmp_path / "course"
+    copy.mkdir()
+    shutil.copy(CHECKOUT_COURSE, copy / "course.yml")
+    for folder in ("labs", "solutions"):
+        shutil.copytree(CHECKOUT_COURSE.parent / folder, copy / folder)
+    monkeypatch.setenv("DOCKERLAB_COURSE", str(copy))
+    assert default_path() == copy / "course.yml"
+    monkeypatch.setenv("DOCKERLAB_COURSE", str(copy / "course.yml"))
+    assert course.load().title == course.load(CHECKOUT_COURSE).title
+    monkeypatch.setenv("DOCKERLAB_COURSE", str(tmp_path / "nowhere.yml"))
+    with pytest.raises(ConfigError, match=r"DOCKERLAB_COURSE"):
+        course.load()
