@@ -83,7 +83,7 @@ def check(folder: Path, lab: str = "01-basic-dockerfile") -> tuple[float, float,
     try:
         result = json.loads(done.stdout)
     except ValueError:
-        raise SystemExit(f"dockerlab check {lab} {folder} printed no result: {done.stderr[-800:]}")
+        raise SystemExit(f"dockerlab check {lab} {folder} printed no result: {done.stderr[-800:]}") from None
     return seconds, peak, result
 
 

@@ -16,23 +16,18 @@ import time
 import uuid
 from pathlib import Path
 
-from docker.errors import DockerException, ImageNotFound, NotFound
-
-from graders import compose_files, dockerfile, stages
+from graders import compose_files, dockerfile, stages, yamlines
 from graders import stack as stack_mod
-from graders import yamlines
 from graders.course import ComposeLab, Lab
 from graders.engine import build as builder_mod
-from graders.engine import compose, probe
-from graders.engine.run import last_line
+from graders.engine import compose, probe, stack_state
 from graders.engine import inspect as inspect_mod
-from graders.errors import DockerfileError
 from graders.engine.session import Session
-from graders.facts import Build, ComposeFile, Facts, HttpRequest, HttpResponse, Missing, Persisted, ServiceState, Stack
+from graders.errors import DockerfileError
+from graders.facts import ComposeFile, Facts, HttpRequest, HttpResponse, Missing, Persisted, Stack
+from graders.health import command_missing
 
 NOT_YET = Missing("the stack has not run yet", learner=False)
-PROJECT_LABEL = "com.docker.compose.project"
-SERVICE_LABEL = "com.docker.compose.service"
 
 
 def read(facts: Facts, spec: ComposeLab, context: Path, project: str) -> None:
@@ -136,25 +131,20 @@ def images(facts: Facts, client, built: dict[str, str]) -> dict[str, str]:
         return left_out
     for name, service in facts.compose.model["services"].items():
         if name in built:
-            facts.compose.image_healthchecks[name] = _has_healthcheck(client, built[name])
+            facts.compose.image_healthchecks[name] = stack_state.image_healthcheck(client, built[name])
             _note_stand_ins(facts, client, _bases(service["build"]))
             continue
         ref = service.get("image", "")
-        try:
-            client.images.get(ref)
-        except ImageNotFound:
-            try:
-                client.images.pull(ref)
-            except DockerException as error:
-                text = str(error)
-                if re.search(r"manifest unknown|not found: manifest|repository does not exist", text):
-                    facts.stack = Missing(f"service '{name}': the image {ref} does not exist", learner=True,
-                                          fix="check the image's name and tag on its registry")
-                    return left_out
-                left_out[name] = f"its image {ref} is not on this machine and no registry is in reach"
-                facts.compose.image_healthchecks[name] = None
-                continue
-        facts.compose.image_healthchecks[name] = _has_healthcheck(client, ref)
+        available = stack_state.have_image(client, ref)
+        if available.unknown:
+            facts.stack = Missing(f"service '{name}': the image {ref} does not exist", learner=True,
+                                  fix="check the image's name and tag on its registry")
+            return left_out
+        if not available.present:
+            left_out[name] = f"its image {ref} is not on this machine and no registry is in reach"
+            facts.compose.image_healthchecks[name] = None
+            continue
+        facts.compose.image_healthchecks[name] = stack_state.image_healthcheck(client, ref)
         _note_stand_ins(facts, client, [ref])
     return left_out
 
@@ -196,8 +186,9 @@ def run(facts: Facts, lab: Lab, session: Session, built: dict[str, str], left_ou
         outcome = compose.up(file, project, spec.wait_seconds, lambda: _hopeless(client, project), env_file)
         result.up_ok, result.up_output, result.stopped_early, result.seconds = (
             outcome.ok, outcome.output[-3000:], outcome.stopped_early, round(outcome.seconds, 1))
-        result.services = _states(client, project, list(model["services"]), volumes)
-        result.address = _address(client, project, spec.entry, spec.port)
+        result.services, seen = stack_state.states(client, project, list(model["services"]))
+        volumes |= seen
+        result.address = stack_state.address(client, project, spec.entry, spec.port)
         if not result.address:
             for item in spec.persistence:
                 result.not_tried[item.id] = (f"{spec.entry} is not running, so nothing could be written", True)
@@ -218,8 +209,8 @@ def run(facts: Facts, lab: Lab, session: Session, built: dict[str, str], left_ou
         written = {p.id: probe.send(result.address, _request(p.write, token)) for p in runnable}
         compose.down(file, project, volumes=False)
         again = compose.up(file, project, spec.wait_seconds, lambda: _hopeless(client, project), env_file)
-        address = _address(client, project, spec.entry, spec.port)
-        _states(client, project, list(model["services"]), volumes)
+        address = stack_state.address(client, project, spec.entry, spec.port)
+        volumes |= stack_state.states(client, project, list(model["services"]))[1]
         for item in runnable:
             read_back = probe.send(address, _request(item.read, token)) if address else None
             note = "" if again.ok else f"the stack did not come back up: {(again.stopped_early or again.output)[-300:]}"
@@ -229,13 +220,7 @@ def run(facts: Facts, lab: Lab, session: Session, built: dict[str, str], left_ou
         done = compose.down(file, project, volumes=True)
         if not done.ok:
             result.teardown = done.output[-500:]
-        for name in volumes:
-            try:
-                client.volumes.get(name).remove(force=True)
-            except NotFound:
-                pass
-            except DockerException as error:
-                session.problems.append(f"cleanup: could not remove volume {name[:12]}: {error}")
+        session.problems.extend(stack_state.remove_volumes(client, volumes))
 
 
 def _env_file(context: Path, spec: ComposeLab) -> str:
@@ -247,62 +232,11 @@ def _env_file(context: Path, spec: ComposeLab) -> str:
     return "no .env in the submission"
 
 
-def _has_healthcheck(client, ref: str) -> bool | None:
-    try:
-        test = ((client.images.get(ref).attrs.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
-    except DockerException:
-        return None
-    return bool(test) and test[0] != "NONE"
-
-
-def _containers(client, project: str) -> list:
-    return client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
-
-
 def _hopeless(client, project: str) -> str | None:
     """A reason to stop waiting: a healthcheck whose command is not in the image can never pass."""
-    try:
-        found = _containers(client, project)
-    except DockerException:
-        return None
-    for container in found:
-        health = container.attrs.get("State", {}).get("Health") or {}
-        for entry in health.get("Log") or []:
-            output = (entry.get("Output") or "").strip()
-            if entry.get("ExitCode") not in (0, None) and stack_mod.MISSING_COMMAND.search(output):
-                service = container.labels.get(SERVICE_LABEL, container.name)
-                return f"service '{service}': its healthcheck cannot run in its image: {output[-200:]}"
-    return None
-
-
-def _states(client, project: str, services: list[str], volumes: set[str]) -> dict[str, ServiceState]:
-    states = {name: ServiceState("missing", None, None, [], "") for name in services}
-    for container in _containers(client, project):
-        container.reload()
-        name = container.labels.get(SERVICE_LABEL, container.name)
-        state = container.attrs.get("State", {})
-        health = state.get("Health") or {}
-        try:
-            logs = container.logs(tail=80).decode("utf-8", "replace")
-        except DockerException:
-            logs = ""
-        states[name] = ServiceState(
-            status=state.get("Status", "unknown"),
-            health=health.get("Status"),
-            exit_code=None if state.get("Status") == "running" else state.get("ExitCode"),
-            health_log=[last_line(entry.get("Output") or "") for entry in health.get("Log") or []][-3:],
-            logs=logs,
-        )
-        volumes.update(m["Name"] for m in container.attrs.get("Mounts", []) if m.get("Type") == "volume" and m.get("Name"))
-    return states
-
-
-def _address(client, project: str, service: str, port: int) -> str | None:
-    for container in _containers(client, project):
-        if container.labels.get(SERVICE_LABEL) == service and container.status == "running":
-            for network in (container.attrs.get("NetworkSettings", {}).get("Networks") or {}).values():
-                if network.get("IPAddress"):
-                    return f"{network['IPAddress']}:{port}"
+    for service, output in stack_state.failed_health_output(client, project):
+        if command_missing(output):
+            return f"service '{service}': its healthcheck cannot run in its image: {output[-200:]}"
     return None
 
 

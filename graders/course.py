@@ -193,7 +193,7 @@ class Course(Strict):
     labs: list[Lab] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _stand_ins_have_a_base(self) -> "Course":
+    def _stand_ins_have_a_base(self) -> Course:
         refs = {image.ref for image in self.base_images}
         for image in self.base_images:
             if image.stand_in not in (None, "debootstrap") and image.from_image not in refs:

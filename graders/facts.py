@@ -243,8 +243,8 @@ class ServiceState:
 class Persisted:
     """Data written before `down` and read after `up` again."""
 
-    written: "HttpResponse"
-    read: "HttpResponse | None"
+    written: HttpResponse
+    read: HttpResponse | None
     token: str
     restarted: bool
     note: str = ""
@@ -264,7 +264,7 @@ class Stack:
     services: dict[str, ServiceState]
     address: str | None
     """host:port of the entry service, for the probes."""
-    ready: "HttpResponse | None" = None
+    ready: HttpResponse | None = None
     persistence: dict[str, Persisted] = field(default_factory=dict)
     not_tried: dict[str, tuple[str, bool]] = field(default_factory=dict)
     """Persistence probes not tried: id -> (why, whether the learner is why)."""

@@ -33,7 +33,7 @@ from graders.fingerprint import digest
 from graders.report import scorecard
 from graders.results import GradingResult
 
-_graded: dict[tuple[str, str, str], "NotebookGrade"] = {}
+_graded: dict[tuple[str, str, str], NotebookGrade] = {}
 
 
 class NotebookGrade:

@@ -1,179 +1,171 @@
-"""The grading pipeline, top to bottom:
+"""The grading pipelines, declared as lists of stages that graders.runner runs top to bottom.
 
-    copy → static → build → inspect → run → probe → train → inside → stop → layers → score
-                                       ↘ baseline → cache ↗   (beside the service, in a thread)
+An image lab (a Dockerfile: Labs 01-03) and a Compose lab (Lab 04) each have one list. A stage runs
+only when its `when` holds (a criterion of the lab needs what it gathers: Lab 03 trains instead of
+serving); stages in a lane run beside the main line, in that lane's thread. Each stage gathers facts
+(graders.facts) for the checks to read. A stage the machine cannot complete leaves its facts
+`Missing(learner=False)`, and the criteria that need them become not_gradable; a submission that
+does not build leaves them `Missing(learner=True)`, and those criteria fail with the reason.
+Everything the engine creates is removed when the session ends.
 
-(a stage runs only when a criterion of the lab needs what it gathers: Lab 03 trains instead of serving.)
-A Compose lab (Lab 04) runs its own sequence instead (graders.compose_stages):
-
-    copy → read → policy → build → images → up → ready → persist → down -v → score
-
-Each stage gathers facts (graders.facts) for the checks to read. A stage the machine cannot
-complete leaves its facts `Missing(learner=False)`, and the criteria that need them become
-not_gradable; a submission that does not build leaves them `Missing(learner=True)`, and those
-criteria fail with the reason. Everything the engine creates is removed when the session ends.
+The engine's side (the Docker SDK, requests, Compose) is imported only once a grading needs the
+engine: a Dockerfile the static stage refuses is answered without loading any of it.
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 from graders import __version__
-from graders import submission as submission_stages
 from graders import course as course_mod
+from graders import submission as submission_stages
 from graders.course import Lab, default_path
-from graders.errors import ConfigError, EngineError, UsageError
+from graders.errors import ConfigError, UsageError
 from graders.facts import Facts, Missing
-from graders.results import GradingResult
+from graders.results import Environment, GradingResult
+from graders.runner import Grading, Progress, Stage, run
 from graders.scoring import bind, refuse, score, summarize, ungraded
 
-# The engine's side (the Docker SDK, requests, Compose) is imported only once a grading needs the
-# engine: a Dockerfile the static stage refuses is answered without loading any of it.
-
-ENGINE_FACTS = {"build", "image", "container", "http", "inside", "stop", "rebuild", "baseline", "efficiency", "job"}
+ENGINE_FACTS = ("build", "image", "container", "http", "inside", "stop", "rebuild", "baseline", "efficiency", "job")
 SERVICE_FACTS = {"container", "http", "stop"}
-
-Progress = Callable[[str, str], None]
+RESTARTED = "the Docker engine restarted while this submission was graded; grade it again"
 
 
 def grade(lab: Lab, submission: Path, *, course_root: Path | None = None,
           progress: Progress | None = None) -> GradingResult:
     """Grade one submission folder against one lab's rubric (course_root holds the lab's own files)."""
-    course_root = course_root or default_path().parent
-    say = progress or (lambda stage, detail: None)
-    bound = bind(lab)
-    needs = {need for item in bound for need in item.check.needs}
-    facts = Facts(submission=submission)
-    environment: dict = {"dockerlab": __version__}
-    problems: list[str] = []
-    timings: dict[str, float] = {}
-
-    def stage(name: str, produces: list[str], work: Callable[[], object]) -> object:
-        say(name, "")
-        started = time.monotonic()
-        try:
-            return work()
-        except Exception as error:
-            if not _machine_trouble(error):
-                raise
-            problems.append(f"{name}: {error}")  # the machine, not the learner
-            for fact in produces:
-                setattr(facts, fact, Missing(f"not gradable here: {error}", learner=False))
-            return None
-        finally:
-            timings[name] = round(time.monotonic() - started, 2)
-
     from graders.engine import client as engine_client
 
+    bound = bind(lab)
+    facts = Facts(submission=submission)
     engine_run = engine_client.instance()  # a restart under the grading makes it not gradable
     with tempfile.TemporaryDirectory(prefix="dockerlab-") as tmp:
-        context = Path(tmp) / "context"
-        stage("copy", ["dockerfile", "compose"], lambda: submission_stages.copy_submission(facts, lab, context))
-        if lab.compose:
-            refused = _stack(lab, facts, context, Path(tmp), stage, say, environment, problems, course_root)
-            say("score", "")
-            if _restarted(engine_run):
-                return ungraded(lab, submission, RESTARTED, learner=False)
-            if refused:
-                return refuse(lab, submission, refused, environment, timings)
-            return summarize(lab, submission, score(bound, facts, lab.gpu), facts, environment, timings, problems)
-        paths = [p for item in bound for p in item.check.context_paths(item.params)]
-        stage("static", ["lint", "context"], lambda: submission_stages.static(facts, lab, context, needs, paths))
-        decided = isinstance(facts.dockerfile, Missing) and facts.dockerfile.learner
-        if decided:  # the static stage has decided: every engine fact is missing for its reason
-            submission_stages.not_built(facts, ENGINE_FACTS)
-        else:
-            from graders import stages
-            from graders.engine import gpu
-            from graders.engine.session import Session
-
-        def connect():
-            client = engine_client.connect()
-            info = engine_client.info(client)
-            environment.update(info)
-            facts.gpu = gpu.detect(info)
-            environment["gpu"] = facts.gpu.to_dict()
-            if lab.gpu == "require" and facts.gpu.runtime == "none":
-                raise UsageError(f"lab {lab.id} must be graded on a machine with a GPU runtime, and this one has "
-                                 "none (see `dockerlab doctor`)")
-            return client
-
-        client = stage("engine", list(ENGINE_FACTS), connect) if needs & ENGINE_FACTS and not decided else None
-        if client is not None:
-            builder = _builder(course_root, environment)
-            with Session(client) as session:
-                bases = _course_bases(course_root)
-                build = lambda: stages.build(facts, lab, context, session, builder, say, bases)  # noqa: E731
-                stage("build", ["build", "image", "rebuild"], build)
-                stage("inspect", ["image"], lambda: stages.inspect(facts, client))
-
-                # Beside the service's start (mostly waiting for it to be healthy): the looks inside
-                # the image, in an idle twin, and the builds that share nothing with the service.
-                beside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dockerlab-beside")
-                looked = beside.submit(stage, "inside", ["inside"], lambda: stages.inside_image(facts, lab, session, bound)) \
-                    if "inside" in needs else None
-                later = beside.submit(_more_builds, stage, facts, lab, needs, course_root, context, session, builder,
-                                      bound, say)
-                try:
-                    if needs & SERVICE_FACTS:
-                        stage("run", ["container", "http"], lambda: stages.run(facts, lab, course_root, session))
-                        stage("probe", ["http"], lambda: stages.probe(facts, bound))
-                    if "job" in needs and lab.job:
-                        stage("train", ["job"], lambda: stages.train(facts, lab, course_root, session, Path(tmp) / "job"))
-                    if looked is not None:
-                        ask = lambda: stages.inside_service(facts, lab, session, bound, looked.result)  # noqa: E731
-                        stage("ask", ["inside"], ask)
-                    if "stop" in needs:
-                        stage("stop", ["stop"], lambda: stages.stop(facts, session))
-                    if "efficiency" in needs:
-                        stage("layers", ["efficiency"], lambda: stages.efficiency(facts, session))
-                    later.result()
-                    looked and looked.result()
-                finally:
-                    beside.shutdown(wait=False, cancel_futures=True)
-                say("cleanup", "")
-            problems.extend(session.problems)
-        environment["stand_ins"] = facts.stand_ins
-
-    say("score", "")
-    if _restarted(engine_run):
+        grading = Grading(lab, submission, course_root or default_path().parent, bound, facts,
+                          progress or (lambda stage, detail: None), Path(tmp) / "context", Path(tmp),
+                          Environment(dockerlab=__version__), {need for item in bound for need in item.check.needs})
+        run(STACK if lab.compose else IMAGE, grading)
+        grading.environment.stand_ins = facts.stand_ins
+        if lab.compose and grading.environment.left_out:
+            grading.problems.extend(f"'{name}' was not run here: {why}" for name, why in grading.environment.left_out.items())
+    grading.say("score", "")
+    if engine_run is not None and engine_client.instance() != engine_run:
         return ungraded(lab, submission, RESTARTED, learner=False)
-    criteria = score(bound, facts, lab.gpu)
-    return summarize(lab, submission, criteria, facts, environment, timings, problems)
+    if grading.refused:
+        return refuse(lab, submission, grading.refused, grading.environment, grading.timings)
+    return summarize(lab, submission, score(bound, facts, lab.gpu), facts, grading.environment, grading.timings,
+                     grading.problems)
 
 
-RESTARTED = "the Docker engine restarted while this submission was graded; grade it again"
+# An image lab: a Dockerfile built, inspected, run, probed, looked into, stopped.
+#   copy → static → engine → build → inspect → run → probe → train → ask → stop → layers
+#                                     ↘ inside (looks)   ↘ baseline → cache (builds)   beside, in threads
+
+def _needs(*names: str):
+    return lambda g: bool(g.needs & set(names))
 
 
-def _more_builds(stage, facts, lab, needs, course_root, context, session, builder, bound, say) -> None:
-    """The lab's comparison build, then the cache check's rebuild (it edits the context)."""
+def _connected(*names: str):
+    return lambda g: g.session is not None and (not names or bool(g.needs & set(names)))
+
+
+IMAGE = [
+    Stage("copy", ("dockerfile", "compose"), lambda g: submission_stages.copy_submission(g.facts, g.lab, g.context)),
+    Stage("static", ("lint", "context"), lambda g: _static(g)),
+    Stage("engine", ENGINE_FACTS, lambda g: _connect(g), when=lambda g: bool(g.needs & set(ENGINE_FACTS)) and not _decided(g)),
+    Stage("build", ("build", "image", "rebuild"), lambda g: _stages().build(
+        g.facts, g.lab, g.context, g.session, g.builder, g.say, _course_bases(g.course_root)), when=_connected()),
+    Stage("inspect", ("image",), lambda g: _stages().inspect(g.facts, g.client), when=_connected()),
+    # Beside the service's start (mostly waiting for it to be healthy): the looks inside the image,
+    # in an idle twin, and the builds that share nothing with the service.
+    Stage("inside", ("inside",), lambda g: _stages().inside_image(g.facts, g.lab, g.session, g.bound),
+          when=_connected("inside"), lane="looks"),
+    Stage("baseline", ("baseline",), lambda g: _stages().baseline(
+        g.facts, g.lab, g.course_root, g.context, g.session, g.builder, g.say),
+          when=lambda g: _connected("baseline")(g) and bool(g.lab.baseline), lane="builds"),
+    Stage("cache", ("rebuild",), lambda g: _stages().rebuild(g.facts, g.lab, g.context, g.session, g.builder, g.bound, g.say),
+          when=_connected("rebuild"), lane="builds"),
+    Stage("run", ("container", "http"), lambda g: _stages().run(g.facts, g.lab, g.course_root, g.session),
+          when=_connected(*SERVICE_FACTS)),
+    Stage("probe", ("http",), lambda g: _stages().probe(g.facts, g.bound), when=_connected(*SERVICE_FACTS)),
+    Stage("train", ("job",), lambda g: _stages().train(g.facts, g.lab, g.course_root, g.session, g.scratch / "job"),
+          when=lambda g: _connected("job")(g) and g.lab.job is not None),
+    Stage("ask", ("inside",), lambda g: _stages().inside_service(
+        g.facts, g.lab, g.session, g.bound, lambda: g.results.get("inside")), when=_connected("inside"), after="inside"),
+    Stage("stop", ("stop",), lambda g: _stages().stop(g.facts, g.session), when=_connected("stop")),
+    Stage("layers", ("efficiency",), lambda g: _stages().efficiency(g.facts, g.session), when=_connected("efficiency")),
+]
+
+# A Compose lab: the stack read and judged, refused before anything runs, or built and brought up.
+#   copy → read → policy → engine → build → images → up (ready, persist, down -v)
+
+STACK = [
+    Stage("copy", ("dockerfile", "compose"), lambda g: submission_stages.copy_submission(g.facts, g.lab, g.context)),
+    Stage("read", ("compose", "stack"), lambda g: _compose_stages().read(g.facts, g.lab.compose, g.context, "dockerlab-check")),
+    Stage("policy", (), lambda g: g.refused.extend(str(item) for item in _compose_stages().policy(g.facts, g.context))),
+    Stage("engine", ("stack",), lambda g: _connect(g)),
+    Stage("build", ("stack",), lambda g: _compose_stages().build(g.facts, g.lab, g.session, g.builder, g.say) or {},
+          when=_connected()),
+    Stage("images", ("stack",), lambda g: _images(g), when=_connected()),
+    Stage("up", ("stack",), lambda g: _compose_stages().run(
+        g.facts, g.lab, g.session, g.results.get("build") or {}, g.environment.left_out or {}, g.scratch, g.say,
+        g.context / ".env"), when=_connected()),
+]
+
+
+def _stages():
     from graders import stages
 
-    if "baseline" in needs and lab.baseline:
-        stage("baseline", ["baseline"], lambda: stages.baseline(facts, lab, course_root, context, session, builder, say))
-    if "rebuild" in needs:
-        stage("cache", ["rebuild"], lambda: stages.rebuild(facts, lab, context, session, builder, bound, say))
+    return stages
 
 
-def _machine_trouble(error: Exception) -> bool:
-    """Errors of the machine, not the learner: the engine's, and the SDK's or HTTP's when loaded."""
-    if isinstance(error, EngineError):
-        return True
-    kinds = [getattr(sys.modules.get(name), kind, None) for name, kind in
-             (("docker.errors", "DockerException"), ("requests.exceptions", "RequestException"))]
-    return any(kind is not None and isinstance(error, kind) for kind in kinds)
+def _compose_stages():
+    from graders import compose_stages
+
+    return compose_stages
 
 
-def _restarted(engine_run: str | None) -> bool:
-    """Whether the local engine that answered when the grading began is gone or another now."""
+def _static(g: Grading) -> None:
+    """Lint and read the Dockerfile; when it refuses, every engine fact is missing for its reason."""
+    paths = [p for item in g.bound for p in item.check.context_paths(item.params)]
+    submission_stages.static(g.facts, g.lab, g.context, g.needs, paths)
+    if _decided(g):
+        submission_stages.not_built(g.facts, set(ENGINE_FACTS))
+
+
+def _decided(g: Grading) -> bool:
+    return isinstance(g.facts.dockerfile, Missing) and g.facts.dockerfile.learner
+
+
+def _connect(g: Grading) -> None:
+    """The engine, what it says of itself, its builder with the build sandbox, and a session whose
+    resources are removed when the pipeline ends."""
     from graders.engine import client as engine_client
+    from graders.engine.session import Session
 
-    return engine_run is not None and engine_client.instance() != engine_run
+    client = engine_client.connect()
+    info = engine_client.info(client)
+    g.environment.describe_engine(info)
+    if g.lab.compose:
+        from graders.engine import compose
+
+        g.environment.compose = compose.version()
+        g.environment.left_out = {}
+    else:
+        from graders.engine import gpu
+
+        g.facts.gpu = gpu.detect(info)
+        g.environment.gpu = g.facts.gpu.to_dict()
+        if g.lab.gpu == "require" and g.facts.gpu.runtime == "none":
+            raise UsageError(f"lab {g.lab.id} must be graded on a machine with a GPU runtime, and this one has "
+                             "none (see `dockerlab doctor`)")
+    g.client = client
+    g.builder = _builder(g.course_root, g.environment)
+    g.session = g.cleanup.enter_context(Session(client))
+
+
+def _images(g: Grading) -> None:
+    g.environment.left_out = _compose_stages().images(g.facts, g.client, g.results.get("build") or {}) or {}
 
 
 def _course_bases(course_root: Path) -> list[str]:
@@ -184,50 +176,12 @@ def _course_bases(course_root: Path) -> list[str]:
         return []
 
 
-def _builder(course_root: Path, environment: dict):
+def _builder(course_root: Path, environment: Environment):
     """The builder, with its build sandbox; the environment says what the sandbox enforces."""
     from graders.engine.build import detect_builder, sandboxed
 
-    builder = sandboxed(detect_builder(), lambda: _course_bases(course_root), environment.get("root_dir"))
-    environment["builder"] = builder.kind
-    environment["builder_detail"] = builder.reason
-    environment["build_sandbox"] = {"enforced": builder.cgroup is not None, "detail": builder.sandbox}
+    builder = sandboxed(detect_builder(), lambda: _course_bases(course_root), environment.root_dir)
+    environment.builder = builder.kind
+    environment.builder_detail = builder.reason
+    environment.build_sandbox = {"enforced": builder.cgroup is not None, "detail": builder.sandbox}
     return builder
-
-
-def _stack(lab: Lab, facts: Facts, context: Path, tmp: Path, stage, say, environment, problems,
-           course_root: Path) -> list[str]:
-    """A Compose lab: read → policy → build → images → up → ready → persist → down -v.
-    Returns the refusals (the stack is then never started)."""
-    from graders import compose_stages
-    from graders.engine import client as engine_client
-    from graders.engine import compose
-    from graders.engine.session import Session
-
-    project_hint = "dockerlab-check"  # the model's names are rewritten per run before anything starts
-    environment["stand_ins"] = facts.stand_ins
-    stage("read", ["compose", "stack"], lambda: compose_stages.read(facts, lab.compose, context, project_hint))
-    refused = [str(item) for item in compose_stages.policy(facts, context)]
-    if refused:
-        return refused
-
-    def connect():
-        client = engine_client.connect()
-        environment.update(engine_client.info(client))
-        environment["compose"] = compose.version()
-        return client
-
-    client = stage("engine", ["stack"], connect)
-    if client is None:
-        return []
-    builder = _builder(course_root, environment)
-    with Session(client) as session:
-        built = stage("build", ["stack"], lambda: compose_stages.build(facts, lab, session, builder, say)) or {}
-        left_out = stage("images", ["stack"], lambda: compose_stages.images(facts, client, built)) or {}
-        environment["left_out"] = left_out
-        stage("up", ["stack"], lambda: compose_stages.run(facts, lab, session, built, left_out, tmp, say, context / ".env"))
-        say("cleanup", "")
-    environment["stand_ins"] = facts.stand_ins
-    problems.extend(session.problems)
-    problems.extend(f"'{name}' was not run here: {why}" for name, why in left_out.items())
-    return []

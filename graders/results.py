@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 Status = Literal["passed", "partial", "failed", "not_gradable"]
 
@@ -63,6 +63,41 @@ class ImageSummary:
 
 
 @dataclass
+class Environment:
+    """The machine a result was graded on. Unset fields are left out of the document."""
+    dockerlab: str | None = None
+    engine_version: str | None = None
+    api_version: str | None = None
+    os: str | None = None
+    storage_driver: str | None = None
+    cgroup_version: str | None = None
+    runtimes: list[str] | None = None
+    root_dir: str | None = None
+    cdi_spec_dirs: list[str] | None = None
+    gpu: dict[str, Any] | None = None
+    """What graders.engine.gpu detected: runtime, driver, CUDA, devices, capabilities."""
+    builder: str | None = None
+    """buildkit or legacy."""
+    builder_detail: str | None = None
+    build_sandbox: dict[str, Any] | None = None
+    """{enforced, detail}: whether a build step's memory, processes and CPU were limited."""
+    compose: str | None = None
+    """Compose's version (Compose labs)."""
+    left_out: dict[str, str] | None = None
+    """Compose services not run here, and why."""
+    stand_ins: list[str] = field(default_factory=list)
+    """Base images that were local stand-ins, not the registry's."""
+
+    def describe_engine(self, info: dict[str, Any]) -> None:
+        """Take what graders.engine.client.info() said of the engine."""
+        for key, value in info.items():
+            setattr(self, key, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+
+@dataclass
 class GradingResult:
     lab: str
     submission: str
@@ -71,7 +106,7 @@ class GradingResult:
     passed: bool
     criteria: list[CriterionResult]
     image: ImageSummary | None
-    environment: dict[str, Any]
+    environment: Environment
     """Engine version, builder (buildkit or legacy), stand-in base images used, GPU."""
     timings: dict[str, float]
     """Seconds spent in each pipeline stage."""
@@ -84,6 +119,11 @@ class GradingResult:
     """The first build: builder, ok, seconds, steps (instruction, cached) and the log's last lines."""
     refusals: list[str] = field(default_factory=list)
     """Why the grader would not run the submission at all (a Compose stack asking for host privileges)."""
+    gradable: bool = True
+    """False when this machine could grade too little of the rubric (under half its points) for a
+    verdict; `passed` is then False and says nothing of the learner."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        document = asdict(self)
+        document["environment"] = self.environment.to_dict()
+        return document

@@ -11,7 +11,7 @@ from graders.checks.base import Check, Outcome
 from graders.course import Criterion, Lab
 from graders.facts import Build, Facts, Image, Missing
 from graders.layers import Efficiency
-from graders.results import CriterionResult, GradingResult, ImageSummary, Layer
+from graders.results import CriterionResult, Environment, GradingResult, ImageSummary, Layer
 
 
 @dataclass
@@ -96,7 +96,7 @@ def _result(criterion: Criterion, outcome: Outcome, facts: Facts) -> CriterionRe
     )
 
 
-def summarize(lab: Lab, submission: Path, criteria, facts: Facts, environment, timings, problems) -> GradingResult:
+def summarize(lab: Lab, submission: Path, criteria, facts: Facts, environment: Environment, timings, problems) -> GradingResult:
     gradable = [c for c in criteria if c.status != "not_gradable"]
     max_score = round(sum(c.max_points for c in gradable), 2)
     total = round(sum(c.points for c in gradable), 2)
@@ -119,6 +119,7 @@ def summarize(lab: Lab, submission: Path, criteria, facts: Facts, environment, t
         pass_threshold=lab.pass_threshold,
         problems=problems,
         build=build_summary(facts.build),
+        gradable=enough and bool(max_score),
     )
 
 
@@ -163,11 +164,11 @@ def ungraded(lab: Lab, submission: Path, reason: str, learner: bool) -> GradingR
         CriterionResult(c.id, c.title, status, 0.0, c.points, reason, c.hint if learner else "", {}, c.visibility)
         for c in lab.rubric
     ]
-    return summarize(lab, submission, criteria, Facts(submission=submission), {"stand_ins": []}, {},
+    return summarize(lab, submission, criteria, Facts(submission=submission), Environment(), {},
                      [] if learner else [reason])
 
 
-def refuse(lab: Lab, submission: Path, refusals: list[str], environment, timings) -> GradingResult:
+def refuse(lab: Lab, submission: Path, refusals: list[str], environment: Environment, timings) -> GradingResult:
     """The stack was not started: every criterion fails with the refusals, which the result lists."""
     reason = "not run: the grader refuses to start this stack (" + "; ".join(refusals)[:400] + ")"
     hint = "Remove what the refusals name: a development stack needs none of it. Then grade again."

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 SOCKET_NAMES = ("docker.sock", "containerd.sock", "podman.sock")
 SAFE_SECURITY_OPTS = {"no-new-privileges", "no-new-privileges:true", "no-new-privileges=true"}
 HOST_MODES = ("network_mode", "pid", "ipc", "userns_mode", "cgroup", "uts")
-MISSING_COMMAND = re.compile(r"\S+: (?:\d+: )?\S+: not found|executable file not found in \$PATH")
-"""A healthcheck's output when its command is not in the image (`curl` in a slim image): it can never pass."""
 DROPPED_CAPS = ["NET_RAW", "MKNOD", "SYS_CHROOT", "AUDIT_WRITE", "SETFCAP"]
 
 
@@ -52,7 +49,7 @@ def refusals(model: dict, folder: Path, written_file: dict | None = None) -> lis
         return os.path.commonpath([root, real]) != root
 
     for name, service in (model.get("services") or {}).items():
-        def refuse(key: str, reason: str) -> None:
+        def refuse(key: str, reason: str, name: str = name) -> None:
             found.append(Refusal(name, f"services.{name}.{key}", reason))
 
         if service.get("privileged"):

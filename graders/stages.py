@@ -10,15 +10,20 @@ from graders import cuda as cuda_mod
 from graders import layers as layers_mod
 from graders.course import Lab
 from graders.engine import artifacts, build_sandbox
-from graders.engine import images as images_mod
 from graders.engine import build as builder_mod
 from graders.engine import gpu as gpu_engine
+from graders.engine import images as images_mod
+from graders.engine import inside as inside_mod
+from graders.engine import inspect as inspect_mod
 from graders.engine import layers as layers_engine
-from graders.engine import inside as inside_mod, inspect as inspect_mod, probe as probe_mod, run as run_mod
+from graders.engine import probe as probe_mod
+from graders.engine import run as run_mod
+from graders.engine import state as state_mod
 from graders.engine.session import Session
 from graders.errors import EngineError
-from graders.submission import check_dockerfile, check_ignore_file, copy_submission, static  # noqa: F401
 from graders.facts import Build, Container, Facts, Missing, TrainingJob
+from graders.submission import check_dockerfile, check_ignore_file, copy_submission, static  # noqa: F401
+
 
 def build(facts: Facts, lab: Lab, context: Path, session: Session, builder, say, course_bases: list[str] = ()) -> None:
     if isinstance(facts.dockerfile, Missing):
@@ -72,7 +77,7 @@ def run(facts: Facts, lab: Lab, course_root: Path, session: Session) -> None:
     if facts.container.running and facts.container.limit_hit:
         facts.http = Missing(f"the service never answered: {facts.container.limit_hit}", learner=True)
     elif not facts.container.running:
-        last = run_mod.last_line(facts.container.logs)[:200] or "(no output)"
+        last = state_mod.last_line(facts.container.logs)[:200] or "(no output)"
         why = f": {facts.container.limit_hit}" if facts.container.limit_hit else ""
         facts.http = Missing(
             f"the container exited with code {facts.container.exit_code} before it could be probed{why}; "

@@ -20,9 +20,9 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import CancelledError
 from pathlib import Path
-from typing import Callable
 
 from graders.batch.archives import MAX_BYTES, Refused, extract
 from graders.batch.discover import Submission
@@ -204,10 +204,9 @@ def start_worker(scheduler: str, *, resources: dict[str, float], course: Path | 
 
     from graders import course as course_mod
     from graders.batch.runner import sweep_leftovers
+    from graders.commands import doctor
     from graders.engine import client as engine_client
     from graders.engine import images
-
-    from graders.commands import doctor
 
     course_path = (course or course_mod.default_path()).resolve()
     loaded = course_mod.load(course_path)

@@ -17,9 +17,14 @@ def load_results(out: Path) -> list[dict]:
 
 def verdict(result: dict) -> str:
     """passed / not yet / not gradable, for a row of the gradebook."""
-    if result["max_score"] == 0 or any("too few for a pass/fail verdict" in p for p in result["problems"]):
+    if not result.get("gradable", _gradable_before_1_2(result)):
         return "not gradable"
     return "passed" if result["passed"] else "not yet"
+
+
+def _gradable_before_1_2(result: dict) -> bool:
+    """A result document written before `gradable` existed (schema 1.1, met by --resume)."""
+    return result["max_score"] != 0 and not any("too few for a pass/fail verdict" in p for p in result["problems"])
 
 
 def write_csv(lab: Lab, results: list[dict], path: Path) -> None:

@@ -10,13 +10,12 @@ import os
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable
 
 from graders import pipeline
 from graders.batch import outputs
-from graders.fingerprint import digest
 from graders.batch.archives import Refused, extract
 from graders.batch.discover import Submission
 from graders.course import Lab
@@ -24,6 +23,7 @@ from graders.engine import child
 from graders.engine import client as engine_client
 from graders.engine.session import sweep_dead
 from graders.errors import EngineError
+from graders.fingerprint import digest
 from graders.scoring import ungraded
 
 

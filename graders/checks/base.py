@@ -26,19 +26,19 @@ class Outcome:
     not_gradable: bool = False
 
     @classmethod
-    def passed(cls, message: str, **evidence: Any) -> "Outcome":
+    def passed(cls, message: str, **evidence: Any) -> Outcome:
         return cls(1.0, message, evidence)
 
     @classmethod
-    def failed(cls, message: str, **evidence: Any) -> "Outcome":
+    def failed(cls, message: str, **evidence: Any) -> Outcome:
         return cls(0.0, message, evidence)
 
     @classmethod
-    def partial(cls, fraction: float, message: str, **evidence: Any) -> "Outcome":
+    def partial(cls, fraction: float, message: str, **evidence: Any) -> Outcome:
         return cls(max(0.0, min(1.0, fraction)), message, evidence)
 
     @classmethod
-    def ungradable(cls, message: str, **evidence: Any) -> "Outcome":
+    def ungradable(cls, message: str, **evidence: Any) -> Outcome:
         return cls(0.0, message, evidence, not_gradable=True)
 
 

@@ -1,7 +1,6 @@
 """The final stage rests on a pinned (versioned, not `latest`) and slim base image."""
 
-import re
-
+from graders import image_ref
 from graders.checks.base import Check, Outcome, Params
 
 
@@ -9,17 +8,6 @@ class P(Params):
     slim_markers: list[str] = ["slim", "alpine", "distroless", "minimal"]
     slim_share: float = 0.5
     """The share of the points for slimness; the rest is for pinning."""
-
-
-def split_ref(ref: str) -> tuple[str, str | None, str | None]:
-    """`registry:5000/name:tag@sha256:...` -> (name, tag, digest)."""
-    name, _, digest = ref.partition("@")
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    tag = None
-    if colon > slash:
-        name, tag = name[:colon], name[colon + 1 :]
-    return name, tag, digest or None
 
 
 class BaseImagePinned(Check):
@@ -30,11 +18,11 @@ class BaseImagePinned(Check):
         dockerfile = facts.dockerfile
         ref = dockerfile.root_base()
         stage = next(s for s in dockerfile.stages if s.base == ref)
-        name, tag, digest = split_ref(ref)
+        name, tag, _digest = image_ref.split(ref)
         evidence = {"from": ref, "line": stage.line}
         if ref == "scratch":
             return Outcome.passed("the final stage starts from scratch: nothing to pin, nothing extra", **evidence)
-        pinned = bool(digest) or bool(tag and tag != "latest" and re.search(r"\d", tag))
+        pinned = image_ref.pinned(ref)[0]
         slim = any(marker in f"{name}:{tag or ''}" for marker in params.slim_markers)
         problems = []
         if not pinned:

@@ -49,7 +49,7 @@ class GpuReservation(Check):
         for where, name, safe, device in found:
             if not problems(device) and safe:
                 return Outcome.passed(f"{name} reserves a GPU in {where.split(' ')[0]}", reservation=device)
-        for where, name, safe, device in found:
+        for where, name, _safe, device in found:
             if not problems(device):
                 return Outcome.partial(0.5, f"{where}: {name} reserves a GPU in the main file without a profile, so the "
                                        "stack cannot start on a machine without one", reservation=device)

@@ -1,23 +1,8 @@
 from __future__ import annotations
 
-import re
-
 from graders.checks._compose import at, first, services
 from graders.checks.base import Check, Outcome
-
-
-def pinned(ref: str) -> tuple[bool, str]:
-    """Whether an image reference names one version, and why not when it does not."""
-    if "@sha256:" in ref:
-        return True, "pinned by digest"
-    name, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
-    if not tag:
-        return False, "no tag, which means :latest"
-    if tag == "latest":
-        return False, ":latest moves whenever a new version is pushed"
-    if not re.search(r"\d", tag):
-        return False, f":{tag} names no version, so it moves too"
-    return True, f"tag {tag}"
+from graders.image_ref import pinned
 
 
 class ImagesPinned(Check):
@@ -38,4 +23,5 @@ class ImagesPinned(Check):
         good = sum(1 for _, ok, _ in verdicts.values() if ok)
         if not loose:
             return Outcome.passed(f"all {good} pulled images are pinned", images={n: v[0] for n, v in verdicts.items()})
-        return Outcome.partial(good / len(verdicts), f"{len(loose)} of {len(verdicts)} images are not pinned: {first(loose)}", unpinned=loose)
+        return Outcome.partial(good / len(verdicts), f"{len(loose)} of {len(verdicts)} images are not pinned: {first(loose)}",
+                               unpinned=loose)

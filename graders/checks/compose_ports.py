@@ -31,4 +31,5 @@ class PrivatePorts(Check):
             return Outcome.failed(f"none of {', '.join(params.services)} is defined")
         if not exposed:
             return Outcome.passed(f"{', '.join(judged)}: not published, or on 127.0.0.1 only")
-        return Outcome.partial(1 - len(bad) / len(judged), f"{len(bad)} data store(s) published on all interfaces: {first(exposed)}", exposed=exposed)
+        return Outcome.partial(1 - len(bad) / len(judged),
+                               f"{len(bad)} data store(s) published on all interfaces: {first(exposed)}", exposed=exposed)

@@ -1,8 +1,7 @@
 """A HEALTHCHECK that really passes in the running container."""
 
 from graders.checks.base import Check, Outcome
-
-MISSING_TOOLS = ("curl: not found", "wget: not found", "curl: command not found", "wget: command not found")
+from graders.health import command_missing
 
 
 class Healthcheck(Check):
@@ -17,7 +16,7 @@ class Healthcheck(Check):
         if container.health == "healthy":
             return Outcome.passed(f"healthy after {container.seconds_to_healthy:.1f} s", **evidence)
         log = " ".join(container.health_log)
-        if any(tool in log for tool in MISSING_TOOLS):
+        if command_missing(log):
             return Outcome.failed(
                 "the health check calls a program the image does not have (slim images ship no curl or wget)",
                 **evidence,

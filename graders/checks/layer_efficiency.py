@@ -17,7 +17,7 @@ class LayerEfficiency(Check):
     def grade(self, params: P, facts) -> Outcome:
         report = facts.efficiency
         base_layers = facts.image.base_history_length
-        added = sum(w for w, index in zip(report.per_layer, report.history_index) if index >= base_layers)
+        added = sum(w for w, index in zip(report.per_layer, report.history_index, strict=False) if index >= base_layers)
         evidence = {
             "wasted_bytes_added_layers": added,
             "wasted_bytes_whole_image": report.wasted_bytes,

@@ -1,7 +1,7 @@
 """A multi-stage build: two or more stages, a named builder the final stage copies from, a slim final base."""
 
+from graders import image_ref
 from graders.checks.base import Check, Outcome, Params
-from graders.checks.base_image import split_ref
 
 
 class P(Params):
@@ -18,7 +18,7 @@ class MultiStage(Check):
         if len(dockerfile.stages) < 2:
             return Outcome.failed("the Dockerfile has a single stage, so build tools end up in the image", **evidence)
         named = [source.name for _copy, source in dockerfile.copies_from_stages() if source.name]
-        name, tag, _digest = split_ref(dockerfile.root_base())
+        name, tag, _digest = image_ref.split(dockerfile.root_base())
         slim = any(marker in f"{name}:{tag or ''}" for marker in params.slim_markers)
         problems = []
         if not named:

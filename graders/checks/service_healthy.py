@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from graders.checks.base import Check, Outcome, Params
-from graders.stack import MISSING_COMMAND
+from graders.health import command_missing
 
 
 class ServiceParams(Params):
@@ -33,7 +33,7 @@ class ServiceHealthy(Check):
         if state.health is None:
             return Outcome.passed(f"{name} is running (it has no healthcheck to say more)")
         detail = state.health_log[-1] if state.health_log else "no check has finished yet"
-        if MISSING_COMMAND.search(detail):
+        if command_missing(detail):
             return Outcome.failed(f"{name} is unhealthy: its healthcheck cannot run in its image: {detail[-200:]}",
                                   health_log=state.health_log, logs=logs)
         return Outcome.failed(f"{name} is {state.health}: its healthcheck said: {detail[-200:]}",

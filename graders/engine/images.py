@@ -16,13 +16,13 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-import docker
 from docker.errors import APIError, BuildError, DockerException, ImageNotFound
 
+import docker
 from graders.engine.inspect import STAND_IN_LABEL
 from graders.errors import EngineError
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import docker
 from docker.errors import DockerException, ImageNotFound
 
+import docker
 from graders.errors import EngineError
 from graders.facts import HistoryEntry, Image
 
@@ -81,4 +81,5 @@ def clean_instruction(created_by: str) -> str:
 
 def _metadata_only(instruction: str) -> bool:
     word = instruction.split(" ", 1)[0].upper()
-    return word in {"ENV", "CMD", "ENTRYPOINT", "EXPOSE", "USER", "LABEL", "HEALTHCHECK", "WORKDIR", "ARG", "VOLUME", "STOPSIGNAL", "SHELL", "ONBUILD", "MAINTAINER"}
+    return word in {"ENV", "CMD", "ENTRYPOINT", "EXPOSE", "USER", "LABEL", "HEALTHCHECK", "WORKDIR", "ARG", "VOLUME",
+                    "STOPSIGNAL", "SHELL", "ONBUILD", "MAINTAINER"}

@@ -30,7 +30,7 @@ def send(address: str, request: HttpRequest, retries: int = 3) -> HttpResponse:
             return HttpResponse(status, body, _ms(started))
         except _Redirects as error:
             return HttpResponse(None, "", _ms(started), f"{request.method} {request.path}: {error}")
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             return HttpResponse(None, "", _ms(started),
                                 f"{request.method} {request.path} timed out after {request.timeout_s:.0f} s")
         except http.client.HTTPException as error:  # a malformed answer, or the connection closed mid-answer
@@ -85,7 +85,7 @@ def _bound(sock: socket.socket | None, deadline: float) -> None:
 def _left(deadline: float) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise socket.timeout("deadline passed")
+        raise TimeoutError("deadline passed")
     return left
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import docker
 from docker.errors import APIError, DockerException
 
+import docker
+from graders.engine import state as state_mod
 from graders.engine.probe import port_open
 from graders.engine.session import Session
 from graders.errors import EngineError
@@ -101,9 +102,9 @@ def watch(client: docker.DockerClient, container, port: int, sandbox: Sandbox) -
         except DockerException as error:
             raise EngineError(f"lost track of the container: {error}") from error
         state = container.attrs["State"]
-        health = (state.get("Health") or {}).get("Status")
+        health = state_mod.health(state)
         if address is None:
-            address = _address(container, port)
+            address = state_mod.address(container.attrs, port)
         if state["Status"] in ("exited", "dead"):
             break
         if health == "healthy" and healthy_after is None:
@@ -122,8 +123,8 @@ def watch(client: docker.DockerClient, container, port: int, sandbox: Sandbox) -
         running=state["Status"] == "running",
         exit_code=None if state["Status"] == "running" else state.get("ExitCode"),
         logs=logs,
-        health=(state.get("Health") or {}).get("Status"),
-        health_log=[last_line(entry.get("Output") or "") for entry in (state.get("Health") or {}).get("Log") or []],
+        health=state_mod.health(state),
+        health_log=state_mod.health_log(state),
         seconds_to_healthy=healthy_after,
         address=address,
         limit_hit=limit_hit(state, logs, sandbox) or (
@@ -168,25 +169,12 @@ def limit_hit(state: dict, logs: str, sandbox: Sandbox) -> str:
     return ""
 
 
-def last_line(output: str) -> str:
-    """The last line that says something: a Python traceback's exception, a shell's error."""
-    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else ""
-
-
 def _fast_healthcheck(healthcheck: dict | None) -> dict | None:
     """The learner's own test, probed every second so grading need not wait 30 s intervals."""
     if not healthcheck or not healthcheck.get("Test") or healthcheck["Test"][0] == "NONE":
         return None
     timeout = min(int(healthcheck.get("Timeout") or 5 * SECOND), 10 * SECOND)
     return {"test": healthcheck["Test"], "interval": SECOND, "timeout": timeout, "retries": 3, "start_period": 0}
-
-
-def _address(container, port: int) -> str | None:
-    for network in (container.attrs.get("NetworkSettings", {}).get("Networks") or {}).values():
-        if network.get("IPAddress"):
-            return f"{network['IPAddress']}:{port}"
-    return None
 
 
 def _logs(container, lines: int = 200) -> str:

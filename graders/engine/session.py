@@ -12,9 +12,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import docker
 from docker.errors import DockerException, NotFound
 from requests.exceptions import RequestException
+
+import docker
 
 MANAGED = "org.dockerlab.managed"
 RUN = "org.dockerlab.run"
@@ -34,7 +35,7 @@ class Session:
     def name(self, suffix: str) -> str:
         return f"dockerlab-{self.run_id}-{suffix}"
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         if threading.current_thread() is threading.main_thread():
             self._previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
         return self

@@ -116,7 +116,8 @@ def histogram(percents: list[float], width: int = 600, height: int = 170) -> str
         h = (height - 40) * count / top  # headroom for the count above the tallest bar
         x = index * step
         bars_svg.append(f'<rect x="{x + 4:.0f}" y="{height - 20 - h:.0f}" width="{step - 8:.0f}" height="{h:.0f}" fill="#3b82f6"/>'
-                        f'<text x="{x + step / 2:.0f}" y="{height - 5}" font-size="11" text-anchor="middle">{index * 10}–{index * 10 + 10}%</text>')
+                        f'<text x="{x + step / 2:.0f}" y="{height - 5}" font-size="11" text-anchor="middle">'
+                        f'{index * 10}–{index * 10 + 10}%</text>')
         if count:
             bars_svg.append(f'<text x="{x + step / 2:.0f}" y="{height - 24 - h:.0f}" font-size="11" text-anchor="middle">{count}</text>')
     return f'<svg width="{width}" height="{height}" role="img" aria-label="score distribution">{"".join(bars_svg)}</svg>'
@@ -136,9 +137,9 @@ def bars(rows: list[tuple[str, float]], width: int = 600) -> str:
 
 
 def layer_chart(image: dict, width: int = 600) -> str:
-    layers = [l for l in image["layers"] if not l["from_base"] and l["size_bytes"] > 0]
+    layers = [layer for layer in image["layers"] if not layer["from_base"] and layer["size_bytes"] > 0]
     rows = [(f"base {image['base']}", image["base_size_bytes"], 0)] + [
-        (l["instruction"], l["size_bytes"], l.get("wasted_bytes", 0)) for l in layers]
+        (layer["instruction"], layer["size_bytes"], layer.get("wasted_bytes", 0)) for layer in layers]
     top = max([size for _, size, _ in rows] + [1])
     items = []
     for index, (label, size, wasted) in enumerate(rows):

@@ -45,7 +45,7 @@ def _layers(result: GradingResult, width: int = 30) -> Panel:
     biggest = max([layer.size_bytes for layer in added] + [image.base_size_bytes, 1])
     lines = []
     rows = [(f"base {image.base}", image.base_size_bytes, "dim", 0)]
-    rows += [(l.instruction, l.size_bytes, "magenta", l.wasted_bytes) for l in added]
+    rows += [(layer.instruction, layer.size_bytes, "magenta", layer.wasted_bytes) for layer in added]
     for label, size, style, wasted in rows:
         bar = "█" * max(1, round(width * size / biggest)) if size else ""
         line = Text(f"{human_size(size):>9} ", no_wrap=True, overflow="ellipsis")
@@ -74,7 +74,7 @@ def _total(result: GradingResult) -> Text:
         text.append(f"\n{len(skipped)} criterion(s) could not be graded on this machine and are left out of the maximum.", style="yellow")
     for problem in result.problems[:5]:
         text.append(f"\n! {problem}", style="yellow")
-    stand_ins = result.environment.get("stand_ins") or []
+    stand_ins = result.environment.stand_ins
     if stand_ins:
         text.append(f"\nBuilt on local stand-in base image(s): {', '.join(stand_ins)} (no registry was reachable).", style="dim")
     timings = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.timings.items() if seconds >= 0.05)

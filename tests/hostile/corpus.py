@@ -223,13 +223,15 @@ def lab04_compose(root: Path) -> dict[str, tuple[str, str]]:
     extends = folder("privileged-in-extends")
     (extends / "base.yaml").write_text("services:\n  base:\n    image: python:3.11-slim\n    privileged: true\n")
     text = (extends / "compose.yaml").read_text()
-    (extends / "compose.yaml").write_text(text.replace("services:\n", "services:\n  sneaky:\n    extends: {file: base.yaml, service: base}\n", 1))
+    sneaky = "services:\n  sneaky:\n    extends: {file: base.yaml, service: base}\n"
+    (extends / "compose.yaml").write_text(text.replace("services:\n", sneaky, 1))
     included = folder("host-mount-in-included-file")
     (included / "more.yaml").write_text("services:\n  extra:\n    image: python:3.11-slim\n    volumes: ['/etc:/host-etc:ro']\n")
     (included / "compose.yaml").write_text("include: [more.yaml]\n" + (included / "compose.yaml").read_text())
     zero = folder("env-file-dev-zero")
     text = (zero / "compose.yaml").read_text()
-    (zero / "compose.yaml").write_text(text.replace("services:\n", "services:\n  leak:\n    image: python:3.11-slim\n    env_file: /dev/zero\n", 1))
+    leak = "services:\n  leak:\n    image: python:3.11-slim\n    env_file: /dev/zero\n"
+    (zero / "compose.yaml").write_text(text.replace("services:\n", leak, 1))
     folder("recursive-alias", "x-loop: &loop\n  again: *loop\nservices:\n  api: {image: python:3.11-slim}\n")
     return expected
 

@@ -17,7 +17,8 @@ LAB = ROOT / "labs" / "02-multi-stage"
 SOLUTION = ROOT / "solutions" / "02-multi-stage"
 VENV_COPY = "COPY --from=builder /opt/venv /opt/venv\n"
 USER_LINES = "USER app\n"
-FINAL_USER = "RUN groupadd --system --gid 10001 app \\\n && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app\n"
+FINAL_USER = ("RUN groupadd --system --gid 10001 app \\\n"
+              " && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app\n")
 
 SINGLE_STAGE = """\
 FROM python:3.11-slim

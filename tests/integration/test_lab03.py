@@ -3,8 +3,6 @@ else is graded on a CPU training run. With one (marker `gpu`): the full path on 
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from graders import pipeline

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from graders import pipeline
-from graders.report.json import validate
 from graders.engine.session import MANAGED
+from graders.report.json import validate
 from tests.conftest import ROOT, edit, lost
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

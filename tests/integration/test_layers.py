@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from graders.engine import build as build_mod
-from graders.engine.build_sandbox import Limits
 from graders.engine import layers as layers_engine
+from graders.engine.build_sandbox import Limits
 from graders.engine.session import Session
 from graders.layers import efficiency
 

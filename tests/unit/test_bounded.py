@@ -15,7 +15,7 @@ import time
 import pytest
 
 from graders.engine import build as build_mod
-from graders.engine import child, probe, run
+from graders.engine import child, probe, state
 from graders.facts import HttpRequest
 
 
@@ -34,8 +34,8 @@ def test_a_build_that_prints_millions_of_lines_keeps_a_bounded_log():
 def test_a_healthchecks_last_line_is_its_exception():
     traceback = "Traceback (most recent call last):\n  File \"<string>\", line 1\n" + "  x\n" * 50 + \
         "urllib.error.URLError: <urlopen error [Errno 111] Connection refused>\n\n"
-    assert run.last_line(traceback) == "urllib.error.URLError: <urlopen error [Errno 111] Connection refused>"
-    assert run.last_line("") == ""
+    assert state.last_line(traceback) == "urllib.error.URLError: <urlopen error [Errno 111] Connection refused>"
+    assert state.last_line("") == ""
 
 
 def test_parsers_of_learner_files_run_with_a_memory_ceiling():

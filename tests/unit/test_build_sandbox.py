@@ -1,7 +1,6 @@
 """The build sandbox's cgroup arithmetic, on a fake cgroup tree (the real one is exercised by
 tests/hostile/test_batch.py's fork bomb and memory hog)."""
 
-from pathlib import Path
 
 import pytest
 

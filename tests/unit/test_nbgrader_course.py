@@ -3,10 +3,8 @@ gradebook written through nbgrader's API (no engine needed)."""
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
-import pytest
 from nbgrader.api import Gradebook
 
 from graders import gradebook, nbgrader_course

@@ -2,9 +2,11 @@
 
 from pathlib import Path
 
+from graders.batch.outputs import verdict
 from graders.checks.base import Check, Outcome, Params
 from graders.course import Criterion, Lab
 from graders.facts import Missing
+from graders.results import Environment
 from graders.scoring import Bound, decide, score, summarize
 from tests.unit.fakes import facts
 
@@ -64,23 +66,31 @@ def test_requires_blocks_scoring_until_the_other_passes():
 def test_total_leaves_not_gradable_out_of_the_maximum(tmp_path: Path):
     lab = Lab(id="01-x", title="x", folder="f", solution="s", pass_threshold=70, rubric=[criterion("a"), criterion("b")])
     results = score([bound("a", Outcome.passed("ok")), bound("b", Outcome.ungradable("no gpu"))], facts())
-    summary = summarize(lab, tmp_path, results, facts(), {"stand_ins": []}, {}, [])
-    assert (summary.score, summary.max_score, summary.percent, summary.passed) == (10, 10, 100, True)
+    summary = summarize(lab, tmp_path, results, facts(), Environment(), {}, [])
+    assert (summary.score, summary.max_score, summary.percent, summary.passed, summary.gradable) == (10, 10, 100, True, True)
+    assert verdict(summary.to_dict()) == "passed"
 
 
 def test_too_little_gradable_gives_no_pass(tmp_path: Path):
     lab = Lab(id="01-x", title="x", folder="f", solution="s", pass_threshold=50,
               rubric=[criterion("a", points=10), criterion("b", points=30)])
     results = score([bound("a", Outcome.passed("ok")), bound("b", Outcome.ungradable("no registry"))], facts())
-    summary = summarize(lab, tmp_path, results, facts(), {"stand_ins": []}, {}, [])
-    assert summary.percent == 100 and not summary.passed
+    summary = summarize(lab, tmp_path, results, facts(), Environment(), {}, [])
+    assert summary.percent == 100 and not summary.passed and not summary.gradable
     assert "only 10 of 40 points could be graded" in summary.problems[0]
+    assert verdict(summary.to_dict()) == "not gradable"  # read from the field, not the sentence
+    document = summary.to_dict()
+    document["problems"] = []
+    assert verdict(document) == "not gradable"
+    del document["gradable"]  # a 1.1 document (met by --resume) is still read by its sentence
+    assert verdict(document) == "not yet"
 
 
 def test_nothing_gradable_never_passes(tmp_path: Path):
     lab = Lab(id="01-x", title="x", folder="f", solution="s", pass_threshold=0, rubric=[criterion("a")])
     results = score([bound("a", Outcome.ungradable("engine gone"))], facts())
-    assert not summarize(lab, tmp_path, results, facts(), {"stand_ins": []}, {}, []).passed
+    summary = summarize(lab, tmp_path, results, facts(), Environment(), {}, [])
+    assert not summary.passed and not summary.gradable
 
 
 def test_hadolint_findings_named_by_a_criterion_become_its_evidence():

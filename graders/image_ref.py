@@ -1,0 +1,38 @@
+"""Image references, read one way everywhere: `registry:5000/team/name:tag@sha256:…` split into its
+parts, and whether it is pinned (a digest, or a tag that names a version)."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+
+class ImageRef(NamedTuple):
+    name: str
+    tag: str | None
+    digest: str | None
+
+
+def split(ref: str) -> ImageRef:
+    """`registry:5000/name:tag@sha256:...` -> (name, tag, digest); a port is not a tag."""
+    name, _, digest = ref.partition("@")
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    tag = None
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+    return ImageRef(name, tag, digest or None)
+
+
+def pinned(ref: str) -> tuple[bool, str]:
+    """Whether `ref` stays the same image tomorrow, and why (or why not), in words for the learner."""
+    _name, tag, digest = split(ref)
+    if digest:
+        return True, "pinned by digest"
+    if not tag:
+        return False, "no tag, which means :latest"
+    if tag == "latest":
+        return False, ":latest moves whenever a new version is pushed"
+    if not re.search(r"\d", tag):
+        return False, f":{tag} names no version, so it moves too"
+    return True, f"tag {tag}"

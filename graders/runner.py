@@ -1,0 +1,104 @@
+"""One small runner for the grading pipelines (graders.pipeline declares them as lists of Stage).
+
+It runs each stage whose `when` holds, says its name, times it, and turns the machine's failures
+(graders.engine.machine_trouble) into facts `Missing(learner=False)` for everything the stage was to
+produce: the criteria that need them become not_gradable, and the grading goes on. A stage in a
+`lane` runs beside the main line in that lane's own thread, after the lane's earlier stages; a stage
+`after` another waits for it and finds its result in `grading.results`. What a stage enters into
+`grading.cleanup` (the engine session) is closed when the pipeline ends, whatever happened.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graders.course import Lab
+from graders.engine import machine_trouble
+from graders.facts import Facts, Missing
+from graders.results import Environment
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass
+class Grading:
+    """Everything a grading's stages share: what they read, what they fill, what they hold open."""
+    lab: Lab
+    submission: Path
+    course_root: Path
+    bound: list
+    facts: Facts
+    say: Progress
+    context: Path
+    scratch: Path
+    environment: Environment
+    needs: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
+    """Why the grader will not run the submission at all: the pipeline stops there."""
+    client: Any = None
+    session: Any = None
+    builder: Any = None
+    cleanup: ExitStack = field(default_factory=ExitStack)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    produces: tuple[str, ...]
+    """The facts it fills: missing for the machine's reason when it cannot."""
+    work: Callable[[Grading], Any]
+    when: Callable[[Grading], bool] = lambda grading: True
+    lane: str | None = None
+    after: str | None = None
+
+
+def run(stages: list[Stage], grading: Grading) -> None:
+    lanes: dict[str, ThreadPoolExecutor] = {}
+    laned: dict[str, Future] = {}
+    with grading.cleanup:
+        try:
+            for stage in stages:
+                if grading.refused:
+                    break
+                if not stage.when(grading):
+                    continue
+                if stage.after:
+                    laned[stage.after].result()
+                if stage.lane:
+                    lane = lanes.setdefault(stage.lane, ThreadPoolExecutor(1, f"dockerlab-{stage.lane}"))
+                    laned[stage.name] = lane.submit(_one, stage, grading)
+                else:
+                    _one(stage, grading)
+            for future in laned.values():
+                future.result()
+        finally:
+            for lane in lanes.values():
+                lane.shutdown(wait=False, cancel_futures=True)
+            if grading.session is not None:
+                grading.say("cleanup", "")
+    if grading.session is not None:
+        grading.problems.extend(grading.session.problems)
+
+
+def _one(stage: Stage, grading: Grading) -> None:
+    grading.say(stage.name, "")
+    started = time.monotonic()
+    try:
+        grading.results[stage.name] = stage.work(grading)
+    except Exception as error:
+        if not machine_trouble(error):
+            raise
+        grading.problems.append(f"{stage.name}: {error}")  # the machine, not the learner
+        for fact in stage.produces:
+            setattr(grading.facts, fact, Missing(f"not gradable here: {error}", learner=False))
+    finally:
+        grading.timings[stage.name] = round(time.monotonic() - started, 2)

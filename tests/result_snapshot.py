@@ -1,0 +1,131 @@
+"""Result documents of the reference solutions, the starters and flawed variants, with what varies from
+run to run (timings, build logs, durations in messages) taken out: for proving that a change to the
+grader's shape changed no verdict.
+
+    python -m tests.result_snapshot write BEFORE.json      # on the old code
+    python -m tests.result_snapshot write AFTER.json       # on the new
+    python -m tests.result_snapshot compare BEFORE.json AFTER.json
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERLAB = Path(sys.executable).parent / "dockerlab"
+ADDED = ("gradable", "schema_version")  # fields that a shape change may add (schema 1.2: gradable)
+SECONDS = re.compile(r"\d+(\.\d+)? ?(s|seconds|ms)\b")
+RUN_ID = re.compile(r"\b(grade|dockerlab)-[0-9a-f]{12}\b")
+LOGGED_SECONDS = re.compile(r'"seconds": [\d.]+')
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")  # BuildKit's vertex digests in a build log
+VARYING = {"ms", "seconds"}  # a request's latency, an epoch's time: measured, not judged
+
+
+def _steady(value):
+    """The value with what changes between runs (run ids, times) made constant, recursively."""
+    if isinstance(value, dict):
+        return {k: _steady(v) for k, v in value.items() if k not in VARYING and not k.endswith("_s")}
+    if isinstance(value, list):
+        return [_steady(v) for v in value]
+    if isinstance(value, str):
+        value = RUN_ID.sub(r"\1-ID", SECONDS.sub("N s", value))
+        return DIGEST.sub("sha256:D", LOGGED_SECONDS.sub('"seconds": N', value))
+    return value
+
+
+def _solution(lab: str, scratch: Path, name: str, change=None) -> Path:
+    folder = scratch / name
+    shutil.copytree(ROOT / "labs" / lab, folder)
+    for item in (ROOT / "solutions" / lab).iterdir():
+        target = folder / item.name
+        if item.is_dir():
+            shutil.copytree(item, target, dirs_exist_ok=True)
+        else:
+            shutil.copy(item, target)
+    if change:
+        change(folder)
+    return folder
+
+
+def _replace(name: str, old: str, new: str):
+    def change(folder: Path) -> None:
+        path = folder / name
+        text = path.read_text()
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new))
+    return change
+
+
+def cases(scratch: Path) -> dict[str, tuple[str, Path]]:
+    found = {}
+    for lab in ("01-basic-dockerfile", "02-multi-stage", "03-gpu-training", "04-compose-stack"):
+        found[f"{lab} solution"] = (lab, ROOT / "solutions" / lab)
+        found[f"{lab} starter"] = (lab, ROOT / "labs" / lab)
+    lab01 = "01-basic-dockerfile"
+    found["01 shell-form CMD"] = (lab01, _solution(lab01, scratch, "shell", _replace(
+        "Dockerfile", 'CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]',
+        "CMD uvicorn app.main:app --host 0.0.0.0 --port 8000")))
+    found["01 root, no .dockerignore"] = (lab01, _solution(lab01, scratch, "root", lambda f: (
+        _replace("Dockerfile", "USER app\n", "")(f), (f / ".dockerignore").unlink())))
+    found["01 does not build"] = (lab01, _solution(lab01, scratch, "broken", _replace(
+        "Dockerfile", "COPY requirements.txt .", "COPY requirements-missing.txt .")))
+    found["01 static refusal"] = (lab01, _solution(lab01, scratch, "refused", lambda f: (f / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nRUN <<EOF\n")))
+    return found
+
+
+def normalise(document: dict) -> dict:
+    document = json.loads(json.dumps(document))
+    for key in ("timings", "submission", *ADDED):
+        document.pop(key, None)
+    if document.get("image"):
+        document["image"].pop("id", None)  # a rebuilt layer is a new id for the same image
+    build = document.get("build") or {}
+    for key in ("seconds", "log_tail", "steps"):
+        build.pop(key, None)
+    return _steady(document)
+
+
+def write(out: Path) -> None:
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="dockerlab-snapshot-") as tmp:
+        for name, (lab, folder) in cases(Path(tmp)).items():
+            done = subprocess.run([str(DOCKERLAB), "check", lab, str(folder), "--json"], capture_output=True, text=True)
+            try:
+                results[name] = normalise(json.loads(done.stdout))
+            except json.JSONDecodeError:
+                results[name] = {"exit": done.returncode, "stderr": done.stderr[-2000:]}
+            print(f"{name}: {results[name].get('score')}", file=sys.stderr, flush=True)
+    out.write_text(json.dumps(results, indent=1, sort_keys=True))
+
+
+def compare(before: Path, after: Path) -> int:
+    old, new = json.loads(before.read_text()), json.loads(after.read_text())
+    differences = 0
+    for name in sorted(set(old) | set(new)):
+        if old.get(name) != new.get(name):
+            differences += 1
+            print(f"DIFFERENT: {name}")
+            before, after = old.get(name) or {}, new.get(name) or {}
+            for was, now in zip(before.get("criteria", []), after.get("criteria", []), strict=False):
+                if was != now:
+                    print(f"  criterion {was['id']}:\n    before {json.dumps(was)[:900]}\n    after  {json.dumps(now)[:900]}")
+            for key in sorted(set(before) | set(after)):
+                if key != "criteria" and before.get(key) != after.get(key):
+                    print(f"  {key}:\n    before {json.dumps((old.get(name) or {}).get(key))[:600]}\n"
+                          f"    after  {json.dumps((new.get(name) or {}).get(key))[:600]}")
+    print(f"{len(set(old) | set(new))} documents, {differences} different")
+    return 1 if differences else 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "write":
+        write(Path(sys.argv[2]))
+    else:
+        sys.exit(compare(Path(sys.argv[2]), Path(sys.argv[3])))

@@ -1,0 +1,29 @@
+"""One reading of image references for every check that asks whether an image is pinned."""
+
+from __future__ import annotations
+
+import pytest
+
+from graders.image_ref import pinned, split
+
+
+@pytest.mark.parametrize("ref, parts", [
+    ("python:3.11-slim", ("python", "3.11-slim", None)),
+    ("registry:5000/team/app", ("registry:5000/team/app", None, None)),
+    ("registry:5000/team/app:1.2", ("registry:5000/team/app", "1.2", None)),
+    ("redis:7@sha256:abc", ("redis", "7", "sha256:abc")),
+])
+def test_a_reference_splits_into_name_tag_and_digest(ref, parts):
+    assert tuple(split(ref)) == parts
+
+
+@pytest.mark.parametrize("ref, verdict, why", [
+    ("python:3.11-slim", True, "tag 3.11-slim"),
+    ("qdrant/qdrant@sha256:abc", True, "pinned by digest"),
+    ("python", False, "no tag, which means :latest"),
+    ("registry:5000/python", False, "no tag, which means :latest"),
+    ("python:latest", False, ":latest moves whenever a new version is pushed"),
+    ("python:slim", False, ":slim names no version, so it moves too"),
+])
+def test_pinned_means_a_digest_or_a_versioned_tag(ref, verdict, why):
+    assert pinned(ref) == (verdict, why)
