@@ -106,6 +106,14 @@ class Job(Strict):
     timeout_seconds: int = Field(default=300, gt=0)
     gpus: str = "all"
     """What `docker run --gpus` would be given, used when the engine has a GPU runtime."""
+    version_code: str | None = None
+    """Python run in the image (`python -c`) before the job: prints the framework's version and the
+    CUDA release it was built for, or None (Lab 03: torch's). Unset: not asked."""
+    checkpoint: str | None = None
+    """The checkpoint the job must write in a writable folder, `{run}` as in args (`{run}.pt`)."""
+    load_code: str | None = None
+    """Python run in the image with the checkpoint's path as argv[1]: loads it back and prints what
+    it recorded (the epoch). Unset: the checkpoint is not loaded."""
 
 
 class Artifact(Strict):
@@ -265,20 +273,20 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
                 fail(f"{at}.type", f"'{criterion.type}' reads the lab's training job, but the lab sets no 'job'")
             if {"compose", "stack"} & set(checks.get(criterion.type).needs) and not lab.compose:
                 fail(f"{at}.type", f"'{criterion.type}' reads a Compose stack, but the lab sets no 'compose'")
-            if criterion.type == "persists" and lab.compose and \
-                    criterion.params.get("probe") not in {p.id for p in lab.compose.persistence}:
-                fail(f"{at}.params.probe", f"no persistence probe {criterion.params.get('probe')!r} in this lab's compose")
             if "baseline" in checks.get(criterion.type).needs and not lab.baseline:
                 fail(f"{at}.type", f"'{criterion.type}' compares with the lab's baseline, but the lab sets no 'baseline'")
             for needed in criterion.requires:
                 if needed not in ids or needed == criterion.id:
                     fail(f"{at}.requires", f"{needed!r} is not another criterion of this lab")
+            check = checks.get(criterion.type)
             try:
-                checks.get(criterion.type).Params.model_validate(criterion.params)
+                params = check.Params.model_validate(criterion.params)
             except ValidationError as error:
                 first = error.errors()[0]
                 path_text = f"{at}.params" + ("." + _path(first["loc"]) if first["loc"] else "")
                 fail(path_text, _message(first))
+            for key, message in check.validate(params, lab):
+                fail(f"{at}.params.{key}", message)
 
 
 def _path(loc: tuple) -> str:

@@ -150,6 +150,8 @@ class TrainingJob:
     """Why GPUs were or were not requested."""
     limit_hit: str = ""
     """Which sandbox limit stopped the job (memory, processes), in words; empty when none did."""
+    checkpoint: str = ""
+    """The checkpoint's file name the lab asked for (course.yml job.checkpoint, `{run}` filled in)."""
 
 
 @dataclass(frozen=True)

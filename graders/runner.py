@@ -64,6 +64,7 @@ class Stage:
 def run(stages: list[Stage], grading: Grading) -> None:
     lanes: dict[str, ThreadPoolExecutor] = {}
     laned: dict[str, Future] = {}
+    interrupted = False
     with grading.cleanup:
         try:
             for stage in stages:
@@ -80,9 +81,15 @@ def run(stages: list[Stage], grading: Grading) -> None:
                     _one(stage, grading)
             for future in laned.values():
                 future.result()
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
         finally:
+            # A stage already running beside (a build) finishes before the session removes what the
+            # grading made, or what it makes after would be left behind; Ctrl-C does not wait (the
+            # next grading removes what a dead grader left).
             for lane in lanes.values():
-                lane.shutdown(wait=False, cancel_futures=True)
+                lane.shutdown(wait=not interrupted, cancel_futures=True)
             if grading.session is not None:
                 grading.say("cleanup", "")
     if grading.session is not None:

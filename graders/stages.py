@@ -187,8 +187,6 @@ def efficiency(facts: Facts, session: Session) -> None:
 
 
 TEXT_SUFFIXES = {".json", ".jsonl", ".txt", ".csv", ".log"}
-TORCH_VERSION = "import torch; print(torch.__version__, torch.version.cuda)"
-LOAD_CHECKPOINT = "import sys, torch; c = torch.load(sys.argv[1], map_location='cpu', weights_only=False); print(c.get('epoch'))"
 
 
 def train(facts: Facts, lab: Lab, course_root: Path, session: Session, scratch: Path) -> None:
@@ -201,11 +199,13 @@ def train(facts: Facts, lab: Lab, course_root: Path, session: Session, scratch: 
     job, image = lab.job, facts.image
     sandbox = _sandbox(lab)
     quick = dict(shm_mb=64, memory_mb=job.memory_mb, cpus=sandbox.cpus, pids=sandbox.pids, timeout=120)
-    code, output, _s, _t = run_mod.run_job(session, image.id, name="torch", args=["-c", TORCH_VERSION],
-                                           mounts={}, entrypoint=["python"], **quick)
-    torch_text = output.strip().splitlines()[-1] if code == 0 and output.strip() else ""
-    # The CUDA release torch was built for is the one that runs (its own libraries); the image's
-    # CUDA_VERSION only counts when torch is missing or a CPU build.
+    torch_text = ""
+    if job.version_code:
+        code, output, _s, _t = run_mod.run_job(session, image.id, name="torch", args=["-c", job.version_code],
+                                               mounts={}, entrypoint=["python"], **quick)
+        torch_text = output.strip().splitlines()[-1] if code == 0 and output.strip() else ""
+    # The CUDA release the framework was built for is the one that runs (its own libraries); the
+    # image's CUDA_VERSION only counts when the framework is missing or a CPU build (Python's None).
     torch_cuda = torch_text.split()[1] if len(torch_text.split()) > 1 else "None"
     cuda_version = torch_cuda if torch_cuda != "None" else image.env.get("CUDA_VERSION")
     requested, note = _gpu_plan(facts.gpu, cuda_version)
@@ -233,11 +233,12 @@ def train(facts: Facts, lab: Lab, course_root: Path, session: Session, scratch: 
     facts.job = TrainingJob(run_name, exit_code, timed_out, seconds, logs, job.shm_mb, files, texts, None,
                             torch_text, cuda_version, requested, note,
                             run_mod.job_limit_hit(session, "train", logs, run_mod.Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids)))
-    checkpoint = next((p for p in files if p.endswith(f"/{run_name}.pt")), None)
-    if checkpoint:
+    facts.job.checkpoint = (job.checkpoint or "").replace("{run}", run_name)
+    checkpoint = next((p for p in files if p.endswith(f"/{facts.job.checkpoint}")), None) if job.checkpoint else None
+    if checkpoint and job.load_code:
         folder = outputs[checkpoint.rsplit("/", 1)[0]]
         code, output, _s, _t = run_mod.run_job(
-            session, image.id, name="load", args=["-c", LOAD_CHECKPOINT, checkpoint], entrypoint=["python"],
+            session, image.id, name="load", args=["-c", job.load_code, checkpoint], entrypoint=["python"],
             mounts={str(folder): (checkpoint.rsplit("/", 1)[0], "ro")}, **quick)
         facts.job.checkpoint_load = (code if code is not None else -1, output.strip()[-300:])
 

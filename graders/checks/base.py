@@ -69,6 +69,11 @@ class Check:
         """Files the cache stage must change before rebuilding (paths in the submission)."""
         return []
 
+    def validate(self, params: Any, lab: Any) -> list[tuple[str, str]]:
+        """What in `params` does not fit the lab it is written in: (the param's key, the message).
+        course.yml's loader reports each at its line, so a check's own rules live with the check."""
+        return []
+
     def grade(self, params: Any, facts: Facts) -> Outcome:
         raise NotImplementedError
 

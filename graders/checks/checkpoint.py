@@ -6,21 +6,32 @@ from graders.checks.base import Check, Outcome, Params
 
 
 class P(Params):
-    folder: str = "/checkpoints"
+    folder: str
+    """The mounted folder the checkpoint must land in (one of the job's writable folders)."""
     epochs: int
     """The epoch the last checkpoint must record (what the job's --epochs asked for)."""
+    written: str
+    """A regular expression for the log line naming the checkpoint the program wrote, its path in
+    group 1 (Lab 03: `done: (\\S+\\.pt)`): says where it went when it is not where it belongs."""
 
 
 class CheckpointSaved(Check):
     Params = P
     needs = ("job",)
 
+    def validate(self, params: P, lab) -> list[tuple[str, str]]:
+        job = lab.job
+        if job is None or not job.checkpoint or params.folder not in job.writable:
+            return [("folder", "the lab's job must name its checkpoint (job.checkpoint) and have this folder in "
+                               "job.writable")]
+        return []
+
     def grade(self, params: P, facts) -> Outcome:
         job = facts.job
-        wanted = f"{params.folder}/{job.run_name}.pt"
+        wanted = f"{params.folder}/{job.checkpoint}"
         evidence = {"expected": wanted, "files": sorted(job.files)}
         if wanted not in job.files:
-            written = re.findall(r"done: (\S+\.pt)", job.logs)
+            written = re.findall(params.written, job.logs)
             if written and not written[-1].startswith(params.folder + "/"):
                 return Outcome.failed(f"the checkpoint was written inside the container ({written[-1]}), not to the "
                                       f"mounted {params.folder}: it is gone when the container is", **evidence)

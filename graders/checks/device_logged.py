@@ -2,14 +2,20 @@
 
 import re
 
-from graders.checks.base import Check, Outcome
+from graders.checks.base import Check, Outcome, Params
+
+
+class P(Params):
+    line: str
+    """A regular expression for the log line that names the device (Lab 03: `device: (cuda|cpu)…`)."""
 
 
 class DeviceLogged(Check):
+    Params = P
     needs = ("job",)
 
-    def grade(self, params, facts) -> Outcome:
-        found = re.search(r"device: (cuda|cpu)[^\n]*", facts.job.logs)
+    def grade(self, params: P, facts) -> Outcome:
+        found = re.search(params.line, facts.job.logs)
         if found:
             return Outcome.passed(f"the log says: {found.group(0)[:120]}")
         return Outcome.failed("the log does not say which device trained (look for a 'device: ...' line)")

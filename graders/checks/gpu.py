@@ -2,8 +2,13 @@
 On a machine without a GPU runtime both are not_gradable, with the reason; the lab's `gpu` policy
 in course.yml may turn that into a zero."""
 
-from graders.checks.base import Check, Outcome
+from graders.checks.base import Check, Outcome, Params
 from graders.cuda import check as cuda_check
+
+
+class GpuUsedParams(Params):
+    gpu_line: str
+    """What the training log says when it trained on the GPU (Lab 03: `device: cuda`)."""
 
 
 class CudaCompatible(Check):
@@ -22,16 +27,17 @@ class CudaCompatible(Check):
 
 
 class GpuUsed(Check):
+    Params = GpuUsedParams
     needs = ("job",)
 
-    def grade(self, params, facts) -> Outcome:
+    def grade(self, params: GpuUsedParams, facts) -> Outcome:
         job = facts.job
         gpu = facts.gpu
         if gpu is None or gpu.runtime == "none":
             return Outcome.ungradable(f"not gradable here: {job.gpu_note}")
         if not job.gpus_requested:
             return Outcome.failed(f"no GPU was requested: {job.gpu_note}")
-        if "device: cuda" in job.logs:
+        if params.gpu_line in job.logs:
             return Outcome.passed(f"trained on the GPU ({', '.join(gpu.devices) or 'CUDA'}) in {job.seconds:.1f} s")
         return Outcome.failed("a GPU was requested, but training ran on the CPU: torch saw no CUDA device "
                               "(a CPU-only torch build, or NVIDIA_DRIVER_CAPABILITIES without compute?)")

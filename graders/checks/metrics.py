@@ -6,7 +6,10 @@ from graders.checks.base import Check, Outcome, Params
 
 
 class P(Params):
-    folder: str = "/output"
+    folder: str
+    """The mounted folder the metrics must land in (one of the job's writable folders)."""
+    file: str
+    """The metrics file's name, `{run}` as in the job's args (Lab 03: `{run}.metrics.jsonl`)."""
     epochs: int
     samples: int | None = None
     """How many samples an epoch must report: the size of the mounted data set (proves /data was read)."""
@@ -18,7 +21,7 @@ class MetricsWritten(Check):
 
     def grade(self, params: P, facts) -> Outcome:
         job = facts.job
-        wanted = f"{params.folder}/{job.run_name}.metrics.jsonl"
+        wanted = f"{params.folder}/{params.file.replace('{run}', job.run_name)}"
         if wanted not in job.files:
             return Outcome.failed(f"no {wanted} in the mounted {params.folder}", files=sorted(job.files))
         lines = job.texts.get(wanted, "").splitlines()

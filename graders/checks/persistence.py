@@ -14,6 +14,11 @@ class Persists(Check):
     Params = PersistParams
     needs = ("stack",)
 
+    def validate(self, params: PersistParams, lab) -> list[tuple[str, str]]:
+        if lab.compose and params.probe not in {p.id for p in lab.compose.persistence}:
+            return [("probe", f"no persistence probe {params.probe!r} in this lab's compose")]
+        return []
+
     def grade(self, params: PersistParams, facts) -> Outcome:
         stack = facts.stack
         done = stack.persistence.get(params.probe)

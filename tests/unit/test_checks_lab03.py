@@ -2,7 +2,7 @@
 
 import pytest
 
-from graders import checks
+from graders import checks, course
 from graders.checks.base import Outcome
 from graders.engine.gpu import Gpu
 from graders.facts import TrainingJob
@@ -17,14 +17,20 @@ def job(**changes) -> TrainingJob:
     values = dict(run_name="grade-x", exit_code=0, timed_out=False, seconds=4.0, shm_mb=256,
                   logs="device: cpu (no GPU visible)\ndone: /checkpoints/grade-x.pt\n",
                   files={CHECKPOINT: 24000, METRICS: 90}, texts={METRICS: ROWS}, checkpoint_load=(0, "2"),
-                  torch="2.13.0+cu130 13.0", cuda="13.0", gpus_requested=False, gpu_note="no GPU runtime")
+                  torch="2.13.0+cu130 13.0", cuda="13.0", gpus_requested=False, gpu_note="no GPU runtime",
+                  checkpoint="grade-x.pt")
     values.update(changes)
     return TrainingJob(**values)
 
 
+LAB03 = {criterion.type: criterion.params for criterion in course.load().lab("03-gpu-training").rubric}
+
+
 def run(type_name, params=None, **changes):
+    """Grade with the params course.yml gives the check in Lab 03, changed by `params`."""
     check = checks.get(type_name)
-    return check.grade(check.Params.model_validate(params or {}), changes.pop("_facts", None) or facts(**changes))
+    merged = {**LAB03.get(type_name, {}), **(params or {})}
+    return check.grade(check.Params.model_validate(merged), changes.pop("_facts", None) or facts(**changes))
 
 
 def test_training_run_names_shared_memory():

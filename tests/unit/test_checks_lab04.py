@@ -226,3 +226,12 @@ def test_persistence_outcomes():
     assert grade("persists", facts, probe="vectors").not_gradable
     late = grade("persists", facts, probe="late")
     assert late.fraction == 0 and not late.not_gradable
+
+
+def test_a_persistence_criterion_must_name_a_probe_of_its_lab():
+    from graders import course
+
+    lab = course.load().lab("04-compose-stack")
+    check = checks.get("persists")
+    assert check.validate(check.Params(probe=lab.compose.persistence[0].id), lab) == []
+    assert check.validate(check.Params(probe="nope"), lab) == [("probe", "no persistence probe 'nope' in this lab's compose")]

@@ -128,3 +128,16 @@ def test_the_course_is_found_through_dockerlab_course(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKERLAB_COURSE", str(tmp_path / "nowhere.yml"))
     with pytest.raises(ConfigError, match=r"DOCKERLAB_COURSE"):
         course.load()
+
+
+def test_a_check_judges_its_own_params_against_the_lab(tmp_path):
+    """Check.validate: the loader knows no check by name; each says what of its params does not fit
+    the lab (a checkpoint check in a lab whose job names no checkpoint), reported at its line."""
+    text = GOOD.replace("    rubric:\n", "    job: {writable: [/checkpoints]}\n    rubric:\n").replace(
+        "        hint: smaller\n", "        hint: smaller\n"
+        "      - id: ckpt\n        title: Checkpoint\n        points: 5\n        type: checkpoint_saved\n"
+        "        params: {folder: /checkpoints, epochs: 2, written: 'done: (.+)'}\n        hint: save it\n")
+    with pytest.raises(ConfigError, match=r"course.yml:\d+ labs\[0\]\.rubric\[2\]\.params\.folder: the lab's job must name"):
+        course.load(write(tmp_path, text))
+    fixed = text.replace("    job: {writable: [/checkpoints]}", "    job: {writable: [/checkpoints], checkpoint: '{run}.pt'}")
+    assert course.load(write(tmp_path, fixed)).labs[0].rubric[2].type == "checkpoint_saved"
