@@ -23,9 +23,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import docker
 import yaml
 
-import docker
 from graders import course, pipeline
 from graders.engine import compose
 

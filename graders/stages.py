@@ -232,7 +232,8 @@ def train(facts: Facts, lab: Lab, course_root: Path, session: Session, scratch: 
              if path.is_file() and path.suffix in TEXT_SUFFIXES and path.stat().st_size < 2**20}
     facts.job = TrainingJob(run_name, exit_code, timed_out, seconds, logs, job.shm_mb, files, texts, None,
                             torch_text, cuda_version, requested, note,
-                            run_mod.job_limit_hit(session, "train", logs, run_mod.Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids)))
+                            run_mod.job_limit_hit(session, "train", logs, run_mod.Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids),
+                                                  stopped=timed_out))
     facts.job.checkpoint = (job.checkpoint or "").replace("{run}", run_name)
     checkpoint = next((p for p in files if p.endswith(f"/{facts.job.checkpoint}")), None) if job.checkpoint else None
     if checkpoint and job.load_code:

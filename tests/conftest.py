@@ -7,9 +7,9 @@ import os
 import shutil
 from pathlib import Path
 
+import docker
 import pytest
 
-import docker
 from graders import course as course_mod
 from graders.engine.session import MANAGED
 

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import docker
 from docker.errors import APIError, BuildError, DockerException
 
-import docker
 from graders.engine import build_sandbox, child
 from graders.engine.build_sandbox import Limits
 from graders.engine.run import FORK_FAILURES

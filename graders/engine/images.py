@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 from docker.errors import APIError, BuildError, DockerException, ImageNotFound
 
-import docker
 from graders.engine.inspect import STAND_IN_LABEL
 from graders.errors import EngineError
 

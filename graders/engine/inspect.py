@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import docker
 from docker.errors import DockerException, ImageNotFound
 
-import docker
 from graders.errors import EngineError
 from graders.facts import HistoryEntry, Image
 

@@ -6,9 +6,9 @@ import json
 import tarfile
 import tempfile
 
+import docker
 from docker.errors import DockerException
 
-import docker
 from graders.errors import EngineError
 from graders.layers import Entry
 

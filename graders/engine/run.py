@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import docker
 from docker.errors import APIError, DockerException
 
-import docker
 from graders.engine import state as state_mod
 from graders.engine.probe import port_open
 from graders.engine.session import Session
@@ -160,10 +160,16 @@ def stop(client: docker.DockerClient, name: str, grace_seconds: float) -> Stoppe
         raise EngineError(f"could not stop the service: {error}") from error
 
 
-def limit_hit(state: dict, logs: str, sandbox: Sandbox) -> str:
-    """Which of the sandbox's limits stopped the container, in words ("" when none did)."""
+def limit_hit(state: dict, logs: str, sandbox: Sandbox, *, stopped: bool = False) -> str:
+    """Which of the sandbox's limits stopped the container, in words ("" when none did). `stopped`:
+    the grader killed it itself (a time limit), so a SIGKILL says nothing of memory."""
     if state.get("OOMKilled"):
         return f"it used more than its memory limit of {sandbox.memory_mb} MB and the kernel killed it"
+    if state.get("ExitCode") == 137 and state.get("Status") in ("exited", "dead") and not stopped:
+        # Some engines never set OOMKilled (no OOM event from the kernel's memory cgroup: seen on
+        # Engine 20.10 with cgroup v1 in a VM); nothing else in the sandbox sends SIGKILL.
+        return (f"it was killed with SIGKILL (exit code 137): most likely by the kernel at its memory limit of "
+                f"{sandbox.memory_mb} MB, though the engine did not report an out-of-memory kill")
     if any(words in logs for words in FORK_FAILURES):
         return f"it reached its limit of {sandbox.pids} processes (it could not start another one)"
     return ""
@@ -201,13 +207,14 @@ def start_idle(session: Session, image_id: str, sandbox: Sandbox):
         raise EngineError(f"could not start a container to look inside the image: {error}") from error
 
 
-def job_limit_hit(session: Session, name: str, logs: str, sandbox: Sandbox) -> str:
-    """Which sandbox limit stopped a job container that `run_job` ran (it stays until cleanup)."""
+def job_limit_hit(session: Session, name: str, logs: str, sandbox: Sandbox, *, stopped: bool = False) -> str:
+    """Which sandbox limit stopped a job container that `run_job` ran (it stays until cleanup);
+    `stopped`: run_job stopped it at its time limit."""
     try:
         state = session.client.api.inspect_container(session.name(name))["State"]
     except DockerException:
         return ""
-    return limit_hit(state, logs, sandbox)
+    return limit_hit(state, logs, sandbox, stopped=stopped)
 
 
 def run_job(session: Session, image_id: str, *, name: str, args: list[str], mounts: dict[str, tuple[str, str]],

@@ -12,10 +12,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import docker
 from docker.errors import DockerException, NotFound
 from requests.exceptions import RequestException
-
-import docker
 
 MANAGED = "org.dockerlab.managed"
 RUN = "org.dockerlab.run"

@@ -93,13 +93,13 @@ def test_solution_scores_full_marks(engine, lab01):
     assert result.score == result.max_score == 100
     assert result.passed
     assert result.image.size_bytes > result.image.base_size_bytes > 0
-    assert result.environment["builder"] in ("buildkit", "legacy")
+    assert result.environment.builder in ("buildkit", "legacy")
 
 
 def test_solution_scores_full_marks_with_the_legacy_builder(engine, lab01, monkeypatch):
     monkeypatch.setenv("DOCKERLAB_BUILDER", "legacy")
     result = pipeline.grade(lab01, SOLUTION01)
-    assert result.environment["builder"] == "legacy"
+    assert result.environment.builder == "legacy"
     # full marks include layer-cache: the legacy log's "Using cache" was read for the pip step
     assert result.score == result.max_score == 100, {c.id: c.message for c in result.criteria if c.status != "passed"}
 
