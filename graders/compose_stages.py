@@ -18,7 +18,7 @@ from pathlib import Path
 
 from graders import compose_files, dockerfile, stages, yamlines
 from graders import stack as stack_mod
-from graders.course import ComposeLab, Lab
+from graders.course import ComposeLab, StackLab
 from graders.engine import build as builder_mod
 from graders.engine import compose, probe, stack_state
 from graders.engine import inspect as inspect_mod
@@ -84,7 +84,7 @@ def _blocked(facts: Facts) -> bool:
     return isinstance(facts.compose, Missing) or (isinstance(facts.stack, Missing) and facts.stack is not NOT_YET)
 
 
-def build(facts: Facts, lab: Lab, session: Session, builder, say) -> dict[str, str]:
+def build(facts: Facts, lab: StackLab, session: Session, builder, say) -> dict[str, str]:
     """Build every service with a `build:` section; service -> image id. A failed build fails the stack."""
     built: dict[str, str] = {}
     if isinstance(facts.compose, Missing):
@@ -165,7 +165,7 @@ def _note_stand_ins(facts: Facts, client, refs: list[str]) -> None:
             facts.stand_ins.append(label)
 
 
-def run(facts: Facts, lab: Lab, session: Session, built: dict[str, str], left_out: dict[str, str], folder: Path, say,
+def run(facts: Facts, lab: StackLab, session: Session, built: dict[str, str], left_out: dict[str, str], folder: Path, say,
         env_file: Path | None = None) -> None:
     """Up, ready, persistence, and down -v in every outcome (Ctrl-C included)."""
     if _blocked(facts):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
 from graders import checks, safeyaml, yamlines
 from graders.errors import ConfigError
@@ -165,12 +165,13 @@ class ComposeLab(Strict):
     persistence: list[Persistence] = Field(default_factory=list)
 
 
-class Lab(Strict):
+class LabBase(Strict):
+    """What every lab has, whatever it grades."""
+
     id: str = Field(pattern=r"^[0-9]{2}-[a-z0-9-]+$")
     title: str
     folder: str
     solution: str
-    dockerfile: str = "Dockerfile"
     notebook: str = "lab.ipynb"
     """The lab's notebook, an nbgrader source notebook (its grading cells come from this rubric)."""
     learner_files: list[str] = Field(default_factory=lambda: ["Dockerfile", ".dockerignore"])
@@ -181,17 +182,43 @@ class Lab(Strict):
     gpu: Literal["skip", "zero", "require"] = "skip"
     """On a machine without a GPU: leave GPU criteria out, score them zero, or refuse to grade."""
     limits: Limits = Field(default_factory=Limits)
-    service: Service = Field(default_factory=Service)
     artifacts: dict[str, Artifact] = Field(default_factory=dict)
-    job: Job | None = None
-    compose: ComposeLab | None = None
-    baseline: str | None = None
-    """A Dockerfile in the lab folder built from the learner's context for comparison (Lab 02's naive one)."""
     rubric: list[Criterion] = Field(min_length=1)
 
     @property
     def max_points(self) -> float:
         return sum(criterion.points for criterion in self.rubric)
+
+
+class ImageLab(LabBase):
+    """A lab graded from a Dockerfile: the image built, then run as a service (Labs 01, 02) or as a
+    job (Lab 03). graders.pipeline.IMAGE grades it."""
+
+    kind: Literal["image"] = "image"
+    dockerfile: str = "Dockerfile"
+    service: Service = Field(default_factory=Service)
+    job: Job | None = None
+    baseline: str | None = None
+    """A Dockerfile in the lab folder built from the learner's context for comparison (Lab 02's naive one)."""
+
+
+class StackLab(LabBase):
+    """A lab graded from a Compose file: the stack judged, built and brought up (Lab 04).
+    graders.pipeline.STACK grades it. It has no service, job or baseline of its own: writing one is
+    an error, not a setting that is silently ignored."""
+
+    kind: Literal["stack"] = "stack"
+    compose: ComposeLab
+
+
+def _kind(value: Any) -> str:
+    """A lab with a `compose` section is a stack lab; any other is an image lab (`kind` may say so)."""
+    if isinstance(value, dict):
+        return "stack" if "compose" in value else str(value.get("kind", "image"))
+    return getattr(value, "kind", "image")
+
+
+Lab = Annotated[Annotated[ImageLab, Tag("image")] | Annotated[StackLab, Tag("stack")], Discriminator(_kind)]
 
 
 class Course(Strict):
@@ -255,13 +282,14 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
         for name, artifact in lab.artifacts.items():
             if not (root / lab.folder / artifact.script).is_file():
                 fail(f"{where}.artifacts.{name}.script", f"{artifact.script!r} is not in {lab.folder}")
-        for m_index, mount in enumerate(lab.service.mounts):
+        image = lab if isinstance(lab, ImageLab) else None
+        for m_index, mount in enumerate(image.service.mounts if image else []):
             if mount.artifact not in lab.artifacts:
                 fail(f"{where}.service.mounts[{m_index}].artifact", f"no artifact {mount.artifact!r} in this lab")
-        if lab.job and lab.job.data and lab.job.data.artifact not in lab.artifacts:
-            fail(f"{where}.job.data.artifact", f"no artifact {lab.job.data.artifact!r} in this lab")
-        if lab.baseline and not (root / lab.folder / lab.baseline).is_file():
-            fail(f"{where}.baseline", f"{lab.baseline!r} is not in {lab.folder}")
+        if image and image.job and image.job.data and image.job.data.artifact not in lab.artifacts:
+            fail(f"{where}.job.data.artifact", f"no artifact {image.job.data.artifact!r} in this lab")
+        if image and image.baseline and not (root / lab.folder / image.baseline).is_file():
+            fail(f"{where}.baseline", f"{image.baseline!r} is not in {lab.folder}")
         ids = [criterion.id for criterion in lab.rubric]
         for c_index, criterion in enumerate(lab.rubric):
             at = f"{where}.rubric[{c_index}]"
@@ -269,11 +297,11 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
                 fail(f"{at}.id", f"duplicate criterion id {criterion.id!r}")
             if criterion.type not in checks.REGISTRY:
                 fail(f"{at}.type", f"unknown check type {criterion.type!r}; known types: {', '.join(checks.known())}")
-            if "job" in checks.get(criterion.type).needs and not lab.job:
+            if "job" in checks.get(criterion.type).needs and not (image and image.job):
                 fail(f"{at}.type", f"'{criterion.type}' reads the lab's training job, but the lab sets no 'job'")
-            if {"compose", "stack"} & set(checks.get(criterion.type).needs) and not lab.compose:
+            if {"compose", "stack"} & set(checks.get(criterion.type).needs) and image:
                 fail(f"{at}.type", f"'{criterion.type}' reads a Compose stack, but the lab sets no 'compose'")
-            if "baseline" in checks.get(criterion.type).needs and not lab.baseline:
+            if "baseline" in checks.get(criterion.type).needs and not (image and image.baseline):
                 fail(f"{at}.type", f"'{criterion.type}' compares with the lab's baseline, but the lab sets no 'baseline'")
             for needed in criterion.requires:
                 if needed not in ids or needed == criterion.id:
@@ -290,6 +318,9 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
 
 
 def _path(loc: tuple) -> str:
+    # the union's tag (labs[0].image.rubric...) is not a key the author wrote
+    loc = tuple(part for index, part in enumerate(loc)
+                if not (part in ("image", "stack") and index >= 2 and loc[index - 2] == "labs"))
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))

@@ -44,9 +44,9 @@ def grade(lab: Lab, submission: Path, *, course_root: Path | None = None,
         grading = Grading(lab, submission, course_root or default_path().parent, bound, facts,
                           progress or (lambda stage, detail: None), Path(tmp) / "context", Path(tmp),
                           Environment(dockerlab=__version__), {need for item in bound for need in item.check.needs})
-        run(STACK if lab.compose else IMAGE, grading)
+        run(STACK if lab.kind == "stack" else IMAGE, grading)
         grading.environment.stand_ins = facts.stand_ins
-        if lab.compose and grading.environment.left_out:
+        if lab.kind == "stack" and grading.environment.left_out:
             grading.problems.extend(f"'{name}' was not run here: {why}" for name, why in grading.environment.left_out.items())
     grading.say("score", "")
     if engine_run is not None and engine_client.instance() != engine_run:
@@ -146,7 +146,7 @@ def _connect(g: Grading) -> None:
     client = engine_client.connect()
     info = engine_client.info(client)
     g.environment.describe_engine(info)
-    if g.lab.compose:
+    if g.lab.kind == "stack":
         from graders.engine import compose
 
         g.environment.compose = compose.version()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from graders import cuda as cuda_mod
 from graders import layers as layers_mod
-from graders.course import Lab
+from graders.course import ImageLab, LabBase
 from graders.engine import artifacts, build_sandbox
 from graders.engine import build as builder_mod
 from graders.engine import gpu as gpu_engine
@@ -25,7 +25,7 @@ from graders.facts import Build, Container, Facts, Missing, TrainingJob
 from graders.submission import check_dockerfile, check_ignore_file, copy_submission, static  # noqa: F401
 
 
-def build(facts: Facts, lab: Lab, context: Path, session: Session, builder, say, course_bases: list[str] = ()) -> None:
+def build(facts: Facts, lab: ImageLab, context: Path, session: Session, builder, say, course_bases: list[str] = ()) -> None:
     if isinstance(facts.dockerfile, Missing):
         facts.build = facts.image = facts.rebuild = _not_built(facts.dockerfile)
         return
@@ -61,7 +61,7 @@ def inspect(facts: Facts, client) -> None:
         facts.image = inspect_mod.image(client, facts.build.image_id, facts.dockerfile.root_base())
 
 
-def run(facts: Facts, lab: Lab, course_root: Path, session: Session) -> None:
+def run(facts: Facts, lab: ImageLab, course_root: Path, session: Session) -> None:
     """Start the service in the sandbox, with the lab's artifacts mounted read-only, and wait for it."""
     if isinstance(facts.image, Missing):
         facts.container = facts.http = facts.image
@@ -95,7 +95,7 @@ def probe(facts: Facts, bound) -> None:
     facts.http = {key: probe_mod.send(facts.container.address, request) for key, request in requests.items()}
 
 
-def inside_image(facts: Facts, lab: Lab, session: Session, bound) -> str | None:
+def inside_image(facts: Facts, lab: ImageLab, session: Session, bound) -> str | None:
     """Ask the checks' questions about the image, in an idle twin with nothing mounted; this runs
     beside the service's start. Returns the twin, which also answers for a service that died."""
     queries = [q for q in _queries(bound) if q.where == "image"]
@@ -107,7 +107,7 @@ def inside_image(facts: Facts, lab: Lab, session: Session, bound) -> str | None:
     return twin
 
 
-def inside_service(facts: Facts, lab: Lab, session: Session, bound, twin) -> None:
+def inside_service(facts: Facts, lab: ImageLab, session: Session, bound, twin) -> None:
     """Ask the questions about the running process: in the service, or in the twin when it died.
     `twin()` waits for inside_image's twin (None when it made none)."""
     queries = [q for q in _queries(bound) if q.where == "service"]
@@ -139,7 +139,7 @@ def stop(facts: Facts, session: Session) -> None:
         facts.stop = run_mod.stop(session.client, session.name("service"), STOP_GRACE_SECONDS)
 
 
-def rebuild(facts: Facts, lab: Lab, context: Path, session: Session, builder, bound, say) -> None:
+def rebuild(facts: Facts, lab: ImageLab, context: Path, session: Session, builder, bound, say) -> None:
     """Change application files only, rebuild, and keep the second build's steps."""
     if not (isinstance(facts.build, Build) and facts.build.ok):
         return
@@ -160,7 +160,7 @@ def rebuild(facts: Facts, lab: Lab, context: Path, session: Session, builder, bo
     facts.rebuild = result
 
 
-def baseline(facts: Facts, lab: Lab, course_root: Path, context: Path, session: Session, builder, say) -> None:
+def baseline(facts: Facts, lab: ImageLab, course_root: Path, context: Path, session: Session, builder, say) -> None:
     """Build the lab's own comparison Dockerfile (never the learner's copy) from the learner's context."""
     if not (isinstance(facts.build, Build) and facts.build.ok):
         facts.baseline = Missing("the image did not build, so there is nothing to compare", learner=True)
@@ -189,7 +189,7 @@ def efficiency(facts: Facts, session: Session) -> None:
 TEXT_SUFFIXES = {".json", ".jsonl", ".txt", ".csv", ".log"}
 
 
-def train(facts: Facts, lab: Lab, course_root: Path, session: Session, scratch: Path) -> None:
+def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session, scratch: Path) -> None:
     """Run the image as the lab's training job: data mounted read-only, empty writable folders for
     its outputs, shared memory and limits from course.yml, GPUs when the engine has them and the
     image's CUDA suits the host driver (judged before running)."""
@@ -281,12 +281,12 @@ def _stand_ins(session: Session, dockerfile) -> list[str]:
     return found
 
 
-def build_limits(lab: Lab) -> build_sandbox.Limits:
+def build_limits(lab: LabBase) -> build_sandbox.Limits:
     limits = lab.limits
     return build_sandbox.Limits(limits.build_memory_mb, limits.build_pids, limits.build_cpus, limits.build_disk_mb,
                                 limits.build_seconds)
 
 
-def _sandbox(lab: Lab) -> run_mod.Sandbox:
+def _sandbox(lab: ImageLab) -> run_mod.Sandbox:
     limits = lab.limits
     return run_mod.Sandbox(limits.memory_mb, limits.cpus, limits.pids, limits.run_seconds)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 from graders import dockerfile as parser
-from graders.course import Lab
+from graders.course import ImageLab, Lab, LabBase
 from graders.engine import context as context_mod
 from graders.errors import DockerfileError
 from graders.facts import BuildContext, Facts, Missing
@@ -53,7 +54,7 @@ def copy_submission(facts: Facts, lab: Lab, context: Path) -> None:
         (context / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
 
 
-def static(facts: Facts, lab: Lab, context: Path, needs: set[str], context_paths: list[str] = ()) -> None:
+def static(facts: Facts, lab: ImageLab, context: Path, needs: set[str], context_paths: Sequence[str] = ()) -> None:
     """Parse the Dockerfile the way BuildKit does, read what the build context leaves out, and run
     hadolint on it."""
     if isinstance(facts.dockerfile, Missing) and facts.dockerfile.learner:
@@ -80,7 +81,7 @@ def static(facts: Facts, lab: Lab, context: Path, needs: set[str], context_paths
     facts.lint = hadolint.lint(context / lab.dockerfile)
 
 
-def check_dockerfile(context: Path, name: str, lab: Lab) -> None:
+def check_dockerfile(context: Path, name: str, lab: LabBase) -> None:
     """The Dockerfile `name` is a regular file inside the submission, and not absurdly large:
     checked before the parser, hadolint or the engine read it (a link could show a host file)."""
     path = context / name

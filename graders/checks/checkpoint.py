@@ -20,7 +20,7 @@ class CheckpointSaved(Check):
     needs = ("job",)
 
     def validate(self, params: P, lab) -> list[tuple[str, str]]:
-        job = lab.job
+        job = getattr(lab, "job", None)  # only an image lab has one
         if job is None or not job.checkpoint or params.folder not in job.writable:
             return [("folder", "the lab's job must name its checkpoint (job.checkpoint) and have this folder in "
                                "job.writable")]

@@ -15,7 +15,7 @@ class Persists(Check):
     needs = ("stack",)
 
     def validate(self, params: PersistParams, lab) -> list[tuple[str, str]]:
-        if lab.compose and params.probe not in {p.id for p in lab.compose.persistence}:
+        if lab.kind == "stack" and params.probe not in {p.id for p in lab.compose.persistence}:
             return [("probe", f"no persistence probe {params.probe!r} in this lab's compose")]
         return []
 

@@ -141,3 +141,17 @@ def test_a_check_judges_its_own_params_against_the_lab(tmp_path):
         course.load(write(tmp_path, text))
     fixed = text.replace("    job: {writable: [/checkpoints]}", "    job: {writable: [/checkpoints], checkpoint: '{run}.pt'}")
     assert course.load(write(tmp_path, fixed)).labs[0].rubric[2].type == "checkpoint_saved"
+
+
+def test_a_lab_is_an_image_lab_or_a_stack_lab(course):
+    """The kinds are types: a Compose lab cannot also have a training job or a service; the mistake
+    is reported at its key, without the union's tag in the path."""
+    assert {lab.id: lab.kind for lab in course.labs} == {
+        "01-basic-dockerfile": "image", "02-multi-stage": "image", "03-gpu-training": "image", "04-compose-stack": "stack"}
+
+
+def test_a_compose_lab_with_a_job_is_an_error(tmp_path):
+    text = GOOD.replace("    rubric:\n", "    compose: {file: compose.yaml, entry: api, port: 8000}\n    job: {args: [x]}\n"
+                                          "    rubric:\n")
+    with pytest.raises(ConfigError, match=r"labs\[0\]\.job: unknown key"):
+        course.load(write(tmp_path, text))

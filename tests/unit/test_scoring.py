@@ -4,7 +4,7 @@ from pathlib import Path
 
 from graders.batch.outputs import verdict
 from graders.checks.base import Check, Outcome, Params
-from graders.course import Criterion, Lab
+from graders.course import Criterion, ImageLab
 from graders.facts import Missing
 from graders.results import Environment
 from graders.scoring import Bound, decide, score, summarize
@@ -64,7 +64,7 @@ def test_requires_blocks_scoring_until_the_other_passes():
 
 
 def test_total_leaves_not_gradable_out_of_the_maximum(tmp_path: Path):
-    lab = Lab(id="01-x", title="x", folder="f", solution="s", pass_threshold=70, rubric=[criterion("a"), criterion("b")])
+    lab = ImageLab(id="01-x", title="x", folder="f", solution="s", pass_threshold=70, rubric=[criterion("a"), criterion("b")])
     results = score([bound("a", Outcome.passed("ok")), bound("b", Outcome.ungradable("no gpu"))], facts())
     summary = summarize(lab, tmp_path, results, facts(), Environment(), {}, [])
     assert (summary.score, summary.max_score, summary.percent, summary.passed, summary.gradable) == (10, 10, 100, True, True)
@@ -72,7 +72,7 @@ def test_total_leaves_not_gradable_out_of_the_maximum(tmp_path: Path):
 
 
 def test_too_little_gradable_gives_no_pass(tmp_path: Path):
-    lab = Lab(id="01-x", title="x", folder="f", solution="s", pass_threshold=50,
+    lab = ImageLab(id="01-x", title="x", folder="f", solution="s", pass_threshold=50,
               rubric=[criterion("a", points=10), criterion("b", points=30)])
     results = score([bound("a", Outcome.passed("ok")), bound("b", Outcome.ungradable("no registry"))], facts())
     summary = summarize(lab, tmp_path, results, facts(), Environment(), {}, [])
@@ -87,7 +87,7 @@ def test_too_little_gradable_gives_no_pass(tmp_path: Path):
 
 
 def test_nothing_gradable_never_passes(tmp_path: Path):
-    lab = Lab(id="01-x", title="x", folder="f", solution="s", pass_threshold=0, rubric=[criterion("a")])
+    lab = ImageLab(id="01-x", title="x", folder="f", solution="s", pass_threshold=0, rubric=[criterion("a")])
     results = score([bound("a", Outcome.ungradable("engine gone"))], facts())
     summary = summarize(lab, tmp_path, results, facts(), Environment(), {}, [])
     assert not summary.passed and not summary.gradable
