@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import socket
+import subprocess
 from pathlib import Path
 
 import docker
@@ -79,6 +82,23 @@ def submission(tmp_path):
 def lost(result) -> set[str]:
     """The criteria that cost points (failed or partial)."""
     return {c.id for c in result.criteria if c.status in ("failed", "partial")}
+
+
+def free_port() -> int:
+    """A port on loopback that nothing listens on now."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        return free.getsockname()[1]
+
+
+def stop_group(process: subprocess.Popen, grace_s: float = 30) -> None:
+    """SIGTERM a server's process group (started with start_new_session), SIGKILL it if it lingers."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def edit(path: Path, old: str, new: str) -> None:

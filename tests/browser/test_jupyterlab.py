@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -18,16 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, edit
+from tests.conftest import ROOT, edit, free_port, stop_group
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = shutil.which("chromium")
 
-
-def _free_port() -> int:
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        return free.getsockname()[1]
 
 
 @pytest.fixture
@@ -36,7 +29,7 @@ def jupyterlab(tmp_path):
     shutil.copytree(ROOT / "labs" / "01-basic-dockerfile", folder)
     shutil.copy(ROOT / "solutions" / "01-basic-dockerfile" / "Dockerfile", folder / "Dockerfile")
     (folder / ".dockerignore").unlink(missing_ok=True)  # the learner makes it in the browser
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     log = open(tmp_path / "jupyterlab.log", "w")
     server = subprocess.Popen([str(ROOT / "dev"), "lab", str(folder), "--no-browser", "--ip=127.0.0.1",
                                f"--port={port}", f"--IdentityProvider.token={token}",
@@ -52,11 +45,7 @@ def jupyterlab(tmp_path):
             assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "jupyterlab.log").read_text()
             time.sleep(0.5)
     yield folder, url, token
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
+    stop_group(server)
     log.close()
 
 

@@ -24,7 +24,7 @@ from graders.batch.discover import discover
 from graders.batch.runner import grade_all
 from graders.engine import session
 from graders.engine.session import MANAGED, OWNER
-from tests.conftest import ROOT, edit, learner_folder, managed_leftovers
+from tests.conftest import ROOT, edit, free_port, learner_folder, managed_leftovers
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -181,12 +181,6 @@ def test_with_tls_only_clients_holding_the_course_certificate_get_in():
         local.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        return free.getsockname()[1]
-
-
 def _start(command: list[str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(command, stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
 
@@ -210,7 +204,7 @@ def test_dockerlab_worker_serves_a_scheduler_and_a_lost_scheduler_stops_the_batc
     processes: list[subprocess.Popen] = []
 
     def cluster_up() -> str:
-        port = _free_port()
+        port = free_port()
         address = f"tcp://127.0.0.1:{port}"
         processes.append(_start([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
                                  "--port", str(port), "--dashboard-address", ":0"], tmp_path / f"scheduler-{port}.log"))

@@ -10,8 +10,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,17 +20,12 @@ from pathlib import Path
 import pytest
 
 from graders.engine import compose
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, stop_group
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 COURSE, ENGINE = "dockerlab/course:latest", "dockerlab/engine:latest"
 BASES = ["python:3.11-slim", "debian:bookworm-slim"]
 
-
-def _free_port() -> int:
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        return free.getsockname()[1]
 
 
 def _wait(what: str, ready, budget_s: float = 120, every: float = 0.5):
@@ -79,7 +72,7 @@ def test_course_compose_gives_the_learner_jupyterlab_and_an_engine_of_their_own(
     """`docker compose -f docker/course/compose.yml up`: JupyterLab answers on loopback, the labs are
     in the host's work folder, hidden files can be saved, and the grader in the image grades Lab 01's
     reference at full marks against the learner's engine, which is not the host's."""
-    work, port, token = tmp_path / "work", _free_port(), secrets.token_hex(16)
+    work, port, token = tmp_path / "work", free_port(), secrets.token_hex(16)
     project = f"dockerlab-test-{secrets.token_hex(3)}"
     env = {**os.environ, "DOCKERLAB_PROJECT": project, "DOCKERLAB_WORK": str(work), "DOCKERLAB_BASES": str(bases),
            "DOCKERLAB_PORT": str(port), "JUPYTER_TOKEN": token}
@@ -139,7 +132,7 @@ def hub(images, bases, tmp_path):
         pytest.fail("configurable-http-proxy is missing: run ./dev setup (Debian's node-configurable-http-proxy)")
     network = images.networks.create(f"dockerlab-classroom-test-{secrets.token_hex(3)}",
                                       labels={"org.dockerlab.classroom": "test"})
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     (tmp_path / "test_config.py").write_text(HUB_TEST_CONFIG)
     env = {**os.environ, "CLASSROOM_CONFIG": str(ROOT / "docker" / "classroom" / "jupyterhub_config.py"),
            "TEST_TOKEN": token, "DOCKERLAB_HUB_NETWORK": network.name, "DOCKERLAB_HUB_URL": f"http://127.0.0.1:{port}",
@@ -153,11 +146,7 @@ def hub(images, bases, tmp_path):
         assert server.poll() is None, (tmp_path / "hub.log").read_text()[-3000:]
         yield url, token, network.name
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_group(server)
         log.close()
         for container in images.containers.list(all=True, filters={"label": "org.dockerlab.classroom"}):
             container.remove(force=True, v=True)
