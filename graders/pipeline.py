@@ -61,10 +61,6 @@ def grade(lab: Lab, submission: Path, *, course_root: Path | None = None,
 #   copy → static → engine → build → inspect → run → probe → train → ask → stop → layers
 #                                     ↘ inside (looks)   ↘ baseline → cache (builds)   beside, in threads
 
-def _needs(*names: str):
-    return lambda g: bool(g.needs & set(names))
-
-
 def _connected(*names: str):
     return lambda g: g.session is not None and (not names or bool(g.needs & set(names)))
 

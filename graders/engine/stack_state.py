@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from docker.errors import DockerException, ImageNotFound, NotFound
+from docker.errors import DockerException, NotFound
 
+from graders.engine import images
 from graders.engine import state as state_mod
 from graders.facts import ServiceState
 
@@ -20,21 +21,17 @@ UNKNOWN_IMAGE = re.compile(r"manifest unknown|not found: manifest|repository doe
 class Availability:
     present: bool
     unknown: bool = False  # the registry answered: no such image or tag (the learner's mistake)
-    why: str = ""
 
 
 def have_image(client, ref: str) -> Availability:
     """On this machine, or pulled now."""
-    try:
-        client.images.get(ref)
+    if images.present(client, ref):
         return Availability(True)
-    except ImageNotFound:
-        pass
     try:
         client.images.pull(ref)
         return Availability(True)
-    except DockerException as error:
-        return Availability(False, bool(UNKNOWN_IMAGE.search(str(error))), str(error))
+    except DockerException as error:  # the whole message: the registry's answer may be past its first line
+        return Availability(False, bool(UNKNOWN_IMAGE.search(str(error))))
 
 
 def image_healthcheck(client, ref: str) -> bool | None:
