@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
 
-def _dispatch(args) -> int:
+def _dispatch(args: argparse.Namespace) -> int:
     # each command imports only what it uses (nbgrader and jupyter_server take seconds to import)
     if args.command == "list":
         from graders.commands import listing

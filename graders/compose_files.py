@@ -12,6 +12,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from graders import safeyaml, yamlines
 
@@ -34,7 +35,7 @@ class Problem:
 
 @dataclass
 class Read:
-    data: dict
+    data: dict[str, Any]
     node: object
     lines: dict[str, int]
 
@@ -79,9 +80,9 @@ def check(folder: Path, names: list[str]) -> tuple[dict[str, Read], Problem | No
     return read, None
 
 
-def references(data: dict) -> list[tuple[str, str]]:
+def references(data: dict[str, Any]) -> list[tuple[str, str]]:
     """(key path, path as written) of every file a compose document makes Compose read."""
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, Any]] = []
     for index, entry in enumerate(_list(data.get("include"))):
         if isinstance(entry, dict):
             for p_index, path in enumerate(_list(entry.get("path"))):
@@ -104,7 +105,7 @@ def references(data: dict) -> list[tuple[str, str]]:
     return [(key, str(path)) for key, path in found if path is not None]
 
 
-def _list(value) -> list:
+def _list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]

@@ -14,11 +14,13 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from graders import compose_files, dockerfile, stages, yamlines
 from graders import stack as stack_mod
-from graders.course import ComposeLab, StackLab
+from graders.course import ComposeLab, HttpCall, StackLab
 from graders.engine import build as builder_mod
 from graders.engine import compose, probe, stack_state
 from graders.engine import inspect as inspect_mod
@@ -26,6 +28,12 @@ from graders.engine.session import Session
 from graders.errors import DockerfileError
 from graders.facts import ComposeFile, Facts, HttpRequest, HttpResponse, Missing, Persisted, Stack
 from graders.health import command_missing
+from graders.runner import Progress
+from graders.submission import check_dockerfile
+
+if TYPE_CHECKING:
+    from graders.engine.build import Builder
+    from graders.engine.client import DockerClient
 
 NOT_YET = Missing("the stack has not run yet", learner=False)
 
@@ -84,7 +92,7 @@ def _blocked(facts: Facts) -> bool:
     return isinstance(facts.compose, Missing) or (isinstance(facts.stack, Missing) and facts.stack is not NOT_YET)
 
 
-def build(facts: Facts, lab: StackLab, session: Session, builder, say) -> dict[str, str]:
+def build(facts: Facts, lab: StackLab, session: Session, builder: Builder, say: Progress) -> dict[str, str]:
     """Build every service with a `build:` section; service -> image id. A failed build fails the stack."""
     built: dict[str, str] = {}
     if isinstance(facts.compose, Missing):
@@ -98,14 +106,14 @@ def build(facts: Facts, lab: StackLab, session: Session, builder, say) -> dict[s
         say("build", name)
         context = Path(options.get("context", "."))
         try:
-            stages.check_dockerfile(context, options.get("dockerfile") or "Dockerfile", lab)
+            check_dockerfile(context, options.get("dockerfile") or "Dockerfile", lab)
         except DockerfileError as error:
             facts.stack = Missing(f"service '{name}': {error.message}", learner=True, fix=error.fix)
             return built
         result = builder_mod.build(
             session.client, builder, context, options.get("dockerfile") or "Dockerfile",
             f"dockerlab/{lab.id}-{name}:{session.run_id}", session.labels, stages.build_limits(lab),
-            lambda step, name=name: say("build", f"{name}: {step}"),
+            _progress(say, name),
             target=options.get("target"), args={k: str(v) for k, v in (options.get("args") or {}).items() if v is not None},
         )
         if name == lab.compose.entry or isinstance(facts.build, Missing):
@@ -120,18 +128,23 @@ def build(facts: Facts, lab: StackLab, session: Session, builder, say) -> dict[s
                 facts.stack = Missing(f"service '{name}' does not build: {result.error}", learner=True,
                                       fix=f"build it yourself with `docker compose build {name}` and fix the first error")
             return built
-        built[name] = result.image_id
+        built[name] = result.image_id or ""  # a build that passed has its id
     return built
 
 
-def images(facts: Facts, client, built: dict[str, str]) -> dict[str, str]:
+def _progress(say: Progress, service: str) -> Callable[[str], None]:
+    return lambda step: say("build", f"{service}: {step}")
+
+
+def images(facts: Facts, client: DockerClient, built: dict[str, str]) -> dict[str, str]:
     """Services whose image is neither built nor on this machine nor pullable: service -> why (left out)."""
     left_out: dict[str, str] = {}
-    if _blocked(facts):
+    compose_file = facts.compose
+    if _blocked(facts) or isinstance(compose_file, Missing):
         return left_out
-    for name, service in facts.compose.model["services"].items():
+    for name, service in compose_file.model["services"].items():
         if name in built:
-            facts.compose.image_healthchecks[name] = stack_state.image_healthcheck(client, built[name])
+            compose_file.image_healthchecks[name] = stack_state.image_healthcheck(client, built[name])
             _note_stand_ins(facts, client, _bases(service["build"]))
             continue
         ref = service.get("image", "")
@@ -142,14 +155,14 @@ def images(facts: Facts, client, built: dict[str, str]) -> dict[str, str]:
             return left_out
         if not available.present:
             left_out[name] = f"its image {ref} is not on this machine and no registry is in reach"
-            facts.compose.image_healthchecks[name] = None
+            compose_file.image_healthchecks[name] = None
             continue
-        facts.compose.image_healthchecks[name] = stack_state.image_healthcheck(client, ref)
+        compose_file.image_healthchecks[name] = stack_state.image_healthcheck(client, ref)
         _note_stand_ins(facts, client, [ref])
     return left_out
 
 
-def _bases(build: dict) -> list[str]:
+def _bases(build: dict[str, Any]) -> list[str]:
     """The images a build section's Dockerfile starts from (none when it cannot be parsed)."""
     try:
         parsed = dockerfile.parse_file(Path(build.get("context", ".")) / (build.get("dockerfile") or "Dockerfile"))
@@ -158,22 +171,23 @@ def _bases(build: dict) -> list[str]:
     return [stage.base for stage in parsed.stages if parsed.stage(stage.base) is None]
 
 
-def _note_stand_ins(facts: Facts, client, refs: list[str]) -> None:
+def _note_stand_ins(facts: Facts, client: DockerClient, refs: list[str]) -> None:
     for ref in refs:
         label = inspect_mod.stand_in(client, ref)
         if label and label not in facts.stand_ins:
             facts.stand_ins.append(label)
 
 
-def run(facts: Facts, lab: StackLab, session: Session, built: dict[str, str], left_out: dict[str, str], folder: Path, say,
-        env_file: Path | None = None) -> None:
+def run(facts: Facts, lab: StackLab, session: Session, built: dict[str, str], left_out: dict[str, str], folder: Path,
+        say: Progress, env_file: Path | None = None) -> None:
     """Up, ready, persistence, and down -v in every outcome (Ctrl-C included)."""
-    if _blocked(facts):
+    compose_file = facts.compose
+    if _blocked(facts) or isinstance(compose_file, Missing):
         return
     spec = lab.compose
     project = f"dockerlab-{session.run_id}"
     limits = stack_mod.Limits(spec.memory_mb, spec.cpus, spec.pids)
-    model = stack_mod.derive(facts.compose.model, project=project, labels=session.labels, images=built,
+    model = stack_mod.derive(compose_file.model, project=project, labels=session.labels, images=built,
                              left_out=set(left_out), limits=limits)
     file = folder / "stack.json"
     file.write_text(json.dumps(model, indent=2))
@@ -232,7 +246,7 @@ def _env_file(context: Path, spec: ComposeLab) -> str:
     return "no .env in the submission"
 
 
-def _hopeless(client, project: str) -> str | None:
+def _hopeless(client: DockerClient, project: str) -> str | None:
     """A reason to stop waiting: a healthcheck whose command is not in the image can never pass."""
     for service, output in stack_state.failed_health_output(client, project):
         if command_missing(output):
@@ -254,6 +268,6 @@ def _ready(address: str, path: str, left_out: set[str], budget_s: float = 30.0) 
         time.sleep(2)
 
 
-def _request(call, token: str) -> HttpRequest:
+def _request(call: HttpCall, token: str) -> HttpRequest:
     body = call.body.replace("{token}", token) if call.body else None
     return HttpRequest(call.method, call.path.replace("{token}", token), body, timeout_s=15.0)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from graders import checks, safeyaml, yamlines
 from graders.errors import ConfigError
@@ -44,6 +45,12 @@ class BaseImage(Strict):
     optional: bool = False
     """When it cannot be had, `images prepare` says so without failing; the labs that use it run without it."""
     why: str = ""
+
+    @model_validator(mode="after")
+    def _recipe_has_base(self) -> BaseImage:
+        if self.stand_in not in (None, "debootstrap") and not self.from_image:
+            raise ValueError(f"the {self.stand_in} stand-in recipe is built on another course image: name it in `from`")
+        return self
 
 
 class Limits(Strict):
@@ -317,7 +324,7 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
                 fail(f"{at}.params.{key}", message)
 
 
-def _path(loc: tuple) -> str:
+def _path(loc: tuple[str | int, ...]) -> str:
     # the union's tag (labs[0].image.rubric...) is not a key the author wrote
     loc = tuple(part for index, part in enumerate(loc)
                 if not (part in ("image", "stack") and index >= 2 and loc[index - 2] == "labs"))
@@ -344,7 +351,7 @@ _MESSAGES = {
 }
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind in _MESSAGES:
         return _MESSAGES[kind]

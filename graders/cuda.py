@@ -9,6 +9,7 @@ code) still want the newer driver; the message says so when the driver predates 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 MINIMUM_DRIVER = {11: "450.80.02", 12: "525.60.13", 13: "580.00"}
@@ -51,7 +52,7 @@ def architecture(cap: tuple[int, int]) -> str:
     return ARCHITECTURE.get(cap[0], "an unknown architecture")
 
 
-def check(driver: str | None, cuda: str | None, gpus: list[tuple[str, str | None]] = ()) -> Verdict:
+def check(driver: str | None, cuda: str | None, gpus: Sequence[tuple[str, str | None]] = ()) -> Verdict:
     """Can a host with `driver` and these GPUs ((name, compute capability) pairs) run an image built for `cuda`?"""
     if not driver:
         return Verdict(None, "no NVIDIA driver on this host, so the CUDA/driver contract cannot be checked here")

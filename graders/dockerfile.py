@@ -12,6 +12,7 @@ import difflib
 import json
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def _continues(line: str, escape: str) -> tuple[bool, str]:
     return False, line
 
 
-def _instructions(lines: list[str], start: int, escape: str):
+def _instructions(lines: list[str], start: int, escape: str) -> Iterator[Instruction]:
     index = start
     while index < len(lines):
         if _is_comment_or_blank(lines[index]):
@@ -291,7 +292,7 @@ def _stage(instruction: Instruction, index: int, args: dict[str, str | None]) ->
 def substitute(text: str, values: dict[str, str | None]) -> str:
     """Expand $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alt} the way BuildKit does for FROM."""
 
-    def replace(match: re.Match) -> str:
+    def replace(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(4)
         value = values.get(name) or ""
         if match.group(2) == "-":

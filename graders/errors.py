@@ -12,7 +12,7 @@ class UsageError(DockerlabError):
 class ConfigError(DockerlabError):
     """course.yml (or another input file) is invalid. `str()` gives `file:line path: message`."""
 
-    def __init__(self, file: str, line: int | None, path: str, message: str):
+    def __init__(self, file: str, line: int | None, path: str, message: str) -> None:
         self.file, self.line, self.path, self.message = file, line, path, message
         where = f"{file}:{line}" if line else file
         super().__init__(f"{where} {path}: {message}" if path else f"{where}: {message}")
@@ -21,7 +21,7 @@ class ConfigError(DockerlabError):
 class EngineError(DockerlabError):
     """The Docker engine (or a tool around it) failed: infrastructure, never the learner's fault."""
 
-    def __init__(self, message: str, fix: str = ""):
+    def __init__(self, message: str, fix: str = "") -> None:
         self.fix = fix
         super().__init__(f"{message}\n  fix: {fix}" if fix else message)
 
@@ -29,6 +29,6 @@ class EngineError(DockerlabError):
 class DockerfileError(DockerlabError):
     """A Dockerfile that BuildKit would refuse to parse."""
 
-    def __init__(self, line: int | None, message: str, fix: str = ""):
+    def __init__(self, line: int | None, message: str, fix: str = "") -> None:
         self.line, self.message, self.fix = line, message, fix
         super().__init__(f"line {line}: {message}" if line else message)

@@ -5,12 +5,13 @@ A fact that could not be gathered is a `Missing`, which says why and whose doing
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from graders.dockerfile import Dockerfile
 from graders.layers import Efficiency
+from graders.stack import Refusal
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,21 @@ class Missing:
     """True when the submission is why (it did not build): dependent criteria fail.
     False when the machine or engine is why: dependent criteria are not_gradable."""
     fix: str = ""
+
+
+T = TypeVar("T")
+
+
+class NotGathered(Exception):
+    """A check read a fact it does not name in `needs` (a bug in the check, never the learner's)."""
+
+
+def gathered(fact: T | Missing) -> T:
+    """A fact a check names in `needs`. The scorer grades a check only once each of those is
+    gathered, so a Missing here means the check reads a fact it did not declare."""
+    if isinstance(fact, Missing):
+        raise NotGathered(f"the check reads a fact it does not declare in `needs` ({fact.reason})")
+    return fact
 
 
 @dataclass
@@ -123,6 +139,21 @@ class Stopped:
     """Whether it exited by itself within the grace period (else the grader killed it)."""
     exit_code: int | None
     grace_seconds: float
+
+
+@dataclass
+class Gpu:
+    """What the grading machine offers for GPU containers (graders.engine.gpu finds it)."""
+
+    runtime: str  # "nvidia", "cdi" or "none"
+    driver_version: str | None
+    cuda_version: str | None  # the highest CUDA the driver supports
+    devices: list[str]
+    capabilities: list[tuple[str, str | None]] = field(default_factory=list)
+    """(name, compute capability such as '7.5') of each GPU; the capability is None where the driver cannot say."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -296,8 +327,8 @@ class Facts:
     job: TrainingJob | Missing = field(default_factory=lambda: Missing("not gathered", False))
     compose: ComposeFile | Missing = field(default_factory=lambda: Missing("not gathered", False))
     stack: Stack | Missing = field(default_factory=lambda: Missing("not gathered", False))
-    gpu: Any = None
-    """What the grading machine offers for GPUs (graders.engine.gpu.Gpu), once the engine answered."""
-    refused: list = field(default_factory=list)
+    gpu: Gpu | None = None
+    """What the grading machine offers for GPUs, once the engine answered."""
+    refused: list[Refusal] = field(default_factory=list)
     """Policy refusals found before Compose read the files (graders.stack.Refusal)."""
     stand_ins: list[str] = field(default_factory=list)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from graders.course import Lab
 
@@ -30,7 +32,7 @@ def url(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
-def write(path: Path, lab: Lab, results: list[dict]) -> Written:
+def write(path: Path, lab: Lab, results: list[dict[str, Any]]) -> Written:
     notebook = Path(lab.notebook).stem
     flagged = 0
     from nbgrader.api import Gradebook  # heavy (jupyter_server): only when a gradebook is written
@@ -55,7 +57,7 @@ def write(path: Path, lab: Lab, results: list[dict]) -> Written:
 
 
 @contextmanager
-def _alembic_on_path():
+def _alembic_on_path() -> Iterator[None]:
     """nbgrader migrates a gradebook by running `alembic`, which sits beside this Python in a venv."""
     before = os.environ.get("PATH", "")
     here = str(Path(sys.executable).parent)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
@@ -37,11 +38,11 @@ c.Autograde.exclude_overwriting = {exclude}
 '''
 
 
-class SkipExploration(NbGraderPreprocessor):
+class SkipExploration(NbGraderPreprocessor):  # type: ignore[misc]  # nbgrader has no type hints
     """Tag every code cell that is not one of nbgrader's so that autograde does not execute it:
     the learner's exploration (`docker build`, `docker run -p 8000:8000`) has no place in grading."""
 
-    def preprocess_cell(self, cell, resources, index):
+    def preprocess_cell(self, cell: Any, resources: dict[str, Any], index: int) -> tuple[Any, dict[str, Any]]:
         if cell.cell_type == "code" and not (cell.metadata.get("nbgrader") or {}).get("grade_id"):
             tags = cell.metadata.setdefault("tags", [])
             if SKIP_TAG not in tags:
@@ -49,7 +50,7 @@ class SkipExploration(NbGraderPreprocessor):
         return cell, resources
 
 
-def grading_cells(lab: Lab) -> list[dict]:
+def grading_cells(lab: Lab) -> list[dict[str, Any]]:
     """The cells appended to a lab notebook: an introduction, the grading, a cell per criterion."""
     intro = (
         "## Grading\n\n"
@@ -96,8 +97,8 @@ def setup(folder: Path, course: Course, labs: list[Lab], course_root: Path, *, t
     return made
 
 
-def _cell(kind: str, source: str, grade_id: str, nbgrader: dict) -> dict:
-    cell = {
+def _cell(kind: str, source: str, grade_id: str, nbgrader: dict[str, Any]) -> dict[str, Any]:
+    cell: dict[str, Any] = {
         "cell_type": kind,
         "id": grade_id,
         "metadata": {MARK: "grading", "nbgrader": {**nbgrader, "grade_id": grade_id, "schema_version": 3}},

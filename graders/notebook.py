@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from graders import pipeline, scoring
 from graders.course import default_path, load
@@ -32,14 +34,15 @@ from graders.errors import DockerlabError, UsageError
 from graders.fingerprint import digest
 from graders.report import scorecard
 from graders.results import GradingResult
+from graders.runner import Progress
 
-_graded: dict[tuple[str, str, str], NotebookGrade] = {}
+_graded: dict[tuple[str, str, str, str], NotebookGrade] = {}
 
 
 class NotebookGrade:
     """A grading result, shaped for notebook cells."""
 
-    def __init__(self, result: GradingResult):
+    def __init__(self, result: GradingResult) -> None:
         self.result = result
         self._by_id = {criterion.id: criterion for criterion in result.criteria}
 
@@ -79,7 +82,7 @@ NOTEBOOK_FILES = (".ipynb", ".ipynb_checkpoints")
 
 
 def grade(lab_id: str, folder: str | Path = ".", *, course: str | Path | None = None, again: bool = False,
-          progress=None) -> NotebookGrade:
+          progress: Progress | None = None) -> NotebookGrade:
     """Grade `folder` (the notebook's own, by default) against lab `lab_id`. Run again after a change
     to the folder's files, it grades the new files; without a change it answers at once."""
     folder = Path(folder).resolve()
@@ -102,7 +105,7 @@ class Scorecard:
     """A result as a learner reads it in JupyterLab (graders.report.scorecard); `.result` is the
     same document `dockerlab check --json` prints."""
 
-    def __init__(self, result: dict):
+    def __init__(self, result: dict[str, Any]) -> None:
         self.result = result
 
     def _repr_html_(self) -> str:
@@ -140,14 +143,14 @@ def _lab_of(folder: Path, course_path: Path) -> str:
 class _Progress:
     """One line in the cell's output, updated in place: the stage, and the build step running."""
 
-    def __init__(self):
-        self.handle = None
+    def __init__(self) -> None:
+        self.handle: Any = None
         self.started = time.monotonic()
         try:
             from IPython.display import HTML, display
 
             self.handle = display(HTML("<code>grading…</code>"), display_id=True)
-            self._html = HTML
+            self._html: Callable[[str], Any] = HTML
         except ImportError:
             pass
 
@@ -163,12 +166,12 @@ class _Progress:
             self.handle.update(self._html(f"<code>graded in {time.monotonic() - self.started:.1f} s</code>"))
 
 
-def load_ipython_extension(ipython) -> None:
+def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext graders.notebook` adds the `%dockerlab` magic."""
     ipython.register_magic_function(_magic, magic_kind="line", magic_name="dockerlab")
 
 
-def _magic(line: str):
+def _magic(line: str) -> Scorecard | None:
     words = line.split()
     if not words or words[0] != "check" or len(words) > 3:
         print("usage: %dockerlab check [LAB] [PATH]   (the lab of this folder, by default)")

@@ -15,17 +15,23 @@ engine: a Dockerfile the static stage refuses is answered without loading any of
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from graders import __version__
 from graders import course as course_mod
 from graders import submission as submission_stages
-from graders.course import Lab, default_path
+from graders.course import ImageLab, Lab, StackLab, default_path
 from graders.errors import ConfigError, UsageError
 from graders.facts import Facts, Missing
 from graders.results import Environment, GradingResult
 from graders.runner import Grading, Progress, Stage, run
 from graders.scoring import bind, refuse, score, summarize, ungraded
+
+if TYPE_CHECKING:
+    from graders.engine.build import Builder
 
 ENGINE_FACTS = ("build", "image", "container", "http", "inside", "stop", "rebuild", "baseline", "efficiency", "job")
 SERVICE_FACTS = {"container", "http", "stop"}
@@ -41,12 +47,15 @@ def grade(lab: Lab, submission: Path, *, course_root: Path | None = None,
     facts = Facts(submission=submission)
     engine_run = engine_client.instance()  # a restart under the grading makes it not gradable
     with tempfile.TemporaryDirectory(prefix="dockerlab-") as tmp:
-        grading = Grading(lab, submission, course_root or default_path().parent, bound, facts,
+        grading: Grading[Any] = Grading(lab, submission, course_root or default_path().parent, bound, facts,
                           progress or (lambda stage, detail: None), Path(tmp) / "context", Path(tmp),
                           Environment(dockerlab=__version__), {need for item in bound for need in item.check.needs})
-        run(STACK if lab.kind == "stack" else IMAGE, grading)
+        if isinstance(lab, StackLab):
+            run(STACK, grading)
+        else:
+            run(IMAGE, grading)
         grading.environment.stand_ins = facts.stand_ins
-        if lab.kind == "stack" and grading.environment.left_out:
+        if isinstance(lab, StackLab) and grading.environment.left_out:
             grading.problems.extend(f"'{name}' was not run here: {why}" for name, why in grading.environment.left_out.items())
     grading.say("score", "")
     if engine_run is not None and engine_client.instance() != engine_run:
@@ -61,11 +70,11 @@ def grade(lab: Lab, submission: Path, *, course_root: Path | None = None,
 #   copy → static → engine → build → inspect → run → probe → train → ask → stop → layers
 #                                     ↘ inside (looks)   ↘ baseline → cache (builds)   beside, in threads
 
-def _connected(*names: str):
+def _connected(*names: str) -> Callable[[Grading[Any]], bool]:
     return lambda g: g.session is not None and (not names or bool(g.needs & set(names)))
 
 
-IMAGE = [
+IMAGE: list[Stage[ImageLab]] = [
     Stage("copy", ("dockerfile", "compose"), lambda g: submission_stages.copy_submission(g.facts, g.lab, g.context)),
     Stage("static", ("lint", "context"), lambda g: _static(g)),
     Stage("engine", ENGINE_FACTS, lambda g: _connect(g), when=lambda g: bool(g.needs & set(ENGINE_FACTS)) and not _decided(g)),
@@ -95,7 +104,7 @@ IMAGE = [
 # A Compose lab: the stack read and judged, refused before anything runs, or built and brought up.
 #   copy → read → policy → engine → build → images → up (ready, persist, down -v)
 
-STACK = [
+STACK: list[Stage[StackLab]] = [
     Stage("copy", ("dockerfile", "compose"), lambda g: submission_stages.copy_submission(g.facts, g.lab, g.context)),
     Stage("read", ("compose", "stack"), lambda g: _compose_stages().read(g.facts, g.lab.compose, g.context, "dockerlab-check")),
     Stage("policy", (), lambda g: g.refused.extend(str(item) for item in _compose_stages().policy(g.facts, g.context))),
@@ -109,19 +118,19 @@ STACK = [
 ]
 
 
-def _stages():
+def _stages() -> ModuleType:
     from graders import stages
 
     return stages
 
 
-def _compose_stages():
+def _compose_stages() -> ModuleType:
     from graders import compose_stages
 
     return compose_stages
 
 
-def _static(g: Grading) -> None:
+def _static(g: Grading[ImageLab]) -> None:
     """Lint and read the Dockerfile; when it refuses, every engine fact is missing for its reason."""
     paths = [p for item in g.bound for p in item.check.context_paths(item.params)]
     submission_stages.static(g.facts, g.lab, g.context, g.needs, paths)
@@ -129,11 +138,11 @@ def _static(g: Grading) -> None:
         submission_stages.not_built(g.facts, set(ENGINE_FACTS))
 
 
-def _decided(g: Grading) -> bool:
+def _decided(g: Grading[Any]) -> bool:
     return isinstance(g.facts.dockerfile, Missing) and g.facts.dockerfile.learner
 
 
-def _connect(g: Grading) -> None:
+def _connect(g: Grading[Any]) -> None:
     """The engine, what it says of itself, its builder with the build sandbox, and a session whose
     resources are removed when the pipeline ends."""
     from graders.engine import client as engine_client
@@ -160,7 +169,7 @@ def _connect(g: Grading) -> None:
     g.session = g.cleanup.enter_context(Session(client))
 
 
-def _images(g: Grading) -> None:
+def _images(g: Grading[StackLab]) -> None:
     g.environment.left_out = _compose_stages().images(g.facts, g.client, g.results.get("build") or {}) or {}
 
 
@@ -172,7 +181,7 @@ def _course_bases(course_root: Path) -> list[str]:
         return []
 
 
-def _builder(course_root: Path, environment: Environment):
+def _builder(course_root: Path, environment: Environment) -> Builder:
     """The builder, with its build sandbox; the environment says what the sandbox enforces."""
     from graders.engine.build import detect_builder, sandboxed
 

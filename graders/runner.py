@@ -16,23 +16,26 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from graders.course import Lab
+from graders.course import LabBase
 from graders.engine import machine_trouble
 from graders.facts import Facts, Missing
 from graders.results import Environment
+from graders.scoring import Bound
+
+L = TypeVar("L", bound=LabBase)
 
 Progress = Callable[[str, str], None]
 
 
 @dataclass
-class Grading:
+class Grading(Generic[L]):
     """Everything a grading's stages share: what they read, what they fill, what they hold open."""
-    lab: Lab
+    lab: L
     submission: Path
     course_root: Path
-    bound: list
+    bound: list[Bound]
     facts: Facts
     say: Progress
     context: Path
@@ -44,6 +47,7 @@ class Grading:
     results: dict[str, Any] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
     """Why the grader will not run the submission at all: the pipeline stops there."""
+    # Set by the `engine` stage; the stages that read them run only once it has (their `when`).
     client: Any = None
     session: Any = None
     builder: Any = None
@@ -51,19 +55,19 @@ class Grading:
 
 
 @dataclass(frozen=True)
-class Stage:
+class Stage(Generic[L]):
     name: str
     produces: tuple[str, ...]
     """The facts it fills: missing for the machine's reason when it cannot."""
-    work: Callable[[Grading], Any]
-    when: Callable[[Grading], bool] = lambda grading: True
+    work: Callable[[Grading[L]], Any]
+    when: Callable[[Grading[L]], bool] = lambda grading: True
     lane: str | None = None
     after: str | None = None
 
 
-def run(stages: list[Stage], grading: Grading) -> None:
+def run(stages: list[Stage[L]], grading: Grading[L]) -> None:
     lanes: dict[str, ThreadPoolExecutor] = {}
-    laned: dict[str, Future] = {}
+    laned: dict[str, Future[None]] = {}
     interrupted = False
     with grading.cleanup:
         try:
@@ -96,7 +100,7 @@ def run(stages: list[Stage], grading: Grading) -> None:
         grading.problems.extend(grading.session.problems)
 
 
-def _one(stage: Stage, grading: Grading) -> None:
+def _one(stage: Stage[L], grading: Grading[L]) -> None:
     grading.say(stage.name, "")
     started = time.monotonic()
     try:

@@ -22,7 +22,7 @@ MAX_NODES = 100_000
 class YamlError(Exception):
     """The text is not YAML, or is YAML too large to read; `line` is 1-based when known."""
 
-    def __init__(self, message: str, line: int | None = None, fix: str = ""):
+    def __init__(self, message: str, line: int | None = None, fix: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.line = line

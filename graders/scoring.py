@@ -11,7 +11,7 @@ from graders.checks.base import Check, Outcome
 from graders.course import Criterion, Lab
 from graders.facts import Build, Facts, Image, Missing
 from graders.layers import Efficiency
-from graders.results import CriterionResult, Environment, GradingResult, ImageSummary, Layer
+from graders.results import CriterionResult, Environment, GradingResult, ImageSummary, Layer, Status
 
 
 @dataclass
@@ -70,6 +70,7 @@ def _apply_requires(criterion: Criterion, outcome: Outcome, outcomes: dict[str, 
 
 def _result(criterion: Criterion, outcome: Outcome, facts: Facts) -> CriterionResult:
     fraction = outcome.fraction if criterion.partial or outcome.fraction >= 1 else 0.0
+    status: Status
     if outcome.not_gradable:
         status = "not_gradable"
     elif fraction >= 1:
@@ -96,7 +97,8 @@ def _result(criterion: Criterion, outcome: Outcome, facts: Facts) -> CriterionRe
     )
 
 
-def summarize(lab: Lab, submission: Path, criteria, facts: Facts, environment: Environment, timings, problems) -> GradingResult:
+def summarize(lab: Lab, submission: Path, criteria: list[CriterionResult], facts: Facts, environment: Environment,
+              timings: dict[str, float], problems: list[str]) -> GradingResult:
     gradable = [c for c in criteria if c.status != "not_gradable"]
     max_score = round(sum(c.max_points for c in gradable), 2)
     total = round(sum(c.points for c in gradable), 2)
@@ -123,7 +125,7 @@ def summarize(lab: Lab, submission: Path, criteria, facts: Facts, environment: E
     )
 
 
-def build_summary(build: Build | Missing, lines: int = 200) -> dict | None:
+def build_summary(build: Build | Missing, lines: int = 200) -> dict[str, Any] | None:
     if isinstance(build, Missing):
         return None
     return {
@@ -137,7 +139,8 @@ def build_summary(build: Build | Missing, lines: int = 200) -> dict | None:
     }
 
 
-def image_summary(image: Image | Missing, efficiency=None, baseline=None) -> ImageSummary | None:
+def image_summary(image: Image | Missing, efficiency: Efficiency | Missing | None = None,
+                  baseline: Image | Missing | None = None) -> ImageSummary | None:
     if isinstance(image, Missing):
         return None
     wasted = [0] * len(image.history)
@@ -159,7 +162,7 @@ def image_summary(image: Image | Missing, efficiency=None, baseline=None) -> Ima
 def ungraded(lab: Lab, submission: Path, reason: str, learner: bool) -> GradingResult:
     """A result for a submission that could not be graded at all: every criterion failed with the
     reason when the learner is why (an unsafe archive), not_gradable when the machine is."""
-    status = "failed" if learner else "not_gradable"
+    status: Status = "failed" if learner else "not_gradable"
     criteria = [
         CriterionResult(c.id, c.title, status, 0.0, c.points, reason, c.hint if learner else "", {}, c.visibility)
         for c in lab.rubric
@@ -168,7 +171,7 @@ def ungraded(lab: Lab, submission: Path, reason: str, learner: bool) -> GradingR
                      [] if learner else [reason])
 
 
-def refuse(lab: Lab, submission: Path, refusals: list[str], environment: Environment, timings) -> GradingResult:
+def refuse(lab: Lab, submission: Path, refusals: list[str], environment: Environment, timings: dict[str, float]) -> GradingResult:
     """The stack was not started: every criterion fails with the refusals, which the result lists."""
     reason = "not run: the grader refuses to start this stack (" + "; ".join(refusals)[:400] + ")"
     hint = "Remove what the refusals name: a development stack needs none of it. Then grade again."

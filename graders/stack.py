@@ -13,6 +13,7 @@ import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SOCKET_NAMES = ("docker.sock", "containerd.sock", "podman.sock")
 SAFE_SECURITY_OPTS = {"no-new-privileges", "no-new-privileges:true", "no-new-privileges=true"}
@@ -38,7 +39,7 @@ class Limits:
     pids: int
 
 
-def refusals(model: dict, folder: Path, written_file: dict | None = None) -> list[Refusal]:
+def refusals(model: dict[str, Any], folder: Path, written_file: dict[str, Any] | None = None) -> list[Refusal]:
     """What makes the stack unsafe to run on the grading machine, each with the key that says it.
     `written_file` is the file as written: Compose reads `env_file`s into the model and drops the key."""
     found: list[Refusal] = []
@@ -106,7 +107,7 @@ def refusals(model: dict, folder: Path, written_file: dict | None = None) -> lis
     return found
 
 
-def missing_edges(model: dict, left_out: set[str]) -> dict[str, list[str]]:
+def missing_edges(model: dict[str, Any], left_out: set[str]) -> dict[str, list[str]]:
     """service -> the services it depends on that are left out of the run."""
     edges = {}
     for name, service in (model.get("services") or {}).items():
@@ -116,8 +117,8 @@ def missing_edges(model: dict, left_out: set[str]) -> dict[str, list[str]]:
     return edges
 
 
-def derive(model: dict, *, project: str, labels: dict[str, str], images: dict[str, str], left_out: set[str],
-           limits: Limits) -> dict:
+def derive(model: dict[str, Any], *, project: str, labels: dict[str, str], images: dict[str, str], left_out: set[str],
+           limits: Limits) -> dict[str, Any]:
     """The model the grader runs (see the module's docstring). `images`: service -> built image id."""
     run = copy.deepcopy(model)
     run["name"] = project

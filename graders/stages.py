@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from graders import cuda as cuda_mod
 from graders import layers as layers_mod
 from graders.course import ImageLab, LabBase
+from graders.dockerfile import Dockerfile
 from graders.engine import artifacts, build_sandbox
 from graders.engine import build as builder_mod
 from graders.engine import gpu as gpu_engine
@@ -21,11 +24,20 @@ from graders.engine import run as run_mod
 from graders.engine import state as state_mod
 from graders.engine.session import Session
 from graders.errors import EngineError
-from graders.facts import Build, Container, Facts, Missing, TrainingJob
+from graders.facts import Build, Container, Facts, Gpu, Missing, TrainingJob
+from graders.runner import Progress
+from graders.scoring import Bound
+
+if TYPE_CHECKING:
+    from graders.engine.build import Builder
+    from graders.engine.client import DockerClient
+    from graders.facts import Query
+
 from graders.submission import check_dockerfile, check_ignore_file, copy_submission, static  # noqa: F401
 
 
-def build(facts: Facts, lab: ImageLab, context: Path, session: Session, builder, say, course_bases: list[str] = ()) -> None:
+def build(facts: Facts, lab: ImageLab, context: Path, session: Session, builder: Builder, say: Progress,
+          course_bases: Sequence[str] = ()) -> None:
     if isinstance(facts.dockerfile, Missing):
         facts.build = facts.image = facts.rebuild = _not_built(facts.dockerfile)
         return
@@ -56,8 +68,8 @@ def build(facts: Facts, lab: ImageLab, context: Path, session: Session, builder,
     facts.image = facts.rebuild = _not_built(facts.build if isinstance(facts.build, Missing) else None)
 
 
-def inspect(facts: Facts, client) -> None:
-    if isinstance(facts.build, Build) and facts.build.ok:
+def inspect(facts: Facts, client: DockerClient) -> None:
+    if isinstance(facts.build, Build) and facts.build.ok and facts.build.image_id and isinstance(facts.dockerfile, Dockerfile):
         facts.image = inspect_mod.image(client, facts.build.image_id, facts.dockerfile.root_base())
 
 
@@ -86,7 +98,7 @@ def run(facts: Facts, lab: ImageLab, course_root: Path, session: Session) -> Non
         )
 
 
-def probe(facts: Facts, bound) -> None:
+def probe(facts: Facts, bound: list[Bound]) -> None:
     if isinstance(facts.container, Missing) or not facts.container.running or facts.container.limit_hit:
         return  # `run` has already said why there is nothing to probe
     if facts.container.address is None:
@@ -95,33 +107,35 @@ def probe(facts: Facts, bound) -> None:
     facts.http = {key: probe_mod.send(facts.container.address, request) for key, request in requests.items()}
 
 
-def inside_image(facts: Facts, lab: ImageLab, session: Session, bound) -> str | None:
+def inside_image(facts: Facts, lab: ImageLab, session: Session, bound: list[Bound]) -> str | None:
     """Ask the checks' questions about the image, in an idle twin with nothing mounted; this runs
     beside the service's start. Returns the twin, which also answers for a service that died."""
     queries = [q for q in _queries(bound) if q.where == "image"]
     if isinstance(facts.image, Missing):
         facts.inside = facts.image
         return None
-    twin = run_mod.start_idle(session, facts.image.id, _sandbox(lab)).id if queries else None
+    twin = run_mod.start_idle(session, facts.image.id, _sandbox(lab)) if queries else None
     facts.inside = inside_mod.answer(twin, queries) if twin else {}
     return twin
 
 
-def inside_service(facts: Facts, lab: ImageLab, session: Session, bound, twin) -> None:
+def inside_service(facts: Facts, lab: ImageLab, session: Session, bound: list[Bound],
+                   twin: Callable[[], str | None]) -> None:
     """Ask the questions about the running process: in the service, or in the twin when it died.
     `twin()` waits for inside_image's twin (None when it made none)."""
     queries = [q for q in _queries(bound) if q.where == "service"]
     idle = twin()  # inside_image has finished: facts.inside holds its answers
     if isinstance(facts.image, Missing) or isinstance(facts.inside, Missing) or not queries:
         return
+    where: str | None
     if isinstance(facts.container, Container) and facts.container.running:
         where = session.name("service")
     else:
-        where = idle or run_mod.start_idle(session, facts.image.id, _sandbox(lab)).id
+        where = idle or run_mod.start_idle(session, facts.image.id, _sandbox(lab))
     facts.inside = {**facts.inside, **inside_mod.answer(where, queries)}
 
 
-def _queries(bound) -> list:
+def _queries(bound: list[Bound]) -> list[Query]:
     return list(dict.fromkeys(q for item in bound for q in item.check.queries(item.params)))
 
 
@@ -139,7 +153,8 @@ def stop(facts: Facts, session: Session) -> None:
         facts.stop = run_mod.stop(session.client, session.name("service"), STOP_GRACE_SECONDS)
 
 
-def rebuild(facts: Facts, lab: ImageLab, context: Path, session: Session, builder, bound, say) -> None:
+def rebuild(facts: Facts, lab: ImageLab, context: Path, session: Session, builder: Builder, bound: list[Bound],
+            say: Progress) -> None:
     """Change application files only, rebuild, and keep the second build's steps."""
     if not (isinstance(facts.build, Build) and facts.build.ok):
         return
@@ -160,10 +175,14 @@ def rebuild(facts: Facts, lab: ImageLab, context: Path, session: Session, builde
     facts.rebuild = result
 
 
-def baseline(facts: Facts, lab: ImageLab, course_root: Path, context: Path, session: Session, builder, say) -> None:
+def baseline(facts: Facts, lab: ImageLab, course_root: Path, context: Path, session: Session, builder: Builder,
+             say: Progress) -> None:
     """Build the lab's own comparison Dockerfile (never the learner's copy) from the learner's context."""
     if not (isinstance(facts.build, Build) and facts.build.ok):
         facts.baseline = Missing("the image did not build, so there is nothing to compare", learner=True)
+        return
+    if isinstance(facts.image, Missing) or not lab.baseline:
+        facts.baseline = facts.image if isinstance(facts.image, Missing) else Missing("the lab has no comparison", False)
         return
     with tempfile.TemporaryDirectory(prefix="dockerlab-baseline-") as tmp:
         dockerfile = Path(tmp) / "Dockerfile"
@@ -171,7 +190,7 @@ def baseline(facts: Facts, lab: ImageLab, course_root: Path, context: Path, sess
         tag = f"dockerlab/{lab.id}:{session.run_id}-baseline"
         result = builder_mod.build(session.client, builder, context, str(dockerfile), tag, session.labels,
                                    build_limits(lab), lambda step: say("baseline", step))
-    if not result.ok:
+    if not result.ok or not result.image_id:
         raise EngineError(f"the comparison build ({lab.baseline}) failed on this folder: {result.error}")
     facts.baseline = inspect_mod.image(session.client, result.image_id, facts.image.base_ref)
 
@@ -193,12 +212,12 @@ def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session, scra
     """Run the image as the lab's training job: data mounted read-only, empty writable folders for
     its outputs, shared memory and limits from course.yml, GPUs when the engine has them and the
     image's CUDA suits the host driver (judged before running)."""
-    if isinstance(facts.image, Missing):
-        facts.job = facts.image
+    if isinstance(facts.image, Missing) or lab.job is None:
+        facts.job = facts.image if isinstance(facts.image, Missing) else Missing("the lab runs no job", False)
         return
     job, image = lab.job, facts.image
     sandbox = _sandbox(lab)
-    quick = dict(shm_mb=64, memory_mb=job.memory_mb, cpus=sandbox.cpus, pids=sandbox.pids, timeout=120)
+    quick: dict[str, Any] = dict(shm_mb=64, memory_mb=job.memory_mb, cpus=sandbox.cpus, pids=sandbox.pids, timeout=120)
     torch_text = ""
     if job.version_code:
         code, output, _s, _t = run_mod.run_job(session, image.id, name="torch", args=["-c", job.version_code],
@@ -212,7 +231,7 @@ def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session, scra
     mounts: dict[str, tuple[str, str]] = {}
     if job.data:
         mounts[str(artifacts.ensure(lab, course_root, job.data.artifact))] = (job.data.target, "ro")
-    outputs = {}
+    outputs: dict[str, Path] = {}
     for target in job.writable:
         folder = scratch / target.strip("/").replace("/", "_")
         folder.mkdir(parents=True)
@@ -244,7 +263,7 @@ def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session, scra
         facts.job.checkpoint_load = (code if code is not None else -1, output.strip()[-300:])
 
 
-def _gpu_plan(gpu, cuda_version: str | None) -> tuple[bool, str]:
+def _gpu_plan(gpu: Gpu | None, cuda_version: str | None) -> tuple[bool, str]:
     if gpu is None or gpu.runtime == "none":
         return False, "this machine's engine has no GPU runtime (NVIDIA runtime or CDI)"
     verdict = cuda_mod.check(gpu.driver_version, cuda_version, gpu.capabilities)
@@ -260,7 +279,7 @@ def _not_built(why: Missing | None) -> Missing:
     return Missing(reason, learner=True, fix=why.fix if why is not None else "")
 
 
-def _failed_line(result: Build, dockerfile) -> int | None:
+def _failed_line(result: Build, dockerfile: Dockerfile) -> int | None:
     failed = [step for step in result.steps if step.failed]
     if not failed:
         return None
@@ -271,8 +290,8 @@ def _failed_line(result: Build, dockerfile) -> int | None:
     return None
 
 
-def _stand_ins(session: Session, dockerfile) -> list[str]:
-    found = []
+def _stand_ins(session: Session, dockerfile: Dockerfile) -> list[str]:
+    found: list[str] = []
     for stage in dockerfile.stages:
         if dockerfile.stage(stage.base) is None:
             label = inspect_mod.stand_in(session.client, stage.base)

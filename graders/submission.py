@@ -123,6 +123,8 @@ def check_ignore_file(context: Path, dockerfile: str) -> None:
 
 def not_built(facts: Facts, names: set[str]) -> None:
     """A Dockerfile that cannot be read: every fact the engine would have gathered is missing for its reason."""
+    if not isinstance(facts.dockerfile, Missing):
+        return
     missing = _refused(facts.dockerfile)
     for name in names:
         setattr(facts, name, missing)
@@ -133,5 +135,5 @@ def _refused(why: Missing) -> Missing:
 
 
 class _TooBig(Exception):
-    def __init__(self, size: int):
+    def __init__(self, size: int) -> None:
         self.size = size

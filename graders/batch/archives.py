@@ -96,7 +96,7 @@ def _tar(archive: Path, into: Path, max_bytes: int, max_files: int) -> None:
             members.append(member)
             total += member.size if member.isfile() else 0
             _budget(total, len(members), archive, max_bytes, max_files)
-        tarred.members = []  # what tarfile kept while iterating, no longer needed
+        tarred.members = []  # type: ignore[attr-defined]  # what tarfile kept while iterating, no longer needed
         for member in members:
             path = _safe_name(member.name, archive)
             if member.issym() or member.islnk():
@@ -108,6 +108,9 @@ def _tar(archive: Path, into: Path, max_bytes: int, max_files: int) -> None:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            with tarred.extractfile(member) as source, open(target, "wb") as sink:
+            source = tarred.extractfile(member)
+            if source is None:  # a regular file always has its data
+                raise Refused(f"{archive.name}: {member.name} cannot be read")
+            with source, open(target, "wb") as sink:
                 shutil.copyfileobj(source, sink)
             target.chmod(0o644 | (0o111 if member.mode & 0o111 else 0))

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from graders.batch.archives import MAX_BYTES, Refused, extract
 from graders.batch.discover import Submission
@@ -31,11 +32,15 @@ from graders.course import Lab, default_path
 from graders.engine import child
 from graders.errors import DockerlabError, UsageError
 
+if TYPE_CHECKING:
+    from distributed import Client
+    from distributed.security import Security
+
 DOCKER = "docker"
 GPU = "gpu"
 
 
-def connect(address: str, security=None, course: Path | None = None):
+def connect(address: str, security: Security | None = None, course: Path | None = None) -> Client:
     """A Dask client: `local:N` starts a LocalCluster of N single-threaded worker processes, each
     declaring one `docker` slot and grading with `course`; `tcp://` or `tls://HOST:PORT` joins an
     instructor's scheduler (whose workers grade with their own copy of the course)."""
@@ -60,7 +65,7 @@ def connect(address: str, security=None, course: Path | None = None):
         raise UsageError(f"no Dask scheduler answers at {address} ({error})") from None
 
 
-def needs(lab: Lab, client) -> dict[str, int]:
+def needs(lab: Lab, client: Client) -> dict[str, int]:
     """The resources one grading of `lab` asks for: a GPU only when the lab has GPU criteria and the
     cluster has a GPU worker (otherwise those criteria are not gradable, as on one machine)."""
     wanted = {DOCKER: 1}
@@ -85,7 +90,7 @@ def pack(submission: Submission) -> bytes:
     return data
 
 
-def grade_task(lab_id: str, learner: str, name: str, data: bytes, archive: bool, timeout: int) -> dict:
+def grade_task(lab_id: str, learner: str, name: str, data: bytes, archive: bool, timeout: int) -> dict[str, Any]:
     """On a worker: unpack the submission, grade it with this worker's course in a process of its own,
     and return the result document with where it ran. Never raises for the learner's sake."""
     from distributed import get_worker
@@ -112,7 +117,7 @@ def grade_task(lab_id: str, learner: str, name: str, data: bytes, archive: bool,
     return document
 
 
-def _check(course: Path, lab_id: str, folder: Path, timeout: int) -> dict:
+def _check(course: Path, lab_id: str, folder: Path, timeout: int) -> dict[str, Any]:
     """`dockerlab check --json` in its own process group: SIGTERM at the time limit lets it clean up."""
     command = [sys.executable, "-m", "graders", "--course", str(course), "check", lab_id, str(folder), "--json"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -134,8 +139,9 @@ def _check(course: Path, lab_id: str, folder: Path, timeout: int) -> dict:
         return {"machine": f"the grader failed on this worker: {last[:300]}"}
 
 
-def grade_all(client, lab: Lab, todo: list[Submission], *, timeout: int,
-              finish: Callable[[Submission, dict | None, str, bool], None], task=None) -> None:
+def grade_all(client: Client, lab: Lab, todo: list[Submission], *, timeout: int,
+              finish: Callable[[Submission, dict[str, Any] | None, str, bool], None],
+              task: Callable[..., dict[str, Any]] | None = None) -> None:
     """Submit every submission; `finish(submission, result, reason, learner)` is called once each,
     with a result document, or with the reason it could not be graded (and whose fault that is).
     `task` stands in for grade_task in tests."""
@@ -181,20 +187,20 @@ class SchedulerLost(DockerlabError):
     """The connection to the Dask scheduler broke off; results that came back are written."""
 
 
-def _machine_trouble(result: dict) -> bool:
+def _machine_trouble(result: dict[str, Any]) -> bool:
     from graders.batch.outputs import verdict
 
     return verdict(result) == "not gradable"
 
 
-def close(client) -> None:
+def close(client: Client) -> None:
     cluster = client.cluster
     client.close()
     if cluster is not None:
         cluster.close()
 
 
-def start_worker(scheduler: str, *, resources: dict[str, float], course: Path | None, security=None,
+def start_worker(scheduler: str, *, resources: dict[str, float], course: Path | None, security: Security | None = None,
                  name: str | None = None) -> None:
     """`dockerlab worker`: check this machine's engine, prepare the course's base images, remove what
     a killed run of its own left, then serve gradings until stopped (Ctrl-C)."""

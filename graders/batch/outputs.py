@@ -7,27 +7,28 @@ import csv
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 from graders.course import Lab
 
 
-def load_results(out: Path) -> list[dict]:
+def load_results(out: Path) -> list[dict[str, Any]]:
     return [json.loads(path.read_text()) for path in sorted((out / "results").glob("*.json"))]
 
 
-def verdict(result: dict) -> str:
+def verdict(result: dict[str, Any]) -> str:
     """passed / not yet / not gradable, for a row of the gradebook."""
     if not result.get("gradable", _gradable_before_1_2(result)):
         return "not gradable"
     return "passed" if result["passed"] else "not yet"
 
 
-def _gradable_before_1_2(result: dict) -> bool:
+def _gradable_before_1_2(result: dict[str, Any]) -> bool:
     """A result document written before `gradable` existed (schema 1.1, met by --resume)."""
     return result["max_score"] != 0 and not any("too few for a pass/fail verdict" in p for p in result["problems"])
 
 
-def write_csv(lab: Lab, results: list[dict], path: Path) -> None:
+def write_csv(lab: Lab, results: list[dict[str, Any]], path: Path) -> None:
     ids = [c.id for c in lab.rubric]
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
@@ -38,7 +39,7 @@ def write_csv(lab: Lab, results: list[dict], path: Path) -> None:
                              f"{result['max_score']:g}", f"{result['percent']:g}", verdict(result)])
 
 
-def write_junit(lab: Lab, results: list[dict], path: Path) -> None:
+def write_junit(lab: Lab, results: list[dict[str, Any]], path: Path) -> None:
     suites = ET.Element("testsuites", name=f"dockerlab {lab.id}")
     for result in results:
         criteria = result["criteria"]
@@ -56,7 +57,7 @@ def write_junit(lab: Lab, results: list[dict], path: Path) -> None:
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def write_gradescope(results: list[dict], folder: Path) -> None:
+def write_gradescope(results: list[dict[str, Any]], folder: Path) -> None:
     """One results.json per learner, in Gradescope's autograder format."""
     for result in results:
         tests = []

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from graders import pipeline
 from graders.batch import outputs
@@ -26,14 +28,17 @@ from graders.errors import EngineError
 from graders.fingerprint import digest
 from graders.scoring import ungraded
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 
 def result_path(out: Path, learner: str) -> Path:
     return out / "results" / f"{learner}.json"
 
 
 def grade_all(lab: Lab, submissions: list[Submission], out: Path, *, jobs: int, resume: bool, course_root: Path,
-              timeout: int, on_done: Callable[[str, dict], None] = lambda learner, result: None,
-              cluster=None) -> list[str]:
+              timeout: int, on_done: Callable[[str, dict[str, Any]], None] = lambda learner, result: None,
+              cluster: Client | None = None) -> list[str]:
     """Grade what is not yet graded, here (`jobs` at a time) or on a Dask `cluster` (a Client);
     return the learners graded now."""
     (out / "results").mkdir(parents=True, exist_ok=True)
@@ -60,8 +65,8 @@ def grade_all(lab: Lab, submissions: list[Submission], out: Path, *, jobs: int, 
     return done
 
 
-def _on_cluster(client, lab: Lab, todo: list[Submission], out: Path, timeout: int,
-                on_done: Callable[[str, dict], None]) -> list[str]:
+def _on_cluster(client: Client, lab: Lab, todo: list[Submission], out: Path, timeout: int,
+                on_done: Callable[[str, dict[str, Any]], None]) -> list[str]:
     """Each submission graded on a worker; its result written here, once, when it comes back."""
     from graders.batch import cluster as cluster_mod  # dask is imported only for a cluster
 
@@ -69,7 +74,7 @@ def _on_cluster(client, lab: Lab, todo: list[Submission], out: Path, timeout: in
     started = time.monotonic()
     done: list[str] = []
 
-    def finish(submission: Submission, result: dict | None, reason: str, learner: bool) -> None:
+    def finish(submission: Submission, result: dict[str, Any] | None, reason: str, learner: bool) -> None:
         if result is None:
             result = ungraded(lab, submission.source, reason, learner=learner).to_dict()
         document = {"learner": submission.learner, **result, "submission": str(submission.source),
@@ -112,7 +117,7 @@ def _die_with_batch() -> None:
     child.preexec()()
 
 
-def grade_one(lab: Lab, submission: Submission, out: Path, course_root: Path, timeout: int) -> dict:
+def grade_one(lab: Lab, submission: Submission, out: Path, course_root: Path, timeout: int) -> dict[str, Any]:
     """In a worker process: grade one submission and write its result, whatever happens."""
     signal.signal(signal.SIGALRM, _too_long)
     signal.alarm(timeout)
@@ -152,5 +157,5 @@ class _TooLong(Exception):
     pass
 
 
-def _too_long(signum, frame):
+def _too_long(signum: int, frame: FrameType | None) -> None:
     raise _TooLong()

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
+from typing import TYPE_CHECKING
 
 from graders.errors import UsageError
+
+if TYPE_CHECKING:
+    from graders.checks.base import Check
 
 REGISTRY: dict[str, str] = {
     "base_image": "graders.checks.base_image:BaseImagePinned",
@@ -61,9 +65,10 @@ def known() -> list[str]:
 
 
 @cache
-def get(type_name: str):
+def get(type_name: str) -> Check:
     """The check instance registered under `type_name`."""
     if type_name not in REGISTRY:
         raise UsageError(f"unknown check type {type_name!r}; known types: {', '.join(known())}")
     module_name, class_name = REGISTRY[type_name].split(":")
-    return getattr(importlib.import_module(module_name), class_name)()
+    check: Check = getattr(importlib.import_module(module_name), class_name)()
+    return check

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from graders.facts import ComposeFile
 
 
-def services(compose: ComposeFile) -> dict[str, dict]:
-    return compose.model.get("services") or {}
+def services(compose: ComposeFile) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = compose.model.get("services") or {}
+    return found
 
 
 def at(compose: ComposeFile, path: str) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from graders.facts import Facts, HttpRequest, Query
+
+if TYPE_CHECKING:
+    from graders.course import Lab
 
 
 class Params(BaseModel):
@@ -69,7 +72,7 @@ class Check:
         """Files the cache stage must change before rebuilding (paths in the submission)."""
         return []
 
-    def validate(self, params: Any, lab: Any) -> list[tuple[str, str]]:
+    def validate(self, params: Any, lab: Lab) -> list[tuple[str, str]]:
         """What in `params` does not fit the lab it is written in: (the param's key, the message).
         course.yml's loader reports each at its line, so a check's own rules live with the check."""
         return []

@@ -2,6 +2,7 @@
 
 from graders import image_ref
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -14,8 +15,8 @@ class BaseImagePinned(Check):
     Params = P
     needs = ("dockerfile",)
 
-    def grade(self, params: P, facts) -> Outcome:
-        dockerfile = facts.dockerfile
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        dockerfile = gathered(facts.dockerfile)
         ref = dockerfile.root_base()
         stage = next(s for s in dockerfile.stages if s.base == ref)
         name, tag, _digest = image_ref.split(ref)

@@ -1,7 +1,7 @@
 """The final stage carries the installed packages from an earlier stage, and they import there."""
 
 from graders.checks.base import Check, Outcome, Params
-from graders.facts import Query
+from graders.facts import Facts, Query, gathered
 
 
 class P(Params):
@@ -20,9 +20,9 @@ class CarriedFromBuilder(Check):
     def queries(self, params: P) -> list[Query]:
         return [query(params)]
 
-    def grade(self, params: P, facts) -> Outcome:
-        copies = [copy for copy, _source in facts.dockerfile.copies_from_stages()]
-        code, output = facts.inside[query(params)]
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        copies = [copy for copy, _source in gathered(facts.dockerfile).copies_from_stages()]
+        code, output = gathered(facts.inside)[query(params)]
         imports = code == 0 and not output.strip()
         evidence = {"copies": [f"line {i.line}: {i.text()}" for i in copies], "import_output": output.strip()[-200:]}
         problems = []

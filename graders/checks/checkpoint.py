@@ -1,8 +1,15 @@
 """The checkpoint lands in the mounted checkpoints folder and loads back in the image."""
 
+from __future__ import annotations
+
 import re
+from typing import TYPE_CHECKING
 
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
+
+if TYPE_CHECKING:
+    from graders.course import Lab
 
 
 class P(Params):
@@ -19,15 +26,15 @@ class CheckpointSaved(Check):
     Params = P
     needs = ("job",)
 
-    def validate(self, params: P, lab) -> list[tuple[str, str]]:
+    def validate(self, params: P, lab: Lab) -> list[tuple[str, str]]:
         job = getattr(lab, "job", None)  # only an image lab has one
         if job is None or not job.checkpoint or params.folder not in job.writable:
             return [("folder", "the lab's job must name its checkpoint (job.checkpoint) and have this folder in "
                                "job.writable")]
         return []
 
-    def grade(self, params: P, facts) -> Outcome:
-        job = facts.job
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        job = gathered(facts.job)
         wanted = f"{params.folder}/{job.checkpoint}"
         evidence = {"expected": wanted, "files": sorted(job.files)}
         if wanted not in job.files:

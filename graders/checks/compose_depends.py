@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from graders.checks._compose import at, first, services
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class DependsParams(Params):
@@ -15,14 +16,14 @@ class DependsHealthy(Check):
     Params = DependsParams
     needs = ("compose",)
 
-    def grade(self, params: DependsParams, facts) -> Outcome:
-        present = services(facts.compose)
+    def grade(self, params: DependsParams, facts: Facts) -> Outcome:
+        present = services(gathered(facts.compose))
         good, problems = [], []
         for name, needed in params.edges.items():
             declared = (present.get(name) or {}).get("depends_on") or {}
             for other in needed:
                 condition = (declared.get(other) or {}).get("condition")
-                where = at(facts.compose, f"services.{name}.depends_on")
+                where = at(gathered(facts.compose), f"services.{name}.depends_on")
                 if condition == "service_healthy":
                     good.append(f"{name} → {other}")
                 elif condition:

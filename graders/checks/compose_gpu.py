@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from graders.checks._compose import at
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class GpuParams(Params):
@@ -9,7 +12,7 @@ class GpuParams(Params):
     """Services that should get a GPU when one exists (any of them with a good reservation passes)."""
 
 
-def problems(device: dict) -> list[str]:
+def problems(device: dict[str, Any]) -> list[str]:
     """What is wrong with one `deploy.resources.reservations.devices` entry for an NVIDIA GPU."""
     found = []
     if device.get("driver") != "nvidia":
@@ -30,13 +33,13 @@ class GpuReservation(Check):
     Params = GpuParams
     needs = ("compose",)
 
-    def grade(self, params: GpuParams, facts) -> Outcome:
-        compose = facts.compose
+    def grade(self, params: GpuParams, facts: Facts) -> Outcome:
+        compose = gathered(facts.compose)
         places = []  # (where, service, safe, devices)
         if compose.gpu_model:
             for name in params.services:
                 service = (compose.gpu_model.get("services") or {}).get(name) or {}
-                places.append((compose.gpu_file, name, True, _devices(service)))
+                places.append((compose.gpu_file or "", name, True, _devices(service)))
         for name in params.services:
             service = (compose.source.get("services") or {}).get(name) or {}
             if _devices(service):
@@ -58,6 +61,6 @@ class GpuReservation(Check):
                               reservation=device)
 
 
-def _devices(service: dict) -> list[dict]:
+def _devices(service: dict[str, Any]) -> list[dict[str, Any]]:
     devices = ((((service.get("deploy") or {}).get("resources") or {}).get("reservations") or {}).get("devices")) or []
     return [d for d in devices if isinstance(d, dict)]

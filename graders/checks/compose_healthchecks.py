@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from graders.checks._compose import at, first, services
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class HealthParams(Params):
@@ -16,8 +17,8 @@ class Healthchecks(Check):
     Params = HealthParams
     needs = ("compose",)
 
-    def grade(self, params: HealthParams, facts) -> Outcome:
-        compose = facts.compose
+    def grade(self, params: HealthParams, facts: Facts) -> Outcome:
+        compose = gathered(facts.compose)
         judged, missing, unknown = [], [], []
         for name, service in services(compose).items():
             if name in params.exempt:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from graders.checks._compose import at, first, services
-from graders.checks.base import Check, Outcome
+from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 from graders.image_ref import pinned
 
 
@@ -11,15 +12,15 @@ class ImagesPinned(Check):
 
     needs = ("compose",)
 
-    def grade(self, params, facts) -> Outcome:
+    def grade(self, params: Params, facts: Facts) -> Outcome:
         verdicts = {}
-        for name, service in services(facts.compose).items():
+        for name, service in services(gathered(facts.compose)).items():
             if service.get("build") or not service.get("image"):
                 continue
             verdicts[name] = (service["image"], *pinned(service["image"]))
         if not verdicts:
             return Outcome.passed("no service pulls an image (every one is built)")
-        loose = [f"{at(facts.compose, f'services.{n}.image')}: {ref} ({why})" for n, (ref, ok, why) in verdicts.items() if not ok]
+        loose = [f"{at(gathered(facts.compose), f'services.{n}.image')}: {ref} ({why})" for n, (ref, ok, why) in verdicts.items() if not ok]
         good = sum(1 for _, ok, _ in verdicts.values() if ok)
         if not loose:
             return Outcome.passed(f"all {good} pulled images are pinned", images={n: v[0] for n, v in verdicts.items()})

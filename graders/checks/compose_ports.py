@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from graders.checks._compose import at, first, services
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -17,15 +18,15 @@ class PrivatePorts(Check):
     Params = PortsParams
     needs = ("compose",)
 
-    def grade(self, params: PortsParams, facts) -> Outcome:
-        present = services(facts.compose)
+    def grade(self, params: PortsParams, facts: Facts) -> Outcome:
+        present = services(gathered(facts.compose))
         judged = [name for name in params.services if name in present]
         exposed, bad = [], set()
         for name in judged:
             for index, port in enumerate(present[name].get("ports") or []):
                 if port.get("published") and (port.get("host_ip") or "0.0.0.0") not in LOOPBACK:
                     bad.add(name)
-                    exposed.append(f"{at(facts.compose, f'services.{name}.ports[{index}]')}: {name} publishes "
+                    exposed.append(f"{at(gathered(facts.compose), f'services.{name}.ports[{index}]')}: {name} publishes "
                                    f"{port.get('published')}→{port.get('target')} on every interface")
         if not judged:
             return Outcome.failed(f"none of {', '.join(params.services)} is defined")

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from graders.checks._compose import at, first
-from graders.checks.base import Check, Outcome
+from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
 URI_PASSWORD = re.compile(r"://[^/\s:@]+:([^@\s]+)@")
@@ -22,8 +24,8 @@ class NoPlaintextSecrets(Check):
 
     needs = ("compose",)
 
-    def grade(self, params, facts) -> Outcome:
-        compose = facts.compose
+    def grade(self, params: Params, facts: Facts) -> Outcome:
+        compose = gathered(facts.compose)
         found, exposed = [], []
         for name, service in (compose.raw.get("services") or {}).items():
             for key, value in _mapping(service.get("environment")).items():
@@ -56,8 +58,8 @@ class NoPlaintextSecrets(Check):
         return Outcome.failed(f"{len(found)} secret(s) written in the file: {first(found)}", secrets=found + exposed)
 
 
-def _mapping(value) -> dict:
+def _mapping(value: Any) -> dict[str, Any]:
     """`environment` and `args` as a mapping (the uninterpolated model may keep the list form)."""
     if isinstance(value, list):
-        return dict(item.split("=", 1) if "=" in item else (item, None) for item in map(str, value))
+        return {key: rest[0] if rest else None for key, *rest in (str(item).split("=", 1) for item in value)}
     return value or {}

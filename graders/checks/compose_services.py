@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from graders.checks._compose import services
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class ServicesParams(Params):
@@ -14,8 +15,8 @@ class ComposeServices(Check):
     Params = ServicesParams
     needs = ("compose",)
 
-    def grade(self, params: ServicesParams, facts) -> Outcome:
-        present = services(facts.compose)
+    def grade(self, params: ServicesParams, facts: Facts) -> Outcome:
+        present = services(gathered(facts.compose))
         missing = [name for name in params.services if name not in present]
         found = len(params.services) - len(missing)
         if not missing:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from graders.checks.base import Check, Outcome
+from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class NoVersionKey(Check):
@@ -8,8 +9,8 @@ class NoVersionKey(Check):
 
     needs = ("compose",)
 
-    def grade(self, params, facts) -> Outcome:
-        compose = facts.compose
+    def grade(self, params: Params, facts: Facts) -> Outcome:
+        compose = gathered(facts.compose)
         if "version" in compose.source:
             return Outcome.failed(f"{compose.where('version')}: the file starts with version: {compose.source['version']!r}",
                                   line=compose.line("version"))

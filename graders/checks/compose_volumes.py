@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from graders.checks._compose import at, first, services
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class VolumesParams(Params):
@@ -15,15 +16,15 @@ class NamedVolumes(Check):
     Params = VolumesParams
     needs = ("compose",)
 
-    def grade(self, params: VolumesParams, facts) -> Outcome:
-        present = services(facts.compose)
+    def grade(self, params: VolumesParams, facts: Facts) -> Outcome:
+        present = services(gathered(facts.compose))
         good, problems = [], []
         for name, path in params.paths.items():
             if name not in present:
                 problems.append(f"{name}: no such service")
                 continue
             mounts = [m for m in present[name].get("volumes") or [] if m.get("target", "").rstrip("/") == path.rstrip("/")]
-            where = at(facts.compose, f"services.{name}.volumes")
+            where = at(gathered(facts.compose), f"services.{name}.volumes")
             if not mounts:
                 problems.append(f"{name}: nothing is mounted at {path}, so its data lives in the container and dies with it")
             elif mounts[0].get("type") == "volume" and mounts[0].get("source"):

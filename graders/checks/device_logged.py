@@ -3,6 +3,7 @@
 import re
 
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -14,8 +15,8 @@ class DeviceLogged(Check):
     Params = P
     needs = ("job",)
 
-    def grade(self, params: P, facts) -> Outcome:
-        found = re.search(params.line, facts.job.logs)
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        found = re.search(params.line, gathered(facts.job).logs)
         if found:
             return Outcome.passed(f"the log says: {found.group(0)[:120]}")
         return Outcome.failed("the log does not say which device trained (look for a 'device: ...' line)")

@@ -1,6 +1,7 @@
 """Environment variables the image must set (its own or its base's), e.g. for the NVIDIA runtime."""
 
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -11,8 +12,8 @@ class EnvSet(Check):
     Params = P
     needs = ("image",)
 
-    def grade(self, params: P, facts) -> Outcome:
-        env = facts.image.env
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        env = gathered(facts.image).env
         missing = [name for name in params.names if not env.get(name)]
         evidence = {name: env.get(name) for name in params.names}
         if not missing:

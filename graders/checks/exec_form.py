@@ -1,6 +1,8 @@
 """CMD (and ENTRYPOINT, if any) in exec form, so the server is PID 1 and gets signals."""
 
 from graders.checks.base import Check, Outcome, Params
+from graders.dockerfile import Stage
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -12,9 +14,10 @@ class ExecForm(Check):
     Params = P
     needs = ("dockerfile",)
 
-    def grade(self, params: P, facts) -> Outcome:
-        dockerfile = facts.dockerfile
-        chain, stage = [], dockerfile.final
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        dockerfile = gathered(facts.dockerfile)
+        chain: list[Stage] = []
+        stage: Stage | None = dockerfile.final
         while stage is not None and stage not in chain:
             chain.append(stage)
             stage = dockerfile.stage(stage.base)

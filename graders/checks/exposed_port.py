@@ -1,6 +1,7 @@
 """The service port is declared with EXPOSE."""
 
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -11,8 +12,8 @@ class ExposedPort(Check):
     Params = P
     needs = ("image",)
 
-    def grade(self, params: P, facts) -> Outcome:
-        ports = facts.image.exposed_ports
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        ports = gathered(facts.image).exposed_ports
         if f"{params.port}/tcp" in ports:
             return Outcome.passed(f"port {params.port}/tcp is exposed", exposed=ports)
         seen = ", ".join(ports) if ports else "none"

@@ -4,7 +4,7 @@ the lab asks, out of the build context too, as the static stage read the submiss
 from fnmatch import fnmatch
 
 from graders.checks.base import Check, Outcome, Params
-from graders.facts import Query
+from graders.facts import BuildContext, Facts, Query, gathered
 
 # Every path outside system folders and installed packages, so a package's own tests do not count.
 LIST_FILES = Query(
@@ -33,8 +33,8 @@ class FilesAbsent(Check):
     def context_paths(self, params: P) -> list[str]:
         return [path for paths in params.context.values() for path in paths]
 
-    def grade(self, params: P, facts) -> Outcome:
-        _code, output = facts.inside[LIST_FILES]
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        _code, output = gathered(facts.inside)[LIST_FILES]
         paths = output.splitlines()
         found = {}
         for name, patterns in params.groups.items():
@@ -48,7 +48,7 @@ class FilesAbsent(Check):
             if not found:
                 return Outcome.passed(image_says, searched=len(paths))
             return Outcome.partial(in_image, image_says, found=found)
-        sent, file_says = _context(params.context, facts.context)
+        sent, file_says = _context(params.context, gathered(facts.context))
         in_context = 1 - len(sent) / len(params.context)
         evidence = {"found": found, "sent_to_engine": sent, "searched": len(paths)}
         if not found and not sent:
@@ -56,7 +56,7 @@ class FilesAbsent(Check):
         return Outcome.partial((in_image + in_context) / 2, f"{image_says}; {file_says}", **evidence)
 
 
-def _context(groups: dict[str, list[str]], context) -> tuple[dict[str, list[str]], str]:
+def _context(groups: dict[str, list[str]], context: BuildContext) -> tuple[dict[str, list[str]], str]:
     """Which kinds the build context would still send, and a sentence about the ignore file."""
     sent = {name: [p for p in paths if not context.left_out.get(p)] for name, paths in groups.items()}
     sent = {name: paths for name, paths in sent.items() if paths}

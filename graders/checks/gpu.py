@@ -4,6 +4,7 @@ in course.yml may turn that into a zero."""
 
 from graders.checks.base import Check, Outcome, Params
 from graders.cuda import check as cuda_check
+from graders.facts import Facts, gathered
 
 
 class GpuUsedParams(Params):
@@ -14,12 +15,12 @@ class GpuUsedParams(Params):
 class CudaCompatible(Check):
     needs = ("job",)
 
-    def grade(self, params, facts) -> Outcome:
+    def grade(self, params: Params, facts: Facts) -> Outcome:
         gpu = facts.gpu
         if gpu is None or not gpu.driver_version:
             return Outcome.ungradable("no NVIDIA driver on this machine, so the CUDA/driver contract cannot be checked")
-        verdict = cuda_check(gpu.driver_version, facts.job.cuda, gpu.capabilities)
-        evidence = {"driver": gpu.driver_version, "image_cuda": facts.job.cuda,
+        verdict = cuda_check(gpu.driver_version, gathered(facts.job).cuda, gpu.capabilities)
+        evidence = {"driver": gpu.driver_version, "image_cuda": gathered(facts.job).cuda,
                     "gpus": [f"{name} (compute capability {cap or '?'})" for name, cap in gpu.capabilities]}
         if verdict.ok is None:
             return Outcome.ungradable(verdict.message, **evidence)
@@ -30,8 +31,8 @@ class GpuUsed(Check):
     Params = GpuUsedParams
     needs = ("job",)
 
-    def grade(self, params: GpuUsedParams, facts) -> Outcome:
-        job = facts.job
+    def grade(self, params: GpuUsedParams, facts: Facts) -> Outcome:
+        job = gathered(facts.job)
         gpu = facts.gpu
         if gpu is None or gpu.runtime == "none":
             return Outcome.ungradable(f"not gradable here: {job.gpu_note}")

@@ -7,7 +7,8 @@ renumbers or hides the GPUs the run asked for. NVIDIA_VISIBLE_DEVICES in the ima
 where the NVIDIA runtime is the engine's default: then it hands GPUs to containers that never
 asked, so it is reported, not rewarded."""
 
-from graders.checks.base import Check, Outcome
+from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 HIDING = {"void", "none", ""}
 
@@ -15,8 +16,8 @@ HIDING = {"void", "none", ""}
 class GpuLeftToRun(Check):
     needs = ("image",)
 
-    def grade(self, params, facts) -> Outcome:
-        env = facts.image.env
+    def grade(self, params: Params, facts: Facts) -> Outcome:
+        env = gathered(facts.image).env
         names = ("NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "CUDA_VISIBLE_DEVICES")
         evidence = {name: env[name] for name in names if name in env}
         problems = []

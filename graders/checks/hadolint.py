@@ -1,6 +1,7 @@
 """hadolint's verdict on the Dockerfile: each error or warning costs a share of the points."""
 
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -13,8 +14,8 @@ class HadolintClean(Check):
     Params = P
     needs = ("lint",)
 
-    def grade(self, params: P, facts) -> Outcome:
-        counted = [f for f in facts.lint if f.level in params.levels and f.code not in params.ignore]
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        counted = [f for f in gathered(facts.lint) if f.level in params.levels and f.code not in params.ignore]
         evidence = {"findings": [f"line {f.line} {f.code} ({f.level}): {f.message}" for f in counted]}
         if not counted:
             return Outcome.passed("hadolint reports no errors or warnings", **evidence)

@@ -1,17 +1,18 @@
 """A HEALTHCHECK that really passes in the running container."""
 
-from graders.checks.base import Check, Outcome
+from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 from graders.health import command_missing
 
 
 class Healthcheck(Check):
     needs = ("image", "container")
 
-    def grade(self, params, facts) -> Outcome:
-        test = (facts.image.healthcheck or {}).get("Test") or []
+    def grade(self, params: Params, facts: Facts) -> Outcome:
+        test = (gathered(facts.image).healthcheck or {}).get("Test") or []
         if not test or test[0] == "NONE":
             return Outcome.failed("the image has no HEALTHCHECK")
-        container = facts.container
+        container = gathered(facts.container)
         evidence = {"test": test, "health_log": container.health_log[-3:]}
         if container.health == "healthy":
             return Outcome.passed(f"healthy after {container.seconds_to_healthy:.1f} s", **evidence)

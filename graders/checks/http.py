@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import Field
 
 from graders.checks.base import Check, Outcome, Params
-from graders.facts import HttpRequest
+from graders.facts import Facts, HttpRequest, HttpResponse, gathered
 
 
 class Case(Params):
@@ -29,7 +29,7 @@ def request_for(case: Case) -> HttpRequest:
     return HttpRequest(case.method.upper(), case.path, body)
 
 
-def judge(case: Case, response) -> str:
+def judge(case: Case, response: HttpResponse) -> str:
     """Empty when the response meets the case; otherwise what was wrong."""
     if response.error:
         return response.error
@@ -54,10 +54,10 @@ class Http(Check):
     def requests(self, params: P) -> list[HttpRequest]:
         return [request_for(case) for case in params.cases]
 
-    def grade(self, params: P, facts) -> Outcome:
+    def grade(self, params: P, facts: Facts) -> Outcome:
         results = []
         for case in params.cases:
-            response = facts.http[request_for(case).key]
+            response = gathered(facts.http)[request_for(case).key]
             results.append((case, response, judge(case, response)))
         evidence = {
             "requests": [

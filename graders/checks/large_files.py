@@ -3,7 +3,7 @@
 from fnmatch import fnmatch
 
 from graders.checks.base import Check, Outcome, Params
-from graders.facts import Query
+from graders.facts import Facts, Query, gathered
 
 
 class P(Params):
@@ -23,8 +23,8 @@ class LargeFilesAbsent(Check):
     def queries(self, params: P) -> list[Query]:
         return [query(params)]
 
-    def grade(self, params: P, facts) -> Outcome:
-        _code, output = facts.inside[query(params)]
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        _code, output = gathered(facts.inside)[query(params)]
         found = [line.split("\t", 1)[1] for line in output.splitlines() if "\t" in line]
         found = [path for path in found if not any(fnmatch(path, pattern) for pattern in params.skip)]
         if not found:

@@ -3,6 +3,7 @@
 import re
 
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -19,8 +20,8 @@ class LayerCache(Check):
     def touches(self, params: P) -> list[str]:
         return params.touch
 
-    def grade(self, params: P, facts) -> Outcome:
-        steps = facts.rebuild.steps
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        steps = gathered(facts.rebuild).steps
         install = [s for s in steps if re.search(params.install, s.instruction)]
         evidence = {"steps": [f"{'CACHED ' if s.cached else 'rebuilt'} {s.instruction}" for s in steps]}
         if not install:

@@ -3,6 +3,7 @@ overwritten or deleted), as dive counts them. Waste inside the base image is rep
 the learner cannot change it."""
 
 from graders.checks.base import Check, Outcome, Params, linear, megabytes
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -14,9 +15,9 @@ class LayerEfficiency(Check):
     Params = P
     needs = ("efficiency", "image")
 
-    def grade(self, params: P, facts) -> Outcome:
-        report = facts.efficiency
-        base_layers = facts.image.base_history_length
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        report = gathered(facts.efficiency)
+        base_layers = gathered(facts.image).base_history_length
         added = sum(w for w, index in zip(report.per_layer, report.history_index, strict=False) if index >= base_layers)
         evidence = {
             "wasted_bytes_added_layers": added,

@@ -3,6 +3,7 @@
 import json
 
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -19,8 +20,8 @@ class MetricsWritten(Check):
     Params = P
     needs = ("job",)
 
-    def grade(self, params: P, facts) -> Outcome:
-        job = facts.job
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        job = gathered(facts.job)
         wanted = f"{params.folder}/{params.file.replace('{run}', job.run_name)}"
         if wanted not in job.files:
             return Outcome.failed(f"no {wanted} in the mounted {params.folder}", files=sorted(job.files))

@@ -2,6 +2,7 @@
 
 from graders import image_ref
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -12,8 +13,8 @@ class MultiStage(Check):
     Params = P
     needs = ("dockerfile",)
 
-    def grade(self, params: P, facts) -> Outcome:
-        dockerfile = facts.dockerfile
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        dockerfile = gathered(facts.dockerfile)
         evidence = {"stages": [f"line {s.line}: FROM {s.base}" + (f" AS {s.name}" if s.name else "") for s in dockerfile.stages]}
         if len(dockerfile.stages) < 2:
             return Outcome.failed("the Dockerfile has a single stage, so build tools end up in the image", **evidence)

@@ -1,7 +1,7 @@
 """The service runs as a non-root user: in the image config and in the running container."""
 
-from graders.checks.base import Check, Outcome
-from graders.facts import Query
+from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, Query, gathered
 
 PROCESS_UID = Query("process_uid", where="service")
 
@@ -14,12 +14,12 @@ def is_root(user: str) -> bool:
 class NonRootUser(Check):
     needs = ("image", "inside")
 
-    def queries(self, params) -> list[Query]:
+    def queries(self, params: Params) -> list[Query]:
         return [PROCESS_UID]
 
-    def grade(self, params, facts) -> Outcome:
-        user = facts.image.user
-        uid = facts.inside[PROCESS_UID]
+    def grade(self, params: Params, facts: Facts) -> Outcome:
+        user = gathered(facts.image).user
+        uid = gathered(facts.inside)[PROCESS_UID]
         evidence = {"image_user": user or "(unset: root)", "process_uid": uid}
         if is_root(user):
             return Outcome.failed("the image has no USER (or USER root), so the service runs as root", **evidence)

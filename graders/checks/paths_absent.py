@@ -3,7 +3,7 @@
 from fnmatch import fnmatch
 
 from graders.checks.base import Check, Outcome, Params
-from graders.facts import Query
+from graders.facts import Facts, Query, gathered
 
 
 class P(Params):
@@ -24,8 +24,8 @@ class PathsAbsent(Check):
     def queries(self, params: P) -> list[Query]:
         return [query(params)]
 
-    def grade(self, params: P, facts) -> Outcome:
-        _code, output = facts.inside[query(params)]
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        _code, output = gathered(facts.inside)[query(params)]
         present = set(output.split())
         found = {}
         for name, patterns in params.groups.items():

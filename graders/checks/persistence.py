@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
+
+if TYPE_CHECKING:
+    from graders.course import Lab
 
 
 class PersistParams(Params):
@@ -14,13 +20,13 @@ class Persists(Check):
     Params = PersistParams
     needs = ("stack",)
 
-    def validate(self, params: PersistParams, lab) -> list[tuple[str, str]]:
+    def validate(self, params: PersistParams, lab: Lab) -> list[tuple[str, str]]:
         if lab.kind == "stack" and params.probe not in {p.id for p in lab.compose.persistence}:
             return [("probe", f"no persistence probe {params.probe!r} in this lab's compose")]
         return []
 
-    def grade(self, params: PersistParams, facts) -> Outcome:
-        stack = facts.stack
+    def grade(self, params: PersistParams, facts: Facts) -> Outcome:
+        stack = gathered(facts.stack)
         done = stack.persistence.get(params.probe)
         if done is None:
             why, learner = stack.not_tried.get(params.probe, ("the probe did not run", False))

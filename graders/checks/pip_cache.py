@@ -5,8 +5,8 @@ that forbids storing leaves the cache almost empty), so a clean image alone prov
 import re
 
 from graders.checks.base import Check, Outcome, Params, megabytes
-from graders.dockerfile import parse_assignments
-from graders.facts import Query
+from graders.dockerfile import Dockerfile, Instruction, Stage, parse_assignments
+from graders.facts import Facts, Query, gathered
 
 FIND_PIP_CACHE = Query(
     "command",
@@ -30,15 +30,15 @@ class PipNoCache(Check):
     def queries(self, params: P) -> list[Query]:
         return [FIND_PIP_CACHE]
 
-    def grade(self, params: P, facts) -> Outcome:
-        _code, output = facts.inside[FIND_PIP_CACHE]
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        _code, output = gathered(facts.inside)[FIND_PIP_CACHE]
         caches = {}
         for line in output.splitlines():
             size, _, path = line.partition("\t")
             if size.isdigit():
                 caches[path] = int(size)
         total_kb = sum(caches.values())
-        careless = careless_installs(facts.dockerfile, facts.image.env)
+        careless = careless_installs(gathered(facts.dockerfile), gathered(facts.image).env)
         evidence = {"caches_kb": caches, "installs_without_no_cache": [f"line {line}" for line, _ in careless]}
         if total_kb > params.max_kb:
             where = ", ".join(caches)
@@ -52,11 +52,12 @@ class PipNoCache(Check):
         return Outcome.passed("pip is told to keep no cache, and none is in the image", **evidence)
 
 
-def careless_installs(dockerfile, image_env: dict[str, str]) -> list[tuple[int, str]]:
+def careless_installs(dockerfile: Dockerfile, image_env: dict[str, str]) -> list[tuple[int, str]]:
     """(line, command) of each `pip install` in the final image's stages that may leave a cache."""
     if "PIP_NO_CACHE_DIR" in image_env:
         return []
-    chain, stage = [], dockerfile.final
+    chain: list[Stage] = []
+    stage: Stage | None = dockerfile.final
     while stage is not None and stage not in chain:
         chain.insert(0, stage)
         stage = dockerfile.stage(stage.base)
@@ -79,6 +80,6 @@ def careless_installs(dockerfile, image_env: dict[str, str]) -> list[tuple[int, 
     return found
 
 
-def _cache_mounted(instruction) -> bool:
+def _cache_mounted(instruction: Instruction) -> bool:
     """`RUN --mount=type=cache,target=/root/.cache/pip`: the cache stays with the builder."""
     return any("type=cache" in mount and ".cache" in mount for mount in instruction.flags.get("mount", []))

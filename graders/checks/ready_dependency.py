@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class ReadyParams(Params):
@@ -14,8 +15,8 @@ class ReadyDependency(Check):
     Params = ReadyParams
     needs = ("stack",)
 
-    def grade(self, params: ReadyParams, facts) -> Outcome:
-        stack, name = facts.stack, params.dependency
+    def grade(self, params: ReadyParams, facts: Facts) -> Outcome:
+        stack, name = gathered(facts.stack), params.dependency
         if name in stack.left_out:
             return Outcome.ungradable(f"{name} was not run here: {stack.left_out[name]}")
         if stack.ready is None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 from graders.health import command_missing
 
 
@@ -14,8 +15,8 @@ class ServiceHealthy(Check):
     Params = ServiceParams
     needs = ("stack",)
 
-    def grade(self, params: ServiceParams, facts) -> Outcome:
-        stack, name = facts.stack, params.service
+    def grade(self, params: ServiceParams, facts: Facts) -> Outcome:
+        stack, name = gathered(facts.stack), params.service
         if name in stack.left_out:
             return Outcome.ungradable(f"{name} was not run here: {stack.left_out[name]}")
         state = stack.services.get(name)

@@ -1,6 +1,7 @@
 """Bytes the image adds over its base, within a budget; partial credit between two bounds."""
 
 from graders.checks.base import Check, Outcome, Params, linear, megabytes
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -14,8 +15,8 @@ class SizeAdded(Check):
     Params = P
     needs = ("image",)
 
-    def grade(self, params: P, facts) -> Outcome:
-        image = facts.image
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        image = gathered(facts.image)
         added = image.added_bytes
         fraction = linear(added / 1e6, params.full_mb, params.zero_mb)
         biggest = sorted(image.history[image.base_history_length :], key=lambda h: -h.size_bytes)[:3]

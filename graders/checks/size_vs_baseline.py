@@ -1,6 +1,7 @@
 """The image is smaller than the lab's naive build of the same folder; partial credit between bounds."""
 
 from graders.checks.base import Check, Outcome, Params, megabytes
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -13,8 +14,8 @@ class SizeVsBaseline(Check):
     Params = P
     needs = ("image", "baseline")
 
-    def grade(self, params: P, facts) -> Outcome:
-        size, naive = facts.image.size_bytes, facts.baseline.size_bytes
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        size, naive = gathered(facts.image).size_bytes, gathered(facts.baseline).size_bytes
         reduction = 100 * (1 - size / naive) if naive else 0.0
         span = params.full_at_percent - params.zero_at_percent
         fraction = min(1.0, max(0.0, (reduction - params.zero_at_percent) / span))

@@ -5,14 +5,15 @@ grace period and kills the server mid-request."""
 
 import shlex
 
-from graders.checks.base import Check, Outcome
+from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class StopsOnSignal(Check):
     needs = ("stop",)
 
-    def grade(self, params, facts) -> Outcome:
-        stop = facts.stop
+    def grade(self, params: Params, facts: Facts) -> Outcome:
+        stop = gathered(facts.stop)
         pid1 = shlex.join(stop.pid1)[:200]
         evidence = {"signal": stop.signal, "pid1": pid1, "seconds": round(stop.seconds, 2), "exit_code": stop.exit_code}
         if stop.exited and stop.seconds == 0.0:

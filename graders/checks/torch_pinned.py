@@ -10,7 +10,7 @@ import re
 
 from graders import image_ref
 from graders.checks.base import Check, Outcome, Params
-from graders.facts import Query
+from graders.facts import Facts, Query, gathered
 
 PIP_PACKAGES = Query("pip_packages")
 # The wheel that carries the CUDA runtime (named -cu11/-cu12 before CUDA 13).
@@ -28,15 +28,15 @@ class TorchPinned(Check):
     def queries(self, params: P) -> list[Query]:
         return [PIP_PACKAGES]
 
-    def grade(self, params: P, facts) -> Outcome:
-        ref = facts.dockerfile.root_base()
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        ref = gathered(facts.dockerfile).root_base()
         base_pinned = image_ref.pinned(ref)[0]
         pins = _pins(facts, params.package)
-        torch_version, torch_cuda = (facts.job.torch.split() + ["", ""])[:2]
-        base_cuda = facts.image.env.get("CUDA_VERSION")
-        packages = facts.inside.get(PIP_PACKAGES) or {}
+        torch_version, torch_cuda = (gathered(facts.job).torch.split() + ["", ""])[:2]
+        base_cuda = gathered(facts.image).env.get("CUDA_VERSION")
+        packages = gathered(facts.inside).get(PIP_PACKAGES) or {}
         wheels = sorted(f"{name}=={version}" for name, version in packages.items() if CUDA_WHEEL.match(name))
-        evidence = {"from": ref, "pins": pins, "torch": facts.job.torch, "base_cuda": base_cuda, "cuda_wheels": wheels}
+        evidence = {"from": ref, "pins": pins, "torch": gathered(facts.job).torch, "base_cuda": base_cuda, "cuda_wheels": wheels}
         problems = []
         if not base_pinned:
             problems.append(f"the base '{ref}' is not pinned to a version")
@@ -56,9 +56,9 @@ class TorchPinned(Check):
         return Outcome.partial(1 - len(problems) / 3, "; ".join(problems), **evidence)
 
 
-def _pins(facts, package: str) -> list[str]:
+def _pins(facts: Facts, package: str) -> list[str]:
     pattern = re.compile(rf"(?<![\w-]){re.escape(package)}\s*==\s*[\w.+]+", re.IGNORECASE)
-    texts = [i.shell for s in facts.dockerfile.stages for i in s.all("RUN")]
+    texts = [i.shell for s in gathered(facts.dockerfile).stages for i in s.all("RUN")]
     for path in sorted(facts.submission.glob("requirements*.txt")):
         texts.append(path.read_text(errors="replace"))
     return [match.group(0).replace(" ", "") for text in texts for match in pattern.finditer(text)]

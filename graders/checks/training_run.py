@@ -1,6 +1,7 @@
 """The training job finishes, in time, with exit code 0; a shared-memory failure is named as such."""
 
-from graders.checks.base import Check, Outcome
+from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 SHM_SIGNS = ("shared memory", "bus error", "/dev/shm", "torch_shm", "shm)")
 
@@ -8,8 +9,8 @@ SHM_SIGNS = ("shared memory", "bus error", "/dev/shm", "torch_shm", "shm)")
 class TrainingRun(Check):
     needs = ("job",)
 
-    def grade(self, params, facts) -> Outcome:
-        job = facts.job
+    def grade(self, params: Params, facts: Facts) -> Outcome:
+        job = gathered(facts.job)
         tail = job.logs.strip().splitlines()[-8:]
         evidence = {"exit_code": job.exit_code, "seconds": round(job.seconds, 1), "log_tail": tail}
         if job.timed_out:

@@ -1,6 +1,7 @@
 """VOLUME declared for the folders that live outside the container."""
 
 from graders.checks.base import Check, Outcome, Params
+from graders.facts import Facts, gathered
 
 
 class P(Params):
@@ -11,8 +12,8 @@ class VolumesDeclared(Check):
     Params = P
     needs = ("image",)
 
-    def grade(self, params: P, facts) -> Outcome:
-        declared = facts.image.volumes
+    def grade(self, params: P, facts: Facts) -> Outcome:
+        declared = gathered(facts.image).volumes
         missing = [path for path in params.paths if path not in declared]
         if not missing:
             return Outcome.passed(f"VOLUME {', '.join(params.paths)}", declared=declared)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graders import pipeline
 from graders.commands import course_root, load_course
 from graders.errors import UsageError
 from graders.report import json as json_report
+
+if TYPE_CHECKING:
+    from rich.status import Status
 
 
 def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: bool) -> int:
@@ -35,9 +39,9 @@ def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: b
 class _Progress:
     """A spinner naming the stage (and build step) on a terminal; one line per stage otherwise."""
 
-    def __init__(self):
-        self.status = None
-        self.last_stage = None
+    def __init__(self) -> None:
+        self.status: Status | None = None
+        self.last_stage: str | None = None
 
     def __enter__(self) -> _Progress:
         if sys.stderr.isatty():  # rich only for a person watching: scripts and batches skip loading it
@@ -47,7 +51,7 @@ class _Progress:
             self.status.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self.status:
             self.status.stop()
 

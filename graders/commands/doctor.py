@@ -8,16 +8,21 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from graders.commands import load_course
+from graders.course import Course
 from graders.engine import client as engine_client
 from graders.engine import gpu, hadolint
-from graders.engine.build import detect_builder, sandboxed
+from graders.engine.build import Builder, detect_builder, sandboxed
 from graders.engine.inspect import stand_in
 from graders.errors import EngineError
+
+if TYPE_CHECKING:
+    from graders.engine.client import DockerClient
 
 MIN_FREE_GB = 10
 
@@ -52,13 +57,14 @@ def main(*, course_path: Path | None, as_json: bool) -> int:
 def gather(course_path: Path | None) -> list[Item]:
     course = load_course(course_path)
     items: list[Item] = []
+    client: DockerClient | None = None
+    info: dict[str, Any] | None = None
     try:
         client = engine_client.connect(timeout=30)
         info = engine_client.info(client)
         items.append(Item("engine", True, f"Docker Engine {info['engine_version']} (API {info['api_version']}), "
                                           f"{info['storage_driver']}, cgroup v{info['cgroup_version']}"))
     except EngineError as error:
-        client, info = None, None
         items.append(Item("engine", False, str(error).splitlines()[0], engine_client.SETUP_FIX))
     builder = detect_builder()
     items.append(Item("builder", builder.kind == "buildkit", f"{builder.kind}: {builder.reason}",
@@ -84,7 +90,7 @@ def gather(course_path: Path | None) -> list[Item]:
     return items
 
 
-def _build_sandbox(builder, course, info: dict | None) -> Item:
+def _build_sandbox(builder: Builder, course: Course, info: dict[str, Any] | None) -> Item:
     """Whether learners' RUN steps get memory, process and CPU limits here (docs/threat-model.md)."""
     if info is None:
         return Item("build sandbox", False, "unknown (no engine)", "start the engine first", red=True)
@@ -117,7 +123,7 @@ def _tool_version(name: str, flag: str) -> str | None:
     return done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout.strip() else None
 
 
-def _disk(info: dict | None) -> Item:
+def _disk(info: dict[str, Any] | None) -> Item:
     root = Path((info or {}).get("root_dir") or "/")
     where = root if root.exists() else Path("/")
     free_gb = shutil.disk_usage(where).free / 1e9
@@ -126,7 +132,7 @@ def _disk(info: dict | None) -> Item:
         else Item("disk", True, f"{free_gb:.0f} GB free at {where}")
 
 
-def _base_image(client, ref: str, optional: bool = False) -> Item:
+def _base_image(client: DockerClient | None, ref: str, optional: bool = False) -> Item:
     if client is None:
         return Item(f"image {ref}", False, "unknown (no engine)", "start the engine first", required=not optional)
     try:

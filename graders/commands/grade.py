@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -14,6 +15,11 @@ from graders.batch.runner import grade_all, needs_grading
 from graders.commands import course_root, load_course, security
 from graders.errors import UsageError
 from graders.report import html
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from graders.course import Lab
 
 
 def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path, jobs: int, resume: bool,
@@ -27,11 +33,12 @@ def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path,
     out = out.resolve()
     waiting = sum(not resume or needs_grading(out, s) for s in found)
     console = Console(stderr=True)
-    client, lost = None, ()  # lost: the exception that says a cluster's scheduler went away
+    client: Client | None = None
+    lost: tuple[type[BaseException], ...] = ()  # the exception that says a cluster's scheduler went away
     if cluster:
         from graders.batch import cluster as cluster_mod
 
-        client, lost = cluster_mod.connect(cluster, security(cluster, tls), course_path), cluster_mod.SchedulerLost
+        client, lost = cluster_mod.connect(cluster, security(cluster, tls), course_path), (cluster_mod.SchedulerLost,)
         workers = client.scheduler_info().get("workers", {})
         console.print(f"{len(found)} submissions, {waiting} to grade on {cluster} ({len(workers)} workers; "
                       f"dashboard: {client.dashboard_link or 'off'}) → {out}")
@@ -41,7 +48,7 @@ def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path,
     with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
         task = progress.add_task("grading", total=waiting)
 
-        def done(learner: str, result: dict) -> None:
+        def done(learner: str, result: dict[str, Any]) -> None:
             progress.advance(task)
             if not console.is_terminal:
                 console.print(f"· {learner}: {result['score']:g}/{result['max_score']:g} {outputs.verdict(result)}")
@@ -70,7 +77,7 @@ def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path,
     return 0
 
 
-def write_reports(lab, results: list[dict], out: Path) -> None:
+def write_reports(lab: Lab, results: list[dict[str, Any]], out: Path) -> None:
     outputs.write_csv(lab, results, out / "grades.csv")
     outputs.write_junit(lab, results, out / "junit.xml")
     outputs.write_gradescope(results, out / "gradescope")

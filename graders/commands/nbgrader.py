@@ -14,7 +14,7 @@ def setup(*, course_path: Path | None, folder: Path, lab_ids: list[str]) -> int:
     unknown = [lab_id for lab_id in lab_ids if course.lab(lab_id) is None]
     if unknown:
         raise UsageError(f"no lab {', '.join(map(repr, unknown))}; labs: {', '.join(known.id for known in course.labs)}")
-    labs = [course.lab(lab_id) for lab_id in lab_ids] or course.labs
+    labs = [lab for lab_id in lab_ids if (lab := course.lab(lab_id)) is not None] or course.labs
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     made = nbgrader_course.setup(folder, course, labs, course_root(course_path))

@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from graders.course import LabBase
 from graders.errors import EngineError
 
 
@@ -19,7 +20,7 @@ def cache_root() -> Path:
     return Path(base) / "artifacts"
 
 
-def ensure(lab, course_root: Path, name: str, timeout: int = 600) -> Path:
+def ensure(lab: LabBase, course_root: Path, name: str, timeout: int = 600) -> Path:
     """The folder holding artifact `name` of `lab`, made now if no cached copy exists."""
     spec = lab.artifacts[name]
     script = course_root / lab.folder / spec.script

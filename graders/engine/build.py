@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -71,11 +71,11 @@ def sandboxed(builder: Builder, probe_images: Callable[[], list[str]], engine_ro
     """`builder` with its build sandbox located: the cgroup its steps run in, and the disk they write to.
     `probe_images()` names trusted images to probe with, asked only when no probe has run since boot."""
     disk = engine_root if engine_root and os.path.isdir(engine_root) and _local_engine() else None
-    if builder.kind == "buildkit":
+    if builder.kind == "buildkit" and builder.cli:
         found = build_sandbox.locate(builder.cli, probe_images())
     else:
         found = build_sandbox.Enforcement(True, build_sandbox.known_parent() or build_sandbox.LEGACY_PARENT, "")
-    if found.enforced:
+    if found.enforced and found.cgroup:
         applied = build_sandbox.apply(found.cgroup, Limits())  # proves the limits can be written here
         if not applied.enforced:
             return replace(builder, sandbox=applied.detail, disk=disk)
@@ -92,7 +92,7 @@ def detect_builder() -> Builder:
     """The best builder this machine offers. DOCKERLAB_BUILDER=legacy forces the SDK's builder."""
     if os.environ.get("DOCKERLAB_BUILDER") == "legacy":
         return Builder("legacy", None, "DOCKERLAB_BUILDER=legacy")
-    clis = []
+    clis: list[str] = []
     for candidate in (shutil.which("docker"), "/usr/bin/docker"):
         if candidate and os.access(candidate, os.X_OK) and os.path.realpath(candidate) not in map(os.path.realpath, clis):
             clis.append(candidate)
@@ -139,7 +139,7 @@ def build(
             result = _buildkit(builder, context, dockerfile, tag, labels, limits, progress, options)
         else:
             result = _legacy(client, builder, context, dockerfile, tag, labels, limits, progress, options)
-        hit_memory = bool(builder.cgroup) and build_sandbox.memory_reached(builder.cgroup, limits, mark)
+        hit_memory = bool(builder.cgroup and build_sandbox.memory_reached(builder.cgroup, limits, mark))
     if not result.ok:
         result.error = _cause(result, limits, hit_memory)
     return result
@@ -185,9 +185,9 @@ def infra_reason(log: str) -> str | None:
     return None
 
 
-def _buildkit(builder: Builder, context, dockerfile, tag, labels, limits: Limits, progress,
-              options: Options = Options()) -> Build:
-    cli = builder.cli
+def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels: dict[str, str], limits: Limits,
+              progress: Progress | None, options: Options = Options()) -> Build:
+    cli = builder.cli or "docker"  # a BuildKit builder always names its CLI
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dockerlab-build-") as tmp:
         iidfile = Path(tmp) / "iid"
@@ -222,11 +222,11 @@ def _buildkit(builder: Builder, context, dockerfile, tag, labels, limits: Limits
         image_id = iidfile.read_text().strip() if iidfile.exists() else None
     steps = _buildkit_steps(lines)
     ok = process.returncode == 0 and bool(image_id) and not stopped
-    error = stopped or ("" if ok else _buildkit_error(lines))
-    return Build(ok, image_id if ok else None, "buildkit", time.monotonic() - started, log, steps, error)
+    why = stopped or ("" if ok else _buildkit_error(lines))
+    return Build(ok, image_id if ok else None, "buildkit", time.monotonic() - started, log, steps, why)
 
 
-def _watch(process: subprocess.Popen, started: float, limits: Limits, disk: str | None) -> str:
+def _watch(process: subprocess.Popen[str], started: float, limits: Limits, disk: str | None) -> str:
     """Wait for the build; stop it when it runs out of time or writes more than its disk budget."""
     free_before = _free_mb(disk)
     while process.poll() is None:
@@ -251,7 +251,7 @@ LOG_LINES = 5_000
 """Lines of a build's output kept in full; past them only BuildKit's step lines and the last lines."""
 
 
-def _read(stream, lines: list[str], progress: Progress | None) -> None:
+def _read(stream: Iterable[str], lines: list[str], progress: Progress | None) -> None:
     """Collect the build's output, bounded: a step that prints gigabytes costs the grader nothing."""
     tail: collections.deque[str] = collections.deque(maxlen=200)
     dropped = 0
@@ -271,7 +271,7 @@ def _read(stream, lines: list[str], progress: Progress | None) -> None:
     lines.extend(tail)
 
 
-def _kill(process: subprocess.Popen) -> None:
+def _kill(process: subprocess.Popen[str]) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -304,8 +304,8 @@ def _buildkit_error(lines: list[str]) -> str:
     return "the build failed (see the log)"
 
 
-def _legacy(client, builder: Builder, context, dockerfile, tag, labels, limits: Limits, progress,
-            options: Options = Options()) -> Build:
+def _legacy(client: docker.DockerClient, builder: Builder, context: Path, dockerfile: str, tag: str, labels: dict[str, str],
+            limits: Limits, progress: Progress | None, options: Options = Options()) -> Build:
     """The SDK's builder. Its step containers get the memory and CPU limits, and are put under the
     build sandbox's cgroup for the process limit (through the API's `cgroupparent`)."""
     timeout = limits.seconds
@@ -323,8 +323,8 @@ def _legacy(client, builder: Builder, context, dockerfile, tag, labels, limits: 
             for text in chunk.get("stream", "").splitlines():
                 if len(lines) < LOG_LINES or _LEGACY_STEP.match(text):  # bounded, as _read
                     lines.append(text[:2000])
-                if progress and _LEGACY_STEP.match(text):
-                    progress(_LEGACY_STEP.match(text).group(3)[:100])
+                if progress and (step := _LEGACY_STEP.match(text)):
+                    progress(step.group(3)[:100])
             if "error" in chunk:
                 error = chunk["error"].strip()
                 lines.append(error)
@@ -354,9 +354,10 @@ def _sandboxed_api(limits: Limits, cgroup: str | None) -> docker.APIClient:
     """A client of its own for one legacy build, whose requests carry the build options docker-py's
     `build()` does not pass on: the cgroup parent (for the process limit) and a CPU quota."""
     api = docker.from_env(timeout=limits.seconds + 60).api
-    api.params = {"cpuperiod": build_sandbox.PERIOD_US, "cpuquota": int(limits.cpus * build_sandbox.PERIOD_US)}
+    params: dict[str, int | str] = {"cpuperiod": build_sandbox.PERIOD_US, "cpuquota": int(limits.cpus * build_sandbox.PERIOD_US)}
     if cgroup:
-        api.params["cgroupparent"] = cgroup
+        params["cgroupparent"] = cgroup
+    api.params = params
     return api
 
 
@@ -372,7 +373,7 @@ def _legacy_steps(lines: list[str], failed: bool) -> list[Step]:
     return [s for s in steps if not s.instruction.upper().startswith("FROM ")]
 
 
-def _quiet(command: list[str]) -> subprocess.CompletedProcess:
+def _quiet(command: list[str]) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(command, capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):

@@ -22,10 +22,11 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CGROUP_ROOT = Path(os.environ.get("DOCKERLAB_CGROUP_ROOT", "/sys/fs/cgroup"))
 PERIOD_US = 100_000
@@ -49,7 +50,7 @@ class Enforcement:
     cgroup: str | None
     detail: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"enforced": self.enforced, "cgroup": self.cgroup, "detail": self.detail}
 
 
@@ -66,7 +67,7 @@ def state_dir() -> Path:
 
 
 @contextmanager
-def one_build_at_a_time(waiting=lambda: None) -> Iterator[None]:
+def one_build_at_a_time(waiting: Callable[[], object] = lambda: None) -> Iterator[None]:
     """Hold the host-wide build lock; `waiting()` is called once if another build holds it."""
     with open(state_dir() / "build.lock", "a") as handle:
         try:

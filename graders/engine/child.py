@@ -8,13 +8,14 @@ import ctypes
 import resource
 import signal
 from collections.abc import Callable
+from typing import Any
 
 PARSER_MEMORY = 2 * 2**30
 """Address space for a parser of learner input (Compose, hadolint): far above what a sane file needs."""
 
 _PR_SET_PDEATHSIG = 1
 try:
-    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: a forked child only calls it
+    _PRCTL: Any = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: a forked child only calls it
 except (OSError, AttributeError):  # not Linux: the label sweep still removes leftovers
     _PRCTL = None
 

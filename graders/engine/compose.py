@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from graders.engine import child
 from graders.errors import DockerlabError, EngineError
@@ -51,10 +52,10 @@ def command() -> list[str]:
 
 def version() -> str:
     done = _run(["version", "--short"], timeout=20)
-    return done.stdout.strip()
+    return str(done.stdout).strip()
 
 
-def config(folder: Path, files: list[str], project: str, *, interpolate: bool = True) -> dict:
+def config(folder: Path, files: list[str], project: str, *, interpolate: bool = True) -> dict[str, Any]:
     """The model Compose computes from `files` in `folder`: short syntax expanded, paths absolute."""
     args = ["-p", project, "--project-directory", str(folder)]
     for name in files:
@@ -64,7 +65,8 @@ def config(folder: Path, files: list[str], project: str, *, interpolate: bool = 
     if done.returncode != 0:
         raise ComposeError(_message(done.stderr or done.stdout, folder))
     try:
-        return json.loads(done.stdout)
+        model: dict[str, Any] = json.loads(done.stdout)
+        return model
     except ValueError as error:
         raise EngineError(f"Compose printed a model that is not JSON: {error}") from error
 
@@ -104,7 +106,7 @@ def down(file: Path, project: str, *, volumes: bool, timeout: int = 120) -> Outc
     return Outcome(done.returncode == 0, (done.stdout + done.stderr).strip(), time.monotonic() - started)
 
 
-def _run(args: list[str], *, timeout: int, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def _run(args: list[str], *, timeout: int, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(command() + args, capture_output=True, text=True, errors="replace", timeout=timeout,
                               env=_env(), cwd=cwd, preexec_fn=child.preexec(child.PARSER_MEMORY))
@@ -118,7 +120,7 @@ def _env() -> dict[str, str]:
     return {key: os.environ[key] for key in PASSED_ON if key in os.environ}
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen[str]) -> None:
     try:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)

@@ -5,26 +5,20 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from graders.facts import Gpu
+
+if TYPE_CHECKING:
+    from docker.types import DeviceRequest
+
+__all__ = ["Gpu", "detect", "device_request", "parse_banner", "parse_query"]
 
 CDI_DIRS = ("/etc/cdi", "/var/run/cdi")
 
 
-@dataclass
-class Gpu:
-    runtime: str  # "nvidia", "cdi" or "none"
-    driver_version: str | None
-    cuda_version: str | None  # the highest CUDA the driver supports
-    devices: list[str]
-    capabilities: list[tuple[str, str | None]] = field(default_factory=list)
-    """(name, compute capability such as '7.5') of each GPU; the capability is None where the driver cannot say."""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def detect(engine_info: dict | None) -> Gpu:
+def detect(engine_info: dict[str, Any] | None) -> Gpu:
     runtimes = (engine_info or {}).get("runtimes", [])
     cdi_dirs = (engine_info or {}).get("cdi_spec_dirs") or CDI_DIRS
     if "nvidia" in runtimes:
@@ -84,7 +78,7 @@ def parse_query(text: str) -> list[dict[str, str]]:
     return rows
 
 
-def device_request(spec: str = "all"):
+def device_request(spec: str = "all") -> DeviceRequest:
     """The request `docker run --gpus SPEC` sends: 'all', a count ('2'), or ids ('device=0,1' or UUIDs)."""
     import docker  # here, so the parsers above load on a machine without the Docker SDK
     spec = spec.strip().strip('"')

@@ -23,6 +23,7 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, BuildError, DockerException, ImageNotFound
 
+from graders.course import BaseImage
 from graders.engine.inspect import STAND_IN_LABEL
 from graders.errors import EngineError
 
@@ -69,7 +70,7 @@ class Prepared:
     detail: str = ""
 
 
-def prepare(client: docker.DockerClient, base_images, *, offline: bool, ca_bundle: Path | None, recipes: Path,
+def prepare(client: docker.DockerClient, base_images: list[BaseImage], *, offline: bool, ca_bundle: Path | None, recipes: Path,
             say: Callable[[str], None] = lambda text: None) -> list[Prepared]:
     done: list[Prepared] = []
     rebuilt: set[str] = set()
@@ -92,7 +93,7 @@ def prepare(client: docker.DockerClient, base_images, *, offline: bool, ca_bundl
                                  (f"; {image.why}" if image.optional and image.why else "")))
             continue
         try:
-            if image.stand_in == "debootstrap":
+            if image.stand_in == "debootstrap" or image.from_image is None:  # course.yml: a recipe has `from`
                 _debian(client, image.ref, say)
             else:
                 _recipe(client, recipes, image.ref, image.stand_in, image.from_image, ca_bundle, say)
@@ -103,12 +104,12 @@ def prepare(client: docker.DockerClient, base_images, *, offline: bool, ca_bundl
     return done
 
 
-def _in_build_order(base_images) -> list:
+def _in_build_order(base_images: list[BaseImage]) -> list[BaseImage]:
     first = [i for i in base_images if i.stand_in in (None, "debootstrap")]
     return first + [i for i in base_images if i.stand_in not in (None, "debootstrap")]
 
 
-def present(client, ref: str) -> bool:
+def present(client: docker.DockerClient, ref: str) -> bool:
     try:
         client.images.get(ref)
         return True
@@ -116,19 +117,20 @@ def present(client, ref: str) -> bool:
         return False
 
 
-def _label(client, ref: str) -> str | None:
-    return (client.images.get(ref).labels or {}).get(STAND_IN_LABEL)
+def _label(client: docker.DockerClient, ref: str) -> str | None:
+    labels: dict[str, str] = client.images.get(ref).labels or {}
+    return labels.get(STAND_IN_LABEL)
 
 
-def _outdated(client, image) -> bool:
+def _outdated(client: docker.DockerClient, image: BaseImage) -> bool:
     """A stand-in made by an older recipe (real images are never outdated here)."""
-    labels = client.images.get(image.ref).labels or {}
+    labels: dict[str, str] = client.images.get(image.ref).labels or {}
     if STAND_IN_LABEL not in labels or image.stand_in is None:
         return False
     return labels.get(VERSION_LABEL, "1") != RECIPE_VERSIONS[image.stand_in]
 
 
-def _pull(client, ref: str) -> tuple[bool, str]:
+def _pull(client: docker.DockerClient, ref: str) -> tuple[bool, str]:
     try:
         client.images.pull(ref)
         return True, ""
@@ -136,7 +138,7 @@ def _pull(client, ref: str) -> tuple[bool, str]:
         return False, str(error).splitlines()[0][:160]
 
 
-def _debian(client, ref: str, say) -> None:
+def _debian(client: docker.DockerClient, ref: str, say: Callable[[str], None]) -> None:
     if os.geteuid() != 0:
         raise EngineError(f"building the {ref} stand-in needs root (debootstrap)", "run it as root, or with sudo")
     if not shutil.which("debootstrap"):
@@ -155,6 +157,7 @@ def _debian(client, ref: str, say) -> None:
                    f"{VERSION_LABEL}={RECIPE_VERSIONS['debootstrap']}"]
         command = ["tar", "-C", str(root), "--numeric-owner", "-c", "."]
         tar = subprocess.Popen(command, stdout=subprocess.PIPE)
+        assert tar.stdout is not None  # stdout=PIPE
         try:
             client.api.import_image_from_stream(tar.stdout, repository=ref.split(":")[0], tag=ref.split(":")[1], changes=changes)
         except DockerException as error:
@@ -179,7 +182,8 @@ def _slim(root: Path) -> None:
         (root / "etc/apt/apt.conf.d" / name).write_text(text)
 
 
-def _recipe(client, recipes: Path, ref: str, name: str, base: str, ca_bundle: Path | None, say) -> None:
+def _recipe(client: docker.DockerClient, recipes: Path, ref: str, name: str, base: str, ca_bundle: Path | None,
+            say: Callable[[str], None]) -> None:
     """Build RECIPES/NAME.Dockerfile on `base`, with the recipe's NAME-*.sh helpers beside it."""
     recipe = (recipes / f"{name}.Dockerfile").read_text()
     if ca_bundle and name == "python":
@@ -201,8 +205,8 @@ def _recipe(client, recipes: Path, ref: str, name: str, base: str, ca_bundle: Pa
             raise EngineError(f"building the {ref} stand-in failed: {error}") from error
 
 
-def _describe(image, ca_bundle: Path | None) -> str:
-    if image.stand_in == "debootstrap":
+def _describe(image: BaseImage, ca_bundle: Path | None) -> str:
+    if image.stand_in is None or image.stand_in == "debootstrap":
         return DESCRIPTIONS["debootstrap"]
     text = f"{DESCRIPTIONS[image.stand_in]} on {image.from_image}"
     return text + (f", CA bundle {ca_bundle}" if ca_bundle and image.stand_in == "python" else "")

@@ -24,7 +24,7 @@ def answer(container_id: str, queries: list[Query]) -> dict[Query, Any]:
     return answers
 
 
-def _ask(query: Query, as_root, as_image_user) -> Any:
+def _ask(query: Query, as_root: Any, as_image_user: Any) -> Any:  # testinfra hosts
     if query.kind == "process_uid":
         status = as_root.file("/proc/1/status").content_string
         return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:")))

@@ -47,7 +47,7 @@ def stand_in(client: docker.DockerClient, ref: str) -> str | None:
     return labels.get(STAND_IN_LABEL)
 
 
-def _history(client, image_id: str) -> list[HistoryEntry]:
+def _history(client: docker.DockerClient, image_id: str) -> list[HistoryEntry]:
     entries = []
     for item in reversed(client.api.history(image_id)):  # oldest first
         created_by = clean_instruction(item.get("CreatedBy") or "")
@@ -56,7 +56,7 @@ def _history(client, image_id: str) -> list[HistoryEntry]:
     return entries
 
 
-def _base(client, ref: str) -> tuple[int, int]:
+def _base(client: docker.DockerClient, ref: str) -> tuple[int, int]:
     if ref == "scratch":
         return 0, 0
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tarfile
 import tempfile
+from typing import IO
 
 import docker
 from docker.errors import DockerException
@@ -23,8 +24,8 @@ def entries(client: docker.DockerClient, image_id: str) -> tuple[list[list[Entry
             raise EngineError(f"docker save failed: {error}") from error
         spool.seek(0)
         with tarfile.open(fileobj=spool, mode="r:") as saved:
-            manifest = json.load(saved.extractfile("manifest.json"))
-            config = json.load(saved.extractfile(manifest[0]["Config"]))
+            manifest = json.load(_member(saved, "manifest.json"))
+            config = json.load(_member(saved, manifest[0]["Config"]))
             history = [i for i, step in enumerate(config.get("history", [])) if not step.get("empty_layer")]
             layers = []
             for name in manifest[0]["Layers"]:
@@ -38,3 +39,11 @@ def _entry(member: tarfile.TarInfo) -> Entry:
     while path.startswith(("./", "/")):
         path = path[2:] if path.startswith("./") else path[1:]
     return Entry(path.rstrip("/"), member.size if member.isfile() else 0, member.isdir())
+
+
+def _member(saved: tarfile.TarFile, name: str) -> IO[bytes]:
+    """A file of `docker save`'s archive (the engine wrote it, so it is there)."""
+    found = saved.extractfile(name)
+    if found is None:
+        raise EngineError(f"docker save wrote no {name}")
+    return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import socket
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from graders.facts import HttpRequest, HttpResponse
@@ -42,7 +43,7 @@ def send(address: str, request: HttpRequest, retries: int = 3) -> HttpResponse:
     return HttpResponse(None, "", 0.0, last_error)
 
 
-def _exchange(address: str, method: str, path: str, data: bytes | None, headers: dict,
+def _exchange(address: str, method: str, path: str, data: bytes | None, headers: dict[str, Any],
               deadline: float) -> tuple[int, str]:
     for _ in range(MAX_REDIRECTS + 1):
         host, _, port = address.rpartition(":")
@@ -51,8 +52,9 @@ def _exchange(address: str, method: str, path: str, data: bytes | None, headers:
             connection.request(method, path, body=data, headers=headers)
             _bound(connection.sock, deadline)
             reply = connection.getresponse()
-            if reply.status in (301, 302, 303, 307, 308) and reply.getheader("Location"):
-                target = urlsplit(reply.getheader("Location"))
+            location = reply.getheader("Location")
+            if reply.status in (301, 302, 303, 307, 308) and location:
+                target = urlsplit(location)
                 if target.netloc and target.netloc != address:
                     raise _Redirects(f"redirects to another host ({target.netloc})")
                 path = (target.path or "/") + (f"?{target.query}" if target.query else "")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import docker
 from docker.errors import APIError, DockerException
+from docker.models.containers import Container as EngineContainer
 
 from graders.engine import state as state_mod
 from graders.engine.probe import port_open
@@ -30,7 +32,7 @@ class Sandbox:
     pids: int = 256
     start_seconds: int = 60
 
-    def options(self) -> dict:
+    def options(self) -> dict[str, Any]:
         """The options every container the grader starts from a learner's image gets (one copy)."""
         return dict(
             mem_limit=f"{self.memory_mb}m",
@@ -57,8 +59,8 @@ LEARNER_START_ERRORS = ("executable file not found", "no such file or directory"
                         "permission denied", "not a directory", "exec format error")
 
 
-def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str], healthcheck: dict | None,
-          mounts: dict[str, str] | None = None):
+def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str], healthcheck: dict[str, Any] | None,
+          mounts: dict[str, str] | None = None) -> tuple[EngineContainer, str | None]:
     """Start the service container on a fresh internal network.
 
     `mounts` maps host folders to container paths; each is mounted read-only, and nothing else is.
@@ -90,7 +92,7 @@ def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str]
     return container, None
 
 
-def watch(client: docker.DockerClient, container, port: int, sandbox: Sandbox) -> Container:
+def watch(client: docker.DockerClient, container: EngineContainer, port: int, sandbox: Sandbox) -> Container:
     """Wait until the service is healthy (or, without a HEALTHCHECK, listening), exits, or the budget ends."""
     started = time.monotonic()
     healthy_after = None
@@ -160,7 +162,7 @@ def stop(client: docker.DockerClient, name: str, grace_seconds: float) -> Stoppe
         raise EngineError(f"could not stop the service: {error}") from error
 
 
-def limit_hit(state: dict, logs: str, sandbox: Sandbox, *, stopped: bool = False) -> str:
+def limit_hit(state: dict[str, Any], logs: str, sandbox: Sandbox, *, stopped: bool = False) -> str:
     """Which of the sandbox's limits stopped the container, in words ("" when none did). `stopped`:
     the grader killed it itself (a time limit), so a SIGKILL says nothing of memory."""
     if state.get("OOMKilled"):
@@ -175,7 +177,7 @@ def limit_hit(state: dict, logs: str, sandbox: Sandbox, *, stopped: bool = False
     return ""
 
 
-def _fast_healthcheck(healthcheck: dict | None) -> dict | None:
+def _fast_healthcheck(healthcheck: dict[str, Any] | None) -> dict[str, Any] | None:
     """The learner's own test, probed every second so grading need not wait 30 s intervals."""
     if not healthcheck or not healthcheck.get("Test") or healthcheck["Test"][0] == "NONE":
         return None
@@ -183,17 +185,17 @@ def _fast_healthcheck(healthcheck: dict | None) -> dict | None:
     return {"test": healthcheck["Test"], "interval": SECOND, "timeout": timeout, "retries": 3, "start_period": 0}
 
 
-def _logs(container, lines: int = 200) -> str:
+def _logs(container: EngineContainer, lines: int = 200) -> str:
     try:
-        return container.logs(tail=lines).decode("utf-8", "replace")
+        return str(container.logs(tail=lines).decode("utf-8", "replace"))
     except DockerException:
         return ""
 
 
-def start_idle(session: Session, image_id: str, sandbox: Sandbox):
-    """A twin of the service that only sleeps, to look inside an image whose service exits at once."""
+def start_idle(session: Session, image_id: str, sandbox: Sandbox) -> str:
+    """A twin of the service that only sleeps, to look inside an image whose service exits at once; its id."""
     try:
-        return session.client.containers.run(
+        twin = session.client.containers.run(
             image_id,
             detach=True,
             name=session.name("idle"),
@@ -205,6 +207,7 @@ def start_idle(session: Session, image_id: str, sandbox: Sandbox):
         )
     except DockerException as error:
         raise EngineError(f"could not start a container to look inside the image: {error}") from error
+    return str(twin.id)
 
 
 def job_limit_hit(session: Session, name: str, logs: str, sandbox: Sandbox, *, stopped: bool = False) -> str:
@@ -218,7 +221,7 @@ def job_limit_hit(session: Session, name: str, logs: str, sandbox: Sandbox, *, s
 
 
 def run_job(session: Session, image_id: str, *, name: str, args: list[str], mounts: dict[str, tuple[str, str]],
-            shm_mb: int, memory_mb: int, cpus: float, pids: int, timeout: int, device_requests=None,
+            shm_mb: int, memory_mb: int, cpus: float, pids: int, timeout: int, device_requests: list[Any] | None = None,
             entrypoint: list[str] | None = None) -> tuple[int | None, str, float, bool]:
     """Run the image to completion in the sandbox (no network). `mounts` maps host folders to
     (container path, "ro" or "rw"). Returns (exit code, logs, seconds, timed out)."""

@@ -9,8 +9,11 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import docker
 from docker.errors import DockerException, NotFound
@@ -24,12 +27,12 @@ RETRY_SECONDS = 60
 
 
 class Session:
-    def __init__(self, client: docker.DockerClient, purpose: str = "grade"):
+    def __init__(self, client: docker.DockerClient, purpose: str = "grade") -> None:
         self.client = client
         self.run_id = uuid.uuid4().hex[:12]
         self.labels = {MANAGED: "true", RUN: self.run_id, "org.dockerlab.purpose": purpose, OWNER: owner()}
         self.problems: list[str] = []
-        self._previous_sigterm = None
+        self._previous_sigterm: Any = None
 
     def name(self, suffix: str) -> str:
         return f"dockerlab-{self.run_id}-{suffix}"
@@ -39,7 +42,7 @@ class Session:
             self._previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         main = threading.current_thread() is threading.main_thread()
         previous_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
         if main:  # a SIGTERM or Ctrl-C now would stop the cleanup half-way: it finishes first
@@ -74,7 +77,7 @@ def remove_labelled(client: docker.DockerClient, label: str, problems: list[str]
     """Remove containers, networks, volumes and images carrying `label` (key=value)."""
     problems = problems if problems is not None else []
     removed = {"containers": 0, "networks": 0, "volumes": 0, "images": 0}
-    filters = {"label": label}
+    filters: dict[str, Any] = {"label": label}
     steps = (
         ("containers", lambda: client.containers.list(all=True, filters=filters, sparse=True),
          lambda c: c.remove(force=True, v=True)),
@@ -88,7 +91,7 @@ def remove_labelled(client: docker.DockerClient, label: str, problems: list[str]
         except (DockerException, RequestException) as error:
             problems.append(f"cleanup: could not list {kind}: {error}")
             continue
-        def one(item, kind=kind, remove=remove) -> None:
+        def one(item: Any, kind: str = kind, remove: Callable[[Any], Any] = remove) -> None:
             try:
                 remove(item)
                 removed[kind] += 1
@@ -162,5 +165,5 @@ def _process(pid: int) -> tuple[str, str]:
         return "", ""
 
 
-def _interrupt(signum, frame):
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import docker
 from docker.errors import DockerException, NotFound
+from docker.models.containers import Container
 
 from graders.engine import images
 from graders.engine import state as state_mod
@@ -23,7 +25,7 @@ class Availability:
     unknown: bool = False  # the registry answered: no such image or tag (the learner's mistake)
 
 
-def have_image(client, ref: str) -> Availability:
+def have_image(client: docker.DockerClient, ref: str) -> Availability:
     """On this machine, or pulled now."""
     if images.present(client, ref):
         return Availability(True)
@@ -34,7 +36,7 @@ def have_image(client, ref: str) -> Availability:
         return Availability(False, bool(UNKNOWN_IMAGE.search(str(error))))
 
 
-def image_healthcheck(client, ref: str) -> bool | None:
+def image_healthcheck(client: docker.DockerClient, ref: str) -> bool | None:
     """Whether the image declares a healthcheck (None: the image could not be read)."""
     try:
         test = ((client.images.get(ref).attrs.get("Config") or {}).get("Healthcheck") or {}).get("Test") or []
@@ -43,11 +45,16 @@ def image_healthcheck(client, ref: str) -> bool | None:
     return bool(test) and test[0] != "NONE"
 
 
-def _containers(client, project: str) -> list:
+def _service(container: Container) -> str:
+    """The Compose service a container runs (its name, for one Compose did not label)."""
+    return str(container.labels.get(SERVICE_LABEL, container.name))
+
+
+def _containers(client: docker.DockerClient, project: str) -> list[Container]:
     return client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
 
 
-def failed_health_output(client, project: str) -> list[tuple[str, str]]:
+def failed_health_output(client: docker.DockerClient, project: str) -> list[tuple[str, str]]:
     """(service, output) of every failed healthcheck the project's containers kept."""
     try:
         found = _containers(client, project)
@@ -57,17 +64,17 @@ def failed_health_output(client, project: str) -> list[tuple[str, str]]:
     for container in found:
         for entry in (container.attrs.get("State", {}).get("Health") or {}).get("Log") or []:
             if entry.get("ExitCode") not in (0, None):
-                failed.append((container.labels.get(SERVICE_LABEL, container.name), (entry.get("Output") or "").strip()))
+                failed.append((_service(container), (entry.get("Output") or "").strip()))
     return failed
 
 
-def states(client, project: str, services: list[str]) -> tuple[dict[str, ServiceState], set[str]]:
+def states(client: docker.DockerClient, project: str, services: list[str]) -> tuple[dict[str, ServiceState], set[str]]:
     """Each service's state (missing when it has no container), and the named volumes they mount."""
     found = {name: ServiceState("missing", None, None, [], "") for name in services}
     volumes: set[str] = set()
     for container in _containers(client, project):
         container.reload()
-        name = container.labels.get(SERVICE_LABEL, container.name)
+        name = _service(container)
         state = container.attrs.get("State", {})
         try:
             logs = container.logs(tail=80).decode("utf-8", "replace")
@@ -84,7 +91,7 @@ def states(client, project: str, services: list[str]) -> tuple[dict[str, Service
     return found, volumes
 
 
-def address(client, project: str, service: str, port: int) -> str | None:
+def address(client: docker.DockerClient, project: str, service: str, port: int) -> str | None:
     for container in _containers(client, project):
         if container.labels.get(SERVICE_LABEL) == service and container.status == "running":
             found = state_mod.address(container.attrs, port)
@@ -93,7 +100,7 @@ def address(client, project: str, service: str, port: int) -> str | None:
     return None
 
 
-def remove_volumes(client, names: set[str]) -> list[str]:
+def remove_volumes(client: docker.DockerClient, names: set[str]) -> list[str]:
     """Remove the project's named volumes; the problems, if any, for the session's record."""
     problems = []
     for name in names:

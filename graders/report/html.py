@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from html import escape
+from typing import Any
 
 from graders.report import clip, human_size
 
@@ -20,7 +21,7 @@ td:first-child{white-space:nowrap}
 MARKS = {"passed": "✔ passed", "partial": "◐ partial", "failed": "✘ failed", "not_gradable": "– not gradable"}
 
 
-def feedback_page(result: dict, lab_title: str) -> str:
+def feedback_page(result: dict[str, Any], lab_title: str) -> str:
     rows = []
     for criterion in result["criteria"]:
         status = criterion["status"]
@@ -48,7 +49,7 @@ def feedback_page(result: dict, lab_title: str) -> str:
     return _page(f"{lab_title}: {result['learner']}", parts)
 
 
-def image_and_build(result: dict, heading: str, lines: int = 40) -> list[str]:
+def image_and_build(result: dict[str, Any], heading: str, lines: int = 40) -> list[str]:
     """The image's layers drawn to scale, and the end of the build log when the build failed;
     `heading` formats each part's title."""
     parts = []
@@ -64,7 +65,7 @@ def image_and_build(result: dict, heading: str, lines: int = 40) -> list[str]:
 EVIDENCE_LISTS = ("secrets", "unpinned", "problems", "exposed", "missing", "health_log", "logs", "up")
 
 
-def _evidence(evidence: dict) -> str:
+def _evidence(evidence: dict[str, Any]) -> str:
     """The findings and log lines behind a lost point, folded away under the message."""
     parts = []
     for key in EVIDENCE_LISTS:
@@ -75,11 +76,12 @@ def _evidence(evidence: dict) -> str:
     return "".join(parts)
 
 
-def summary_page(results: list[dict], lab_title: str, criteria: list[tuple[str, str]]) -> str:
+def summary_page(results: list[dict[str, Any]], lab_title: str, criteria: list[tuple[str, str]]) -> str:
     """`criteria` is [(id, title)] in rubric order."""
     graded = [r for r in results if r["max_score"] > 0]
     passed = sum(r["passed"] for r in graded)
-    rates, failures = [], Counter()
+    rates: list[tuple[str, float]] = []
+    failures: Counter[tuple[str, str]] = Counter()
     for criterion_id, title in criteria:
         statuses = [c for r in results for c in r["criteria"] if c["id"] == criterion_id and c["status"] != "not_gradable"]
         if statuses:
@@ -136,7 +138,7 @@ def bars(rows: list[tuple[str, float]], width: int = 600) -> str:
     return f'<svg width="{width}" height="{height}" role="img" aria-label="pass rate per criterion">{"".join(items)}</svg>'
 
 
-def layer_chart(image: dict, width: int = 600) -> str:
+def layer_chart(image: dict[str, Any], width: int = 600) -> str:
     layers = [layer for layer in image["layers"] if not layer["from_base"] and layer["size_bytes"] > 0]
     rows = [(f"base {image['base']}", image["base_size_bytes"], 0)] + [
         (layer["instruction"], layer["size_bytes"], layer.get("wasted_bytes", 0)) for layer in layers]

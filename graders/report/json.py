@@ -5,6 +5,7 @@ from __future__ import annotations
 import json as _json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from graders.results import GradingResult
 
@@ -16,11 +17,12 @@ def dumps(result: GradingResult) -> str:
 
 
 @cache
-def schema() -> dict:
-    return _json.loads(SCHEMA_PATH.read_text())
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = _json.loads(SCHEMA_PATH.read_text())
+    return loaded
 
 
-def validate(document: dict) -> None:
+def validate(document: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError when `document` does not follow the schema."""
     import jsonschema
 

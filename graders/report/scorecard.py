@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from html import escape
+from typing import Any
 from urllib.parse import quote
 
 from graders.report.html import MARKS, _evidence, image_and_build
@@ -21,7 +22,7 @@ STYLE = """<style>
 SECTION = re.compile(r'README, section (\d+) "([^"]+)"')
 
 
-def render(result: dict, *, readme: str = "README.md") -> str:
+def render(result: dict[str, Any], *, readme: str = "README.md") -> str:
     rows = []
     for criterion in result["criteria"]:
         status = criterion["status"]
@@ -49,7 +50,7 @@ def render(result: dict, *, readme: str = "README.md") -> str:
     return "".join(parts)
 
 
-def next_step(result: dict, readme: str = "README.md") -> str:
+def next_step(result: dict[str, Any], readme: str = "README.md") -> str:
     """The lost criterion worth the most points, with its hint: what to fix first."""
     lost = [c for c in result["criteria"] if c["status"] in ("failed", "partial")]
     if not lost:
@@ -61,7 +62,7 @@ def next_step(result: dict, readme: str = "README.md") -> str:
 
 def link_sections(hint: str, readme: str) -> str:
     """`README, section 3 "Build and run it"` becomes a link to that heading of the lab's README."""
-    def link(match: re.Match) -> str:
+    def link(match: re.Match[str]) -> str:
         anchor = quote(f"{match.group(1)}.-{match.group(2)}".replace(" ", "-"))
         return f'<a href="{escape(readme)}#{anchor}" target="_blank">{escape(match.group(0))}</a>'
 

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from graders.report import human_size
-from graders.results import GradingResult
+from graders.results import GradingResult, ImageSummary
 
 MARKS = {"passed": ("✔", "green"), "partial": ("◐", "yellow"), "failed": ("✘", "red"), "not_gradable": ("–", "dim")}
 
@@ -16,7 +16,7 @@ MARKS = {"passed": ("✔", "green"), "partial": ("◐", "yellow"), "failed": ("�
 def render(result: GradingResult, console: Console) -> None:
     console.print(_scorecard(result))
     if result.image and result.image.layers:
-        console.print(_layers(result))
+        console.print(_layers(result.image))
     console.print(_total(result))
 
 
@@ -39,8 +39,7 @@ def _scorecard(result: GradingResult) -> Table:
     return table
 
 
-def _layers(result: GradingResult, width: int = 30) -> Panel:
-    image = result.image
+def _layers(image: ImageSummary, width: int = 30) -> Panel:
     added = [layer for layer in image.layers if not layer.from_base and layer.size_bytes > 0]
     biggest = max([layer.size_bytes for layer in added] + [image.base_size_bytes, 1])
     lines = []
