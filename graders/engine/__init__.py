@@ -1,24 +1,49 @@
 """The only code that talks to Docker, Compose, hadolint and dive.
 
 Checks never import from here: they read the facts these functions return. Outside this package
-nothing imports the Docker SDK or requests, or runs the docker or Compose CLIs
-(tests/unit/test_engine_boundary.py); what the rest of the grader knows of a failure here is
-machine_trouble().
+nothing imports the Docker SDK or requests, or runs the docker or Compose CLIs, and every error
+that leaves it is an EngineError: each function that reaches the engine is a `boundary`
+(tests/unit/test_engine_boundary.py enforces both).
 """
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from graders.errors import EngineError
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-def machine_trouble(error: BaseException) -> bool:
-    """Whether an error is the machine's, not the learner's: an EngineError, or one of the Docker
-    SDK's or HTTP's (looked up only when loaded: a grading that never needed the engine never
-    imports them)."""
-    if isinstance(error, EngineError):
-        return True
+
+def boundary(function: Callable[P, R]) -> Callable[P, R]:
+    """`function`, with every error of the Docker SDK or of HTTP turned into an EngineError."""
+
+    @functools.wraps(function)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except EngineError:
+            raise
+        except Exception as error:
+            if not sdk_error(error):
+                raise
+            raise EngineError(f"the Docker engine failed: {str(error)[:500]}") from error
+
+    return guarded
+
+
+def sdk_error(error: BaseException) -> bool:
+    """One of the Docker SDK's or HTTP's errors (looked up only when loaded: a grading that never
+    needed the engine never imports them)."""
     kinds = [getattr(sys.modules.get(name), kind, None) for name, kind in
              (("docker.errors", "DockerException"), ("requests.exceptions", "RequestException"))]
     return any(kind is not None and isinstance(error, kind) for kind in kinds)
+
+
+def machine_trouble(error: BaseException) -> bool:
+    """Whether an error is the machine's, not the learner's: what leaves this package is an EngineError."""
+    return isinstance(error, EngineError)

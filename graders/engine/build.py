@@ -23,7 +23,7 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, BuildError, DockerException
 
-from graders.engine import build_sandbox, child
+from graders.engine import boundary, build_sandbox, child
 from graders.engine.build_sandbox import Limits
 from graders.engine.run import FORK_FAILURES
 from graders.errors import EngineError
@@ -107,6 +107,7 @@ def detect_builder() -> Builder:
     return Builder("legacy", None, "no docker CLI with BuildKit (no buildx plugin, no client older than 23.0)")
 
 
+@boundary
 def build(
     client: docker.DockerClient,
     builder: Builder,

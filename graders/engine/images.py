@@ -24,6 +24,7 @@ import docker
 from docker.errors import APIError, BuildError, DockerException, ImageNotFound
 
 from graders.course import BaseImage
+from graders.engine import boundary
 from graders.engine.inspect import STAND_IN_LABEL
 from graders.errors import EngineError
 
@@ -70,6 +71,7 @@ class Prepared:
     detail: str = ""
 
 
+@boundary
 def prepare(client: docker.DockerClient, base_images: list[BaseImage], *, offline: bool, ca_bundle: Path | None, recipes: Path,
             say: Callable[[str], None] = lambda text: None) -> list[Prepared]:
     done: list[Prepared] = []
@@ -109,6 +111,7 @@ def _in_build_order(base_images: list[BaseImage]) -> list[BaseImage]:
     return first + [i for i in base_images if i.stand_in not in (None, "debootstrap")]
 
 
+@boundary
 def present(client: docker.DockerClient, ref: str) -> bool:
     try:
         client.images.get(ref)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import docker
 from docker.errors import DockerException, ImageNotFound
 
+from graders.engine import boundary
 from graders.errors import EngineError
 from graders.facts import HistoryEntry, Image
 
 STAND_IN_LABEL = "org.dockerlab.stand-in"
 
 
+@boundary
 def image(client: docker.DockerClient, image_id: str, base_ref: str) -> Image:
     try:
         attrs = client.api.inspect_image(image_id)
@@ -38,6 +40,7 @@ def image(client: docker.DockerClient, image_id: str, base_ref: str) -> Image:
     )
 
 
+@boundary
 def stand_in(client: docker.DockerClient, ref: str) -> str | None:
     """The stand-in label of a local image (what it stands in for), or None if real or absent."""
     try:

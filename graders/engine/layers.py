@@ -10,10 +10,12 @@ from typing import IO
 import docker
 from docker.errors import DockerException
 
+from graders.engine import boundary
 from graders.errors import EngineError
 from graders.layers import Entry
 
 
+@boundary
 def entries(client: docker.DockerClient, image_id: str) -> tuple[list[list[Entry]], list[int]]:
     """For each layer, bottom first, the members of its tar; and each layer's index in the history."""
     with tempfile.TemporaryFile(prefix="dockerlab-save-") as spool:

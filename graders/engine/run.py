@@ -14,6 +14,7 @@ import docker
 from docker.errors import APIError, DockerException
 from docker.models.containers import Container as EngineContainer
 
+from graders.engine import boundary
 from graders.engine import state as state_mod
 from graders.engine.probe import port_open
 from graders.engine.session import Session
@@ -59,6 +60,20 @@ LEARNER_START_ERRORS = ("executable file not found", "no such file or directory"
                         "permission denied", "not a directory", "exec format error")
 
 
+def _start(container: EngineContainer, what: str) -> str | None:
+    """Start a created container. When the image itself keeps it from starting (its CMD, USER or
+    WORKDIR), the engine's words for why; when the engine is why, EngineError."""
+    try:
+        container.start()
+    except APIError as error:
+        why = str(getattr(error, "explanation", None) or error)
+        if any(words in why.lower() for words in LEARNER_START_ERRORS):
+            return why
+        raise EngineError(f"the engine could not start the {what}: {why}") from error
+    return None
+
+
+@boundary
 def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str], healthcheck: dict[str, Any] | None,
           mounts: dict[str, str] | None = None) -> tuple[EngineContainer, str | None]:
     """Start the service container on a fresh internal network.
@@ -82,16 +97,10 @@ def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str]
         )
     except DockerException as error:
         raise EngineError(f"the engine could not create the container: {error}") from error
-    try:
-        container.start()
-    except APIError as error:
-        why = str(getattr(error, "explanation", None) or error)
-        if any(words in why.lower() for words in LEARNER_START_ERRORS):
-            return container, why
-        raise EngineError(f"the engine could not start the container: {why}") from error
-    return container, None
+    return container, _start(container, "container")
 
 
+@boundary
 def watch(client: docker.DockerClient, container: EngineContainer, port: int, sandbox: Sandbox) -> Container:
     """Wait until the service is healthy (or, without a HEALTHCHECK, listening), exits, or the budget ends."""
     started = time.monotonic()
@@ -137,6 +146,7 @@ def watch(client: docker.DockerClient, container: EngineContainer, port: int, sa
     )
 
 
+@boundary
 def stop(client: docker.DockerClient, name: str, grace_seconds: float) -> Stopped:
     """Send the service its stop signal, as `docker stop` does, and wait up to `grace_seconds` for it
     to exit by itself; kill it after that (`docker stop` would wait 10 s, then do the same)."""
@@ -192,6 +202,7 @@ def _logs(container: EngineContainer, lines: int = 200) -> str:
         return ""
 
 
+@boundary
 def start_idle(session: Session, image_id: str, sandbox: Sandbox) -> str:
     """A twin of the service that only sleeps, to look inside an image whose service exits at once; its id."""
     try:
@@ -210,6 +221,7 @@ def start_idle(session: Session, image_id: str, sandbox: Sandbox) -> str:
     return str(twin.id)
 
 
+@boundary
 def job_limit_hit(session: Session, name: str, logs: str, sandbox: Sandbox, *, stopped: bool = False) -> str:
     """Which sandbox limit stopped a job container that `run_job` ran (it stays until cleanup);
     `stopped`: run_job stopped it at its time limit."""
@@ -220,6 +232,7 @@ def job_limit_hit(session: Session, name: str, logs: str, sandbox: Sandbox, *, s
     return limit_hit(state, logs, sandbox, stopped=stopped)
 
 
+@boundary
 def run_job(session: Session, image_id: str, *, name: str, args: list[str], mounts: dict[str, tuple[str, str]],
             shm_mb: int, memory_mb: int, cpus: float, pids: int, timeout: int, device_requests: list[Any] | None = None,
             entrypoint: list[str] | None = None) -> tuple[int | None, str, float, bool]:
@@ -242,13 +255,9 @@ def run_job(session: Session, image_id: str, *, name: str, args: list[str], moun
     except DockerException as error:
         raise EngineError(f"the engine could not create the {name} container: {error}") from error
     started = time.monotonic()
-    try:
-        container.start()
-    except APIError as error:
-        why = str(getattr(error, "explanation", None) or error)
-        if any(words in why.lower() for words in LEARNER_START_ERRORS):
-            return None, f"the container could not start: {why}", 0.0, False
-        raise EngineError(f"the engine could not start the {name} container: {why}") from error
+    refused = _start(container, f"{name} container")
+    if refused:
+        return None, f"the container could not start: {refused}", 0.0, False
     timed_out = False
     try:
         exit_code = container.wait(timeout=timeout)["StatusCode"]

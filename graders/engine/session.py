@@ -19,6 +19,8 @@ import docker
 from docker.errors import DockerException, NotFound
 from requests.exceptions import RequestException
 
+from graders.engine import boundary
+
 MANAGED = "org.dockerlab.managed"
 RUN = "org.dockerlab.run"
 OWNER = "org.dockerlab.owner"
@@ -73,6 +75,7 @@ class Session:
             return False
 
 
+@boundary
 def remove_labelled(client: docker.DockerClient, label: str, problems: list[str] | None = None) -> dict[str, int]:
     """Remove containers, networks, volumes and images carrying `label` (key=value)."""
     problems = problems if problems is not None else []
@@ -128,6 +131,7 @@ def alive(owner_label: str) -> bool:
     return boot == _boot_id() and started == start and state not in ("Z", "X")  # a zombie has died
 
 
+@boundary
 def sweep_dead(client: docker.DockerClient, problems: list[str] | None = None) -> dict[str, int]:
     """Remove what gradings whose process has died (kill -9, a lost worker) left on the engine."""
     removed = {"containers": 0, "networks": 0, "volumes": 0, "images": 0}

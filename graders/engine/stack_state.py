@@ -10,7 +10,7 @@ import docker
 from docker.errors import DockerException, NotFound
 from docker.models.containers import Container
 
-from graders.engine import images
+from graders.engine import boundary, images
 from graders.engine import state as state_mod
 from graders.facts import ServiceState
 
@@ -25,6 +25,7 @@ class Availability:
     unknown: bool = False  # the registry answered: no such image or tag (the learner's mistake)
 
 
+@boundary
 def have_image(client: docker.DockerClient, ref: str) -> Availability:
     """On this machine, or pulled now."""
     if images.present(client, ref):
@@ -36,6 +37,7 @@ def have_image(client: docker.DockerClient, ref: str) -> Availability:
         return Availability(False, bool(UNKNOWN_IMAGE.search(str(error))))
 
 
+@boundary
 def image_healthcheck(client: docker.DockerClient, ref: str) -> bool | None:
     """Whether the image declares a healthcheck (None: the image could not be read)."""
     try:
@@ -54,6 +56,7 @@ def _containers(client: docker.DockerClient, project: str) -> list[Container]:
     return client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
 
 
+@boundary
 def failed_health_output(client: docker.DockerClient, project: str) -> list[tuple[str, str]]:
     """(service, output) of every failed healthcheck the project's containers kept."""
     try:
@@ -68,6 +71,7 @@ def failed_health_output(client: docker.DockerClient, project: str) -> list[tupl
     return failed
 
 
+@boundary
 def states(client: docker.DockerClient, project: str, services: list[str]) -> tuple[dict[str, ServiceState], set[str]]:
     """Each service's state (missing when it has no container), and the named volumes they mount."""
     found = {name: ServiceState("missing", None, None, [], "") for name in services}
@@ -91,6 +95,7 @@ def states(client: docker.DockerClient, project: str, services: list[str]) -> tu
     return found, volumes
 
 
+@boundary
 def address(client: docker.DockerClient, project: str, service: str, port: int) -> str | None:
     for container in _containers(client, project):
         if container.labels.get(SERVICE_LABEL) == service and container.status == "running":
@@ -100,6 +105,7 @@ def address(client: docker.DockerClient, project: str, service: str, port: int) 
     return None
 
 
+@boundary
 def remove_volumes(client: docker.DockerClient, names: set[str]) -> list[str]:
     """Remove the project's named volumes; the problems, if any, for the session's record."""
     problems = []

@@ -1,11 +1,16 @@
 """graders/engine/ is the only code that talks to Docker: nothing else imports the Docker SDK or
-requests, or starts the docker or Compose CLIs, and checks import nothing from engine/."""
+requests, or starts the docker or Compose CLIs; checks import nothing from engine/; and every error
+that leaves engine/ is an EngineError (each function there that reaches the engine is a boundary)."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import pytest
+
+from graders.engine import boundary, machine_trouble
+from graders.errors import EngineError
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "graders"
@@ -66,3 +71,58 @@ def test_the_scan_finds_what_it_looks_for():
                      "subprocess.run(['docker', 'compose', 'up'])\nsubprocess.run(['/usr/bin/docker-compose'])\n")
     assert {"docker.errors", "requests"} <= _imports(tree)
     assert _cli_calls(tree) == [4, 5]
+
+
+HANDLES = {"client", "session", "container"}
+
+
+def _unguarded(tree: ast.Module) -> list[str]:
+    """Public functions that reach the engine (take a client, session or container, or make a
+    client) without the @boundary decorator."""
+    found = []
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+            continue
+        params = {a.arg for a in node.args.args + node.args.kwonlyargs}
+        makes_client = any(isinstance(n, ast.Attribute) and n.attr == "from_env" for n in ast.walk(node))
+        guarded = any(isinstance(d, ast.Name) and d.id == "boundary" for d in node.decorator_list)
+        if (params & HANDLES or makes_client) and not guarded:
+            found.append(node.name)
+    return found
+
+
+def test_every_engine_function_that_reaches_docker_is_a_boundary():
+    offenders = [f"{path.relative_to(ROOT)}: {name}" for path in sorted(ENGINE.glob("*.py"))
+                 for name in _unguarded(ast.parse(path.read_text()))]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_boundary_scan_finds_an_unguarded_function():
+    tree = ast.parse("def state(client, ref): pass\n@boundary\ndef ok(client): pass\n"
+                     "def connect(): return docker.from_env()\ndef _private(client): pass\ndef pure(text): pass\n")
+    assert _unguarded(tree) == ["state", "connect"]
+
+
+def test_sdk_errors_leave_the_engine_as_engine_errors():
+    from docker.errors import APIError
+    from requests.exceptions import ConnectionError as Unreachable
+
+    @boundary
+    def refused() -> None:
+        raise APIError("500 Server Error: the engine went away")
+
+    @boundary
+    def unreachable() -> None:
+        raise Unreachable("connection aborted")
+
+    @boundary
+    def buggy() -> None:
+        raise KeyError("a bug in the grader stays a bug")
+
+    with pytest.raises(EngineError, match="the engine went away"):
+        refused()
+    with pytest.raises(EngineError, match="connection aborted"):
+        unreachable()
+    with pytest.raises(KeyError):
+        buggy()
+    assert machine_trouble(EngineError("x")) and not machine_trouble(APIError("x")) and not machine_trouble(KeyError())

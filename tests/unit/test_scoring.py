@@ -106,13 +106,14 @@ def test_an_engine_failure_mid_grading_is_not_gradable(monkeypatch, lab01, tmp_p
     from docker.errors import APIError
 
     from graders import pipeline, stages
+    from graders.engine import boundary
     from graders.engine import client as engine_client
     from graders.engine import session as session_mod
 
     def broken_build(*args, **kwargs):
         raise APIError("500 Server Error: engine went away")
 
-    monkeypatch.setattr(stages, "build", broken_build)
+    monkeypatch.setattr(stages, "build", boundary(broken_build))  # as an engine function raises it
     monkeypatch.setattr(engine_client, "connect", lambda: object())
     monkeypatch.setattr(engine_client, "info", lambda client: {"runtimes": []})
     monkeypatch.setattr(session_mod, "Session", _NullSession)
