@@ -1,20 +1,21 @@
-"""A Dockerfile parser that follows BuildKit's grammar closely enough to grade with.
+"""The Dockerfile as the checks read it: stages, their bases with ARGs substituted, and each
+instruction's flags, form (exec or shell), heredocs and lines.
 
-It keeps what graders need: parser directives, the escape character, comments and blank lines
-inside continuations, heredocs (RUN/COPY/ADD), flags (`--mount`, `--from`, `--chown`, ...),
-exec (JSON) versus shell form, stages with their names, and ARG substitution in FROM.
-Every instruction remembers the lines it came from, so results can point at them.
+The grammar is BuildKit's own: the `dockerfile` package runs moby/buildkit's Go parser
+(parser directives, the escape character, continuations with comments inside, heredocs, flags,
+JSON form, line numbers). This module adds what a grader needs on top: instruction names and
+forms BuildKit would refuse at build time, told with their line and a fix, and the stages.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import dockerfile as buildkit
 
 from graders.errors import DockerfileError
 
@@ -22,11 +23,10 @@ INSTRUCTIONS = (
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN "
     "SHELL STOPSIGNAL USER VOLUME WORKDIR"
 ).split()
-HEREDOC_INSTRUCTIONS = {"RUN", "COPY", "ADD"}
-FLAG_INSTRUCTIONS = {"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"}
 JSON_INSTRUCTIONS = {"RUN", "CMD", "ENTRYPOINT", "SHELL", "VOLUME", "COPY", "ADD"}
+MAX_LINE = 65535
+"""BuildKit's longest line."""
 
-_DIRECTIVE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
 _HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([a-zA-Z_][a-zA-Z0-9_]*)\2")
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
@@ -73,10 +73,8 @@ class Stage:
 
 @dataclass
 class Dockerfile:
-    """A parsed Dockerfile: directives, global ARGs, stages in order."""
+    """A parsed Dockerfile: global ARGs, stages in order."""
 
-    directives: dict[str, str]
-    escape: str
     instructions: list[Instruction]
     stages: list[Stage]
     args: dict[str, str | None]
@@ -129,134 +127,68 @@ def parse_file(path: Path) -> Dockerfile:
 
 
 def parse(text: str) -> Dockerfile:
-    lines = text.removeprefix("\ufeff").splitlines()  # BuildKit skips a UTF-8 byte order mark too
-    directives, start = _directives(lines)
-    escape = directives.get("escape", "\\")
-    if escape not in ("\\", "`"):
-        raise DockerfileError(1, f"invalid escape directive {escape!r}", "use \\ or `")
-    instructions = list(_instructions(lines, start, escape))
+    try:
+        commands = buildkit.parse_string(text)
+    except buildkit.GoParseError as error:
+        raise _refused(str(error), text) from None
+    instructions = [_instruction(command) for command in commands]
     if not instructions:
         raise DockerfileError(None, "the Dockerfile has no instructions", "start it with a FROM line")
-    return _stages(directives, escape, instructions)
+    return _stages(instructions)
 
 
-def _directives(lines: list[str]) -> tuple[dict[str, str], int]:
-    found: dict[str, str] = {}
-    for number, line in enumerate(lines):
-        match = _DIRECTIVE.match(line)
-        if not match or match.group(1).lower() in found:
-            return found, number
-        found[match.group(1).lower()] = match.group(2)
-    return found, len(lines)
+def _refused(message: str, text: str) -> DockerfileError:
+    """BuildKit's parser refused the file: its reason, at the line where it can be found."""
+    lines = text.splitlines()
+    if "no instructions" in message:
+        return DockerfileError(None, "the Dockerfile has no instructions", "start it with a FROM line")
+    if "heredoc" in message:
+        for number, line in reversed(list(enumerate(lines, 1))):
+            for _dash, _quote, word in _HEREDOC.findall(line):
+                if not any(later.strip() == word for later in lines[number:]):
+                    return DockerfileError(number, f"heredoc <<{word} is never closed", f"end it with a line {word}")
+    if "max allowed size" in message:
+        long_line = next((n for n, line in enumerate(lines, 1) if len(line) > MAX_LINE), None)
+        return DockerfileError(long_line, f"a line is longer than BuildKit's limit of {MAX_LINE:,} characters",
+                               "split it with \\ at the ends of lines")
+    return DockerfileError(None, f"BuildKit's parser refuses it: {message}")
 
 
-def _is_comment_or_blank(line: str) -> bool:
-    stripped = line.lstrip()
-    return not stripped or stripped.startswith("#")
-
-
-def _continues(line: str, escape: str) -> tuple[bool, str]:
-    stripped = line.rstrip(" \t")
-    if stripped.endswith(escape):
-        return True, stripped[: -len(escape)]
-    return False, line
-
-
-def _instructions(lines: list[str], start: int, escape: str) -> Iterator[Instruction]:
-    index = start
-    while index < len(lines):
-        if _is_comment_or_blank(lines[index]):
-            index += 1
-            continue
-        first = index
-        more, body = _continues(lines[index].lstrip(), escape)
-        index += 1
-        while more and index < len(lines):
-            if _is_comment_or_blank(lines[index]):  # BuildKit drops these inside continuations
-                index += 1
-                continue
-            more, part = _continues(lines[index], escape)
-            body += part
-            index += 1
-        instruction = _instruction(body, first + 1, index)
-        if instruction.keyword in HEREDOC_INSTRUCTIONS:
-            index = _read_heredocs(instruction, lines, index)
-        yield instruction
-
-
-def _instruction(body: str, line: int, end_line: int) -> Instruction:
-    word, _, rest = body.strip().partition(" ")
-    if not word.replace("\t", " ").split(" ")[0]:
-        raise DockerfileError(line, "empty instruction")
-    word, _, tab_rest = word.partition("\t")
-    rest = (tab_rest + " " + rest).strip() if tab_rest else rest.strip()
-    keyword = word.upper()
+def _instruction(command: buildkit.Command) -> Instruction:
+    keyword = command.cmd.upper()
+    line = command.start_line
     if keyword not in INSTRUCTIONS:
         close = difflib.get_close_matches(keyword, INSTRUCTIONS, n=1)
         fix = f"did you mean {close[0]}?" if close else "see the Dockerfile reference for valid instructions"
-        raise DockerfileError(line, f"unknown instruction: {word}", fix)
-    instruction = Instruction(keyword=keyword, raw=rest, line=line, end_line=end_line)
-    if keyword in FLAG_INSTRUCTIONS:
-        rest = _take_flags(instruction, rest)
+        raise DockerfileError(line, f"unknown instruction: {command.cmd}", fix)
+    first_line = command.original.split("\n", 1)[0]  # a heredoc's body is in `heredocs`
+    instruction = Instruction(keyword=keyword, raw=first_line[len(command.cmd):].strip(), line=line,
+                              end_line=command.end_line, exec_form=command.json)
+    for flag in command.flags:
+        name, _, value = flag[2:].partition("=")
+        instruction.flags.setdefault(name.lower(), []).append(value)
+    for heredoc, (dash, _quote, _word) in zip(command.heredocs, _HEREDOC.findall(first_line), strict=False):
+        content = heredoc.content
+        if dash:  # <<-WORD: BuildKit takes the leading tabs off each line
+            content = "".join(part.lstrip("\t") for part in content.splitlines(keepends=True))
+        instruction.heredocs.append(content)
+    value = list(command.value)
     if keyword == "HEALTHCHECK":
-        rest = _healthcheck_command(instruction, rest)
-    if keyword in JSON_INSTRUCTIONS or (keyword == "HEALTHCHECK" and instruction.args == []):
-        _maybe_json(instruction, rest)
+        if value[:1] == ["NONE"]:
+            instruction.args = ["NONE"]
+            return instruction
+        if value[:1] != ["CMD"]:
+            raise DockerfileError(line, "HEALTHCHECK must be followed by CMD or NONE",
+                                  "write HEALTHCHECK [OPTIONS] CMD command")
+        value = value[1:]
+    if keyword in JSON_INSTRUCTIONS or keyword == "HEALTHCHECK":
+        instruction.args = value if command.json else [" ".join(value)]
     if keyword == "SHELL" and not instruction.exec_form:
         raise DockerfileError(line, "SHELL must be written in JSON form", 'e.g. SHELL ["/bin/bash", "-c"]')
     return instruction
 
 
-def _take_flags(instruction: Instruction, rest: str) -> str:
-    while rest.startswith("--"):
-        token, _, rest = rest.partition(" ")
-        rest = rest.lstrip()
-        if token == "--":
-            break
-        name, _, value = token[2:].partition("=")
-        instruction.flags.setdefault(name.lower(), []).append(value)
-    return rest
-
-
-def _healthcheck_command(instruction: Instruction, rest: str) -> str:
-    word, _, command = rest.partition(" ")
-    if word.upper() == "NONE":
-        instruction.args = ["NONE"]
-        return ""
-    if word.upper() != "CMD":
-        raise DockerfileError(
-            instruction.line, "HEALTHCHECK must be followed by CMD or NONE", "write HEALTHCHECK [OPTIONS] CMD command"
-        )
-    return command.strip()
-
-
-def _maybe_json(instruction: Instruction, rest: str) -> None:
-    if rest.startswith("["):
-        try:
-            value = json.loads(rest)
-        except json.JSONDecodeError:
-            value = None
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            instruction.exec_form, instruction.args = True, value
-            return
-    instruction.args = [rest]
-
-
-def _read_heredocs(instruction: Instruction, lines: list[str], index: int) -> int:
-    for strip_tabs, _quote, word in _HEREDOC.findall(instruction.raw):
-        body = []
-        while index < len(lines) and (lines[index].lstrip("\t") if strip_tabs else lines[index]) != word:
-            body.append(lines[index].lstrip("\t") if strip_tabs else lines[index])
-            index += 1
-        if index >= len(lines):
-            raise DockerfileError(instruction.line, f"heredoc <<{word} is never closed", f"end it with a line {word}")
-        instruction.heredocs.append("\n".join(body) + "\n")
-        index += 1
-        instruction.end_line = index
-    return index
-
-
-def _stages(directives: dict[str, str], escape: str, instructions: list[Instruction]) -> Dockerfile:
+def _stages(instructions: list[Instruction]) -> Dockerfile:
     args: dict[str, str | None] = {}
     stages: list[Stage] = []
     for instruction in instructions:
@@ -274,11 +206,13 @@ def _stages(directives: dict[str, str], escape: str, instructions: list[Instruct
             stages[-1].instructions.append(instruction)
     if not stages:
         raise DockerfileError(instructions[0].line, "the Dockerfile has no FROM", "start it with FROM <image>:<tag>")
-    return Dockerfile(directives, escape, instructions, stages, args)
+    return Dockerfile(instructions, stages, args)
 
 
 def _stage(instruction: Instruction, index: int, args: dict[str, str | None]) -> Stage:
     words = instruction.raw.split()
+    while words and words[0].startswith("--"):  # --platform: in `flags`
+        words.pop(0)
     if not words:
         raise DockerfileError(instruction.line, "FROM needs an image", "e.g. FROM python:3.11-slim")
     name = None

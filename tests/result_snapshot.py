@@ -24,6 +24,7 @@ SECONDS = re.compile(r"\d+(\.\d+)? ?(s|seconds|ms)\b")
 RUN_ID = re.compile(r"\b(grade|dockerlab)-[0-9a-f]{12}\b")
 LOGGED_SECONDS = re.compile(r'"seconds": [\d.]+')
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")  # BuildKit's vertex digests in a build log
+VERTEX = re.compile(r"^#\d+ ")  # BuildKit numbers a build's steps in the order it reaches them
 VARYING = {"ms", "seconds"}  # a request's latency, an epoch's time: measured, not judged
 
 
@@ -35,7 +36,7 @@ def _steady(value):
         return [_steady(v) for v in value]
     if isinstance(value, str):
         value = RUN_ID.sub(r"\1-ID", SECONDS.sub("N s", value))
-        return DIGEST.sub("sha256:D", LOGGED_SECONDS.sub('"seconds": N', value))
+        return VERTEX.sub("#N ", DIGEST.sub("sha256:D", LOGGED_SECONDS.sub('"seconds": N', value)))
     return value
 
 
@@ -106,7 +107,7 @@ def write(out: Path) -> None:
 
 
 def compare(before: Path, after: Path) -> int:
-    old, new = json.loads(before.read_text()), json.loads(after.read_text())
+    old, new = _steady(json.loads(before.read_text())), _steady(json.loads(after.read_text()))
     differences = 0
     for name in sorted(set(old) | set(new)):
         if old.get(name) != new.get(name):

@@ -1,7 +1,8 @@
 """The registry of check types. The `type:` written in course.yml is the key.
 
-Adding a check is one file in this folder, one line here, and one test file. Modules are
-imported only when their type is used.
+Adding a check is one file in this folder, one line here, and tests in its family's file under
+tests/unit/checks/ (test_registry.py fails while none grades it). Modules are imported only when
+their type is used.
 """
 
 from __future__ import annotations

@@ -1,15 +1,20 @@
-"""The Lab 03 checks and the GPU policy, on fake facts."""
+"""The checks that read the training job (Lab 03): its run, checkpoint, metrics, device, framework and GPUs;
+and the GPU policy."""
 
 import pytest
 
-from graders import checks, course
+from graders import checks
 from graders.checks.base import Outcome
-from graders.engine.gpu import Gpu
-from graders.facts import TrainingJob
+from graders.facts import Gpu, TrainingJob
+from tests.unit.checks.helpers import run03
 from tests.unit.fakes import facts, image
 
 CHECKPOINT = "/checkpoints/grade-x.pt"
+
+
 METRICS = "/output/grade-x.metrics.jsonl"
+
+
 ROWS = '{"epoch": 1, "loss": 1.2, "samples": 256}\n{"epoch": 2, "loss": 1.1, "samples": 256}\n'
 
 
@@ -23,50 +28,41 @@ def job(**changes) -> TrainingJob:
     return TrainingJob(**values)
 
 
-LAB03 = {criterion.type: criterion.params for criterion in course.load().lab("03-gpu-training").rubric}
+TORCH_WHEELS = {"torch": "2.13.0", "nvidia-cuda-runtime": "13.0.96"}
 
-
-def run(type_name, params=None, **changes):
-    """Grade with the params course.yml gives the check in Lab 03, changed by `params`."""
-    check = checks.get(type_name)
-    merged = {**LAB03.get(type_name, {}), **(params or {})}
-    return check.grade(check.Params.model_validate(merged), changes.pop("_facts", None) or facts(**changes))
 
 
 def test_training_run_names_shared_memory():
-    assert run("training_run", job=job()).fraction == 1
-    shm = run("training_run", job=job(exit_code=1, logs="RuntimeError: unable to allocate shared memory(shm) for file"))
+    assert run03("training_run", job=job()).fraction == 1
+    shm = run03("training_run", job=job(exit_code=1, logs="RuntimeError: unable to allocate shared memory(shm) for file"))
     assert shm.fraction == 0 and "--shm-size" in shm.message and "256 MB" in shm.message
-    assert "time limit" in run("training_run", job=job(exit_code=None, timed_out=True)).message
-    oom = run("training_run", job=job(exit_code=137, limit_hit="it used more than its memory limit of 4096 MB and "
+    assert "time limit" in run03("training_run", job=job(exit_code=None, timed_out=True)).message
+    oom = run03("training_run", job=job(exit_code=137, limit_hit="it used more than its memory limit of 4096 MB and "
                                                                  "the kernel killed it"))
     assert oom.fraction == 0 and "memory limit of 4096 MB" in oom.message
 
 
 def test_checkpoint_where_and_whether_it_loads():
     params = {"epochs": 2}
-    assert run("checkpoint_saved", params, job=job()).fraction == 1
-    inside = run("checkpoint_saved", params, job=job(files={}, logs="done: /home/trainer/checkpoints/grade-x.pt"))
+    assert run03("checkpoint_saved", params, job=job()).fraction == 1
+    inside = run03("checkpoint_saved", params, job=job(files={}, logs="done: /home/trainer/checkpoints/grade-x.pt"))
     assert inside.fraction == 0 and "inside the container" in inside.message
-    ignored = run("checkpoint_saved", params, job=job(files={"/checkpoints/run.pt": 1}, logs="done: /checkpoints/run.pt"))
+    ignored = run03("checkpoint_saved", params, job=job(files={"/checkpoints/run.pt": 1}, logs="done: /checkpoints/run.pt"))
     assert "did not reach it" in ignored.message
-    broken = run("checkpoint_saved", params, job=job(checkpoint_load=(1, "UnpicklingError: bad")))
+    broken = run03("checkpoint_saved", params, job=job(checkpoint_load=(1, "UnpicklingError: bad")))
     assert broken.fraction == 0 and "does not load back" in broken.message
 
 
 def test_metrics_from_the_mounted_data():
     params = {"epochs": 2, "samples": 256}
-    assert run("metrics_written", params, job=job()).fraction == 1
-    assert run("metrics_written", params, job=job(texts={METRICS: ROWS.replace("256", "1024")})).fraction == 0.5
-    assert run("metrics_written", params, job=job(files={})).fraction == 0
+    assert run03("metrics_written", params, job=job()).fraction == 1
+    assert run03("metrics_written", params, job=job(texts={METRICS: ROWS.replace("256", "1024")})).fraction == 0.5
+    assert run03("metrics_written", params, job=job(files={})).fraction == 0
 
 
 def test_device_logged():
-    assert run("device_logged", job=job()).fraction == 1
-    assert run("device_logged", job=job(logs="epoch 1 done")).fraction == 0
-
-
-TORCH_WHEELS = {"torch": "2.13.0", "nvidia-cuda-runtime": "13.0.96"}
+    assert run03("device_logged", job=job()).fraction == 1
+    assert run03("device_logged", job=job(logs="epoch 1 done")).fraction == 0
 
 
 def test_torch_pinned_and_one_copy_of_cuda(tmp_path):
@@ -75,71 +71,56 @@ def test_torch_pinned_and_one_copy_of_cuda(tmp_path):
     (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
     good = facts("FROM python:3.11-slim\nCMD [\"x\"]\n", job=job(), inside={PIP_PACKAGES: TORCH_WHEELS})
     good.submission = tmp_path
-    passed = run("torch_pinned", _facts=good)
+    passed = run03("torch_pinned", _facts=good)
     assert passed.fraction == 1 and "from the nvidia-* wheels only" in passed.message
     # a CUDA base under torch's own CUDA wheels: a second copy, even when the releases match
     for base_cuda in ("12.4.1", "13.0.2"):
         cuda_base = facts("FROM nvidia/cuda:13.0.2-runtime-ubuntu24.04\nCMD [\"x\"]\n", job=job(),
                           image=image(env={"CUDA_VERSION": base_cuda}), inside={PIP_PACKAGES: TORCH_WHEELS})
         cuda_base.submission = tmp_path
-        outcome = run("torch_pinned", _facts=cuda_base)
+        outcome = run03("torch_pinned", _facts=cuda_base)
         assert outcome.fraction == pytest.approx(2 / 3) and "never used" in outcome.message
     # a vendor image whose torch is built against the base's CUDA: no nvidia-* runtime wheel, one copy
     vendor = facts("FROM nvcr.io/nvidia/pytorch:25.08-py3\nCMD [\"x\"]\n", job=job(),
                    image=image(env={"CUDA_VERSION": "13.0.0"}), inside={PIP_PACKAGES: {"torch": "2.8.0a0"}})
     vendor.submission = tmp_path
-    assert "uses the base's CUDA" in run("torch_pinned", _facts=vendor).message
+    assert "uses the base's CUDA" in run03("torch_pinned", _facts=vendor).message
     (tmp_path / "requirements.txt").write_text("torch\n")
     loose = facts("FROM python:latest\nCMD [\"x\"]\n", job=job(), inside={PIP_PACKAGES: TORCH_WHEELS})
     loose.submission = tmp_path
-    assert run("torch_pinned", _facts=loose).fraction == pytest.approx(1 / 3)
+    assert run03("torch_pinned", _facts=loose).fraction == pytest.approx(1 / 3)
 
 
 def test_gpu_choice_left_to_the_run():
-    assert run("gpu_left_to_run", image=image(env={})).fraction == 1
-    cuda_base = run("gpu_left_to_run", image=image(env={"NVIDIA_VISIBLE_DEVICES": "all",
+    assert run03("gpu_left_to_run", image=image(env={})).fraction == 1
+    cuda_base = run03("gpu_left_to_run", image=image(env={"NVIDIA_VISIBLE_DEVICES": "all",
                                                           "NVIDIA_DRIVER_CAPABILITIES": "compute,utility"}))
     assert cuda_base.fraction == 1 and "engine's default" in cuda_base.message
-    utility = run("gpu_left_to_run", image=image(env={"NVIDIA_DRIVER_CAPABILITIES": "utility"}))
+    utility = run03("gpu_left_to_run", image=image(env={"NVIDIA_DRIVER_CAPABILITIES": "utility"}))
     assert utility.fraction == 0.5 and "leaves out `compute`" in utility.message
-    pinned = run("gpu_left_to_run", image=image(env={"CUDA_VISIBLE_DEVICES": "1"}))
+    pinned = run03("gpu_left_to_run", image=image(env={"CUDA_VISIBLE_DEVICES": "1"}))
     assert pinned.fraction == 0.5 and "numbered from 0" in pinned.message
-    both = run("gpu_left_to_run", image=image(env={"CUDA_VISIBLE_DEVICES": "1", "NVIDIA_DRIVER_CAPABILITIES": "video"}))
+    both = run03("gpu_left_to_run", image=image(env={"CUDA_VISIBLE_DEVICES": "1", "NVIDIA_DRIVER_CAPABILITIES": "video"}))
     assert both.fraction == 0
-    assert run("gpu_left_to_run", image=image(env={"NVIDIA_DRIVER_CAPABILITIES": "all"})).fraction == 1
-    assert run("gpu_left_to_run", image=image(env={"NVIDIA_VISIBLE_DEVICES": "void"})).fraction == 0.5
-
-
-def test_env_and_volumes():
-    nvidia = {"names": ["NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES"]}
-    assert run("env_set", nvidia, image=image(env={"NVIDIA_VISIBLE_DEVICES": "all", "NVIDIA_DRIVER_CAPABILITIES": "compute"})).fraction == 1
-    assert run("env_set", nvidia, image=image(env={"NVIDIA_VISIBLE_DEVICES": "all"})).fraction == 0.5
-    paths = {"paths": ["/data", "/output", "/checkpoints"]}
-    assert run("volumes_declared", paths, image=image(volumes=["/checkpoints", "/data", "/output"])).fraction == 1
-    assert "/output" in run("volumes_declared", paths, image=image(volumes=["/data", "/checkpoints"])).message
-
-
-def test_entrypoint_required():
-    params = {"require_entrypoint": True}
-    assert run("exec_form", params, _facts=facts('FROM x\nENTRYPOINT ["python", "-m", "t"]\n')).fraction == 1
-    assert "no ENTRYPOINT" in run("exec_form", params, _facts=facts('FROM x\nCMD ["python"]\n')).message
+    assert run03("gpu_left_to_run", image=image(env={"NVIDIA_DRIVER_CAPABILITIES": "all"})).fraction == 1
+    assert run03("gpu_left_to_run", image=image(env={"NVIDIA_VISIBLE_DEVICES": "void"})).fraction == 0.5
 
 
 def test_gpu_criteria_without_and_with_a_gpu():
     none = Gpu("none", None, None, [])
-    assert run("gpu_used", job=job(), gpu=none).not_gradable
-    assert run("cuda_compatible", job=job(), gpu=none).not_gradable
+    assert run03("gpu_used", job=job(), gpu=none).not_gradable
+    assert run03("cuda_compatible", job=job(), gpu=none).not_gradable
     old = Gpu("nvidia", "550.54.15", "12.4", ["NVIDIA H100"])
-    assert "580.00 or newer" in run("cuda_compatible", job=job(), gpu=old).message
+    assert "580.00 or newer" in run03("cuda_compatible", job=job(), gpu=old).message
     new = Gpu("nvidia", "580.65.06", "13.0", ["NVIDIA H100"])
-    assert run("cuda_compatible", job=job(), gpu=new).fraction == 1
+    assert run03("cuda_compatible", job=job(), gpu=new).fraction == 1
     v100 = Gpu("nvidia", "580.65.06", "13.0", ["Tesla V100-SXM2-16GB"], [("Tesla V100-SXM2-16GB", "7.0")])
-    volta = run("cuda_compatible", job=job(), gpu=v100)
+    volta = run03("cuda_compatible", job=job(), gpu=v100)
     assert volta.fraction == 0 and "compute capability 7.5 or newer" in volta.message and "Volta" in volta.message
-    assert run("cuda_compatible", job=job(cuda="12.8"), gpu=v100).fraction == 1
-    used = run("gpu_used", job=job(gpus_requested=True, logs="device: cuda (NVIDIA H100)"), gpu=new)
+    assert run03("cuda_compatible", job=job(cuda="12.8"), gpu=v100).fraction == 1
+    used = run03("gpu_used", job=job(gpus_requested=True, logs="device: cuda (NVIDIA H100)"), gpu=new)
     assert used.fraction == 1
-    assert "ran on the CPU" in run("gpu_used", job=job(gpus_requested=True), gpu=new).message
+    assert "ran on the CPU" in run03("gpu_used", job=job(gpus_requested=True), gpu=new).message
 
 
 def test_gpu_policy_zero_turns_not_gradable_into_failed():
@@ -157,3 +138,4 @@ def test_gpu_policy_zero_turns_not_gradable_into_failed():
     assert score([item], facts(), "skip")[0].status == "not_gradable"
     zero = score([item], facts(), "zero")[0]
     assert zero.status == "failed" and "zero without a GPU" in zero.message
+
