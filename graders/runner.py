@@ -16,13 +16,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from graders.course import LabBase
 from graders.engine import machine_trouble
 from graders.facts import Facts, Missing
 from graders.results import Environment
 from graders.scoring import Bound
+
+if TYPE_CHECKING:
+    from graders.engine.build import Builder
+    from graders.engine.client import DockerClient
+    from graders.engine.session import Session
 
 L = TypeVar("L", bound=LabBase)
 
@@ -48,9 +53,9 @@ class Grading(Generic[L]):
     refused: list[str] = field(default_factory=list)
     """Why the grader will not run the submission at all: the pipeline stops there."""
     # Set by the `engine` stage; the stages that read them run only once it has (their `when`).
-    client: Any = None
-    session: Any = None
-    builder: Any = None
+    client: DockerClient | None = None
+    session: Session | None = None
+    builder: Builder | None = None
     cleanup: ExitStack = field(default_factory=ExitStack)
 
 

@@ -32,11 +32,12 @@ class TorchPinned(Check):
         ref = gathered(facts.dockerfile).root_base()
         base_pinned = image_ref.pinned(ref)[0]
         pins = _pins(facts, params.package)
-        torch_version, torch_cuda = (gathered(facts.job).torch.split() + ["", ""])[:2]
+        job = gathered(facts.job)
+        torch_version, torch_cuda = (job.torch.split() + ["", ""])[:2]
         base_cuda = gathered(facts.image).env.get("CUDA_VERSION")
         packages = gathered(facts.inside).get(PIP_PACKAGES) or {}
         wheels = sorted(f"{name}=={version}" for name, version in packages.items() if CUDA_WHEEL.match(name))
-        evidence = {"from": ref, "pins": pins, "torch": gathered(facts.job).torch, "base_cuda": base_cuda, "cuda_wheels": wheels}
+        evidence = {"from": ref, "pins": pins, "torch": job.torch, "base_cuda": base_cuda, "cuda_wheels": wheels}
         problems = []
         if not base_pinned:
             problems.append(f"the base '{ref}' is not pinned to a version")
