@@ -14,10 +14,10 @@ engine: a Dockerfile the static stage refuses is answered without loading any of
 
 from __future__ import annotations
 
+import importlib
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from graders import __version__
@@ -27,11 +27,27 @@ from graders.course import ImageLab, Lab, StackLab, default_path
 from graders.errors import ConfigError, UsageError
 from graders.facts import Facts, Missing
 from graders.results import Environment, GradingResult
-from graders.runner import Grading, Progress, Stage, run
+from graders.runner import Connection, Grading, Progress, Stage, run
 from graders.scoring import bind, refuse, score, summarize, ungraded
 
+
+class _LazyModule:
+    """A module imported when one of its names is first used."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
 if TYPE_CHECKING:
+    from graders import compose_stages as stack_work
+    from graders import stages as image_work
     from graders.engine.build import Builder
+else:  # imported on first use: a Dockerfile the static stage refuses never loads the engine's side
+    image_work = _LazyModule("graders.stages")
+    stack_work = _LazyModule("graders.compose_stages")
 
 ENGINE_FACTS = ("build", "image", "container", "http", "inside", "stop", "rebuild", "baseline", "efficiency", "job")
 SERVICE_FACTS = {"container", "http", "stop"}
@@ -71,34 +87,34 @@ def grade(lab: Lab, submission: Path, *, course_root: Path | None = None,
 #                                     ↘ inside (looks)   ↘ baseline → cache (builds)   beside, in threads
 
 def _connected(*names: str) -> Callable[[Grading[Any]], bool]:
-    return lambda g: g.session is not None and (not names or bool(g.needs & set(names)))
+    return lambda g: g.connection is not None and (not names or bool(g.needs & set(names)))
 
 
 IMAGE: list[Stage[ImageLab]] = [
     Stage("copy", ("dockerfile", "compose"), lambda g: submission_stages.copy_submission(g.facts, g.lab, g.context)),
     Stage("static", ("lint", "context"), lambda g: _static(g)),
     Stage("engine", ENGINE_FACTS, lambda g: _connect(g), when=lambda g: bool(g.needs & set(ENGINE_FACTS)) and not _decided(g)),
-    Stage("build", ("build", "image", "rebuild"), lambda g: _stages().build(
-        g.facts, g.lab, g.context, g.session, g.builder, g.say, _course_bases(g.course_root)), when=_connected()),
-    Stage("inspect", ("image",), lambda g: _stages().inspect(g.facts, g.client), when=_connected()),
+    Stage("build", ("build", "image", "rebuild"), lambda g: image_work.build(
+        g.facts, g.lab, g.context, g.engine.session, g.engine.builder, g.say, _course_bases(g.course_root)), when=_connected()),
+    Stage("inspect", ("image",), lambda g: image_work.inspect(g.facts, g.engine.client), when=_connected()),
     # Beside the service's start (mostly waiting for it to be healthy): the looks inside the image,
     # in an idle twin, and the builds that share nothing with the service.
-    Stage("inside", ("inside",), lambda g: _stages().inside_image(g.facts, g.lab, g.session, g.bound),
+    Stage("inside", ("inside",), lambda g: image_work.inside_image(g.facts, g.lab, g.engine.session, g.bound),
           when=_connected("inside"), lane="looks"),
-    Stage("baseline", ("baseline",), lambda g: _stages().baseline(
-        g.facts, g.lab, g.course_root, g.context, g.session, g.builder, g.say),
+    Stage("baseline", ("baseline",), lambda g: image_work.baseline(
+        g.facts, g.lab, g.course_root, g.context, g.engine.session, g.engine.builder, g.say),
           when=lambda g: _connected("baseline")(g) and bool(g.lab.baseline), lane="builds"),
-    Stage("cache", ("rebuild",), lambda g: _stages().rebuild(g.facts, g.lab, g.context, g.session, g.builder, g.bound, g.say),
-          when=_connected("rebuild"), lane="builds"),
-    Stage("run", ("container", "http"), lambda g: _stages().run(g.facts, g.lab, g.course_root, g.session),
+    Stage("cache", ("rebuild",), lambda g: image_work.rebuild(
+        g.facts, g.lab, g.context, g.engine.session, g.engine.builder, g.bound, g.say), when=_connected("rebuild"), lane="builds"),
+    Stage("run", ("container", "http"), lambda g: image_work.run(g.facts, g.lab, g.course_root, g.engine.session),
           when=_connected(*SERVICE_FACTS)),
-    Stage("probe", ("http",), lambda g: _stages().probe(g.facts, g.bound), when=_connected(*SERVICE_FACTS)),
-    Stage("train", ("job",), lambda g: _stages().train(g.facts, g.lab, g.course_root, g.session, g.scratch / "job"),
+    Stage("probe", ("http",), lambda g: image_work.probe(g.facts, g.bound), when=_connected(*SERVICE_FACTS)),
+    Stage("train", ("job",), lambda g: image_work.train(g.facts, g.lab, g.course_root, g.engine.session, g.scratch / "job"),
           when=lambda g: _connected("job")(g) and g.lab.job is not None),
-    Stage("ask", ("inside",), lambda g: _stages().inside_service(
-        g.facts, g.lab, g.session, g.bound, lambda: g.results.get("inside")), when=_connected("inside"), after="inside"),
-    Stage("stop", ("stop",), lambda g: _stages().stop(g.facts, g.session), when=_connected("stop")),
-    Stage("layers", ("efficiency",), lambda g: _stages().efficiency(g.facts, g.session), when=_connected("efficiency")),
+    Stage("ask", ("inside",), lambda g: image_work.inside_service(
+        g.facts, g.lab, g.engine.session, g.bound, lambda: g.results.get("inside")), when=_connected("inside"), after="inside"),
+    Stage("stop", ("stop",), lambda g: image_work.stop(g.facts, g.engine.session), when=_connected("stop")),
+    Stage("layers", ("efficiency",), lambda g: image_work.efficiency(g.facts, g.engine.session), when=_connected("efficiency")),
 ]
 
 # A Compose lab: the stack read and judged, refused before anything runs, or built and brought up.
@@ -106,28 +122,16 @@ IMAGE: list[Stage[ImageLab]] = [
 
 STACK: list[Stage[StackLab]] = [
     Stage("copy", ("dockerfile", "compose"), lambda g: submission_stages.copy_submission(g.facts, g.lab, g.context)),
-    Stage("read", ("compose", "stack"), lambda g: _compose_stages().read(g.facts, g.lab.compose, g.context, "dockerlab-check")),
-    Stage("policy", (), lambda g: g.refused.extend(str(item) for item in _compose_stages().policy(g.facts, g.context))),
+    Stage("read", ("compose", "stack"), lambda g: stack_work.read(g.facts, g.lab.compose, g.context, "dockerlab-check")),
+    Stage("policy", (), lambda g: g.refused.extend(str(item) for item in stack_work.policy(g.facts, g.context))),
     Stage("engine", ("stack",), lambda g: _connect(g)),
-    Stage("build", ("stack",), lambda g: _compose_stages().build(g.facts, g.lab, g.session, g.builder, g.say) or {},
+    Stage("build", ("stack",), lambda g: stack_work.build(g.facts, g.lab, g.engine.session, g.engine.builder, g.say),
           when=_connected()),
     Stage("images", ("stack",), lambda g: _images(g), when=_connected()),
-    Stage("up", ("stack",), lambda g: _compose_stages().run(
-        g.facts, g.lab, g.session, g.results.get("build") or {}, g.environment.left_out or {}, g.scratch, g.say,
+    Stage("up", ("stack",), lambda g: stack_work.run(
+        g.facts, g.lab, g.engine.session, g.results.get("build") or {}, g.environment.left_out or {}, g.scratch, g.say,
         g.context / ".env"), when=_connected()),
 ]
-
-
-def _stages() -> ModuleType:
-    from graders import stages
-
-    return stages
-
-
-def _compose_stages() -> ModuleType:
-    from graders import compose_stages
-
-    return compose_stages
 
 
 def _static(g: Grading[ImageLab]) -> None:
@@ -164,13 +168,12 @@ def _connect(g: Grading[Any]) -> None:
         if g.lab.gpu == "require" and g.facts.gpu.runtime == "none":
             raise UsageError(f"lab {g.lab.id} must be graded on a machine with a GPU runtime, and this one has "
                              "none (see `dockerlab doctor`)")
-    g.client = client
-    g.builder = _builder(g.course_root, g.environment)
-    g.session = g.cleanup.enter_context(Session(client))
+    builder = _builder(g.course_root, g.environment)
+    g.connection = Connection(g.cleanup.enter_context(Session(client)), builder)
 
 
 def _images(g: Grading[StackLab]) -> None:
-    g.environment.left_out = _compose_stages().images(g.facts, g.client, g.results.get("build") or {}) or {}
+    g.environment.left_out = stack_work.images(g.facts, g.engine.client, g.results.get("build") or {})
 
 
 def _course_bases(course_root: Path) -> list[str]:

@@ -52,11 +52,27 @@ class Grading(Generic[L]):
     results: dict[str, Any] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
     """Why the grader will not run the submission at all: the pipeline stops there."""
-    # Set by the `engine` stage; the stages that read them run only once it has (their `when`).
-    client: DockerClient | None = None
-    session: Session | None = None
-    builder: Builder | None = None
+    connection: Connection | None = None
+    """Set by the `engine` stage; the stages that use it run only once it is (their `when`)."""
     cleanup: ExitStack = field(default_factory=ExitStack)
+
+    @property
+    def engine(self) -> Connection:
+        if self.connection is None:
+            raise RuntimeError("a stage used the engine before the engine stage connected")
+        return self.connection
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The engine as the `engine` stage leaves it: a session (its client, its labels, its cleanup)
+    and the builder with its build sandbox."""
+    session: Session
+    builder: Builder
+
+    @property
+    def client(self) -> DockerClient:
+        return self.session.client
 
 
 @dataclass(frozen=True)
@@ -99,10 +115,10 @@ def run(stages: list[Stage[L]], grading: Grading[L]) -> None:
             # next grading removes what a dead grader left).
             for lane in lanes.values():
                 lane.shutdown(wait=not interrupted, cancel_futures=True)
-            if grading.session is not None:
+            if grading.connection is not None:
                 grading.say("cleanup", "")
-    if grading.session is not None:
-        grading.problems.extend(grading.session.problems)
+    if grading.connection is not None:
+        grading.problems.extend(grading.connection.session.problems)
 
 
 def _one(stage: Stage[L], grading: Grading[L]) -> None:

@@ -25,7 +25,8 @@ RUN_ID = re.compile(r"\b(grade|dockerlab)-[0-9a-f]{12}\b")
 LOGGED_SECONDS = re.compile(r'"seconds": [\d.]+')
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")  # BuildKit's vertex digests in a build log
 VERTEX = re.compile(r"^#\d+ ")  # BuildKit numbers a build's steps in the order it reaches them
-VARYING = {"ms", "seconds"}  # a request's latency, an epoch's time: measured, not judged
+VARYING = {"ms", "seconds", "health_log"}  # latency, an epoch's time, how many probes ran before healthy:
+# measured, not judged
 
 
 def _steady(value):

@@ -5,6 +5,8 @@ that leaves engine/ is an EngineError (each function there that reaches the engi
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,16 @@ def test_sdk_errors_leave_the_engine_as_engine_errors():
     with pytest.raises(KeyError):
         buggy()
     assert machine_trouble(EngineError("x")) and not machine_trouble(APIError("x")) and not machine_trouble(KeyError())
+
+
+def test_a_dockerfile_refused_statically_loads_nothing_of_the_engine(tmp_path):
+    """The answer to a Dockerfile that cannot be read comes without the SDK, requests or the stages
+    (they load on first use): that is what keeps it under a third of a second."""
+    (tmp_path / "Dockerfile").write_text("FORM python:3.11-slim\n")
+    code = ("import sys; from pathlib import Path; from graders import course, pipeline; "
+            "result = pipeline.grade(course.load().lab('01-basic-dockerfile'), Path(sys.argv[1])); "
+            "print(result.score, sorted(m for m in ('docker', 'requests', 'rich', 'graders.stages', 'graders.engine.run') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split(" ", 1)[1].strip() == "[]", done.stdout
