@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,56 +43,75 @@ class Limits:
 def refusals(model: dict[str, Any], folder: Path, written_file: dict[str, Any] | None = None) -> list[Refusal]:
     """What makes the stack unsafe to run on the grading machine, each with the key that says it.
     `written_file` is the file as written: Compose reads `env_file`s into the model and drops the key."""
-    found: list[Refusal] = []
-    root = os.path.realpath(folder)
+    outside = _Outside(folder)
+    written = (written_file or {}).get("services") or {}
+    found = [Refusal(name, f"services.{name}.{key}", reason)
+             for name, service in (model.get("services") or {}).items()
+             for key, reason in [*_service(service, outside), *_env_files(written.get(name) or {}, outside),
+                                 *_build(service.get("build") or {}, outside)]]
+    return found + _top_level(model, outside)
 
-    def outside(path: str) -> bool:
-        real = os.path.realpath(path if os.path.isabs(path) else os.path.join(root, path))
-        return os.path.commonpath([root, real]) != root
 
-    for name, service in (model.get("services") or {}).items():
-        def refuse(key: str, reason: str, name: str = name) -> None:
-            found.append(Refusal(name, f"services.{name}.{key}", reason))
+class _Outside:
+    """Whether a path (relative to the submission folder, or absolute) leads out of it."""
 
-        if service.get("privileged"):
-            refuse("privileged", "privileged containers can do anything the host's root can")
-        for key in HOST_MODES:
-            if str(service.get(key) or "") == "host":
-                refuse(key, f"'{key}: host' shares the host's {key.split('_')[0]} namespace")
-        if service.get("cap_add"):
-            refuse("cap_add", f"adds kernel capabilities {', '.join(service['cap_add'])}")
-        if service.get("devices"):
-            refuse("devices", "host devices are not given to graded containers (GPUs are reserved under deploy.resources)")
-        for index, option in enumerate(service.get("security_opt") or []):
-            if str(option).replace(" ", "") not in SAFE_SECURITY_OPTS:
-                refuse(f"security_opt[{index}]", f"'{option}' weakens the container's isolation")
-        for index, volume in enumerate(service.get("volumes") or []):
-            source = str(volume.get("source") or "")
-            if volume.get("type") in ("bind", "npipe") and source:
-                if os.path.basename(source) in SOCKET_NAMES:
-                    refuse(f"volumes[{index}]", f"mounts the container engine's socket {source}: full control of the host")
-                elif outside(source):
-                    refuse(f"volumes[{index}]", f"mounts {source}, a host path outside the submission folder")
-        written = ((written_file or {}).get("services") or {}).get(name) or {}
-        env_files = written.get("env_file") or []
-        for index, entry in enumerate([env_files] if isinstance(env_files, str) else env_files):
-            path = entry.get("path") if isinstance(entry, dict) else entry
-            if path and outside(str(path)):
-                refuse(f"env_file[{index}]", f"reads {path}, a file outside the submission folder")
-        build = service.get("build") or {}
-        if build:
-            if outside(str(build.get("context", "."))):
-                refuse("build.context", f"builds from {build.get('context')}, outside the submission folder")
-            dockerfile = str(build.get("dockerfile") or "")
-            if os.path.isabs(dockerfile) and outside(dockerfile):
-                refuse("build.dockerfile", f"uses {dockerfile}, outside the submission folder")
-            if build.get("network") == "host":
-                refuse("build.network", "builds with the host's network")
-            if build.get("privileged") or build.get("entitlements"):
-                refuse("build.privileged", "privileged builds are not run")
-            for key, value in (build.get("additional_contexts") or {}).items():
-                if "://" not in str(value) and not str(value).startswith(("docker-image:", "service:")) and outside(str(value)):
-                    refuse(f"build.additional_contexts.{key}", f"reads {value}, outside the submission folder")
+    def __init__(self, folder: Path) -> None:
+        self.root = os.path.realpath(folder)
+
+    def __call__(self, path: str) -> bool:
+        real = os.path.realpath(path if os.path.isabs(path) else os.path.join(self.root, path))
+        return os.path.commonpath([self.root, real]) != self.root
+
+
+def _service(service: dict[str, Any], outside: _Outside) -> Iterator[tuple[str, str]]:
+    if service.get("privileged"):
+        yield "privileged", "privileged containers can do anything the host's root can"
+    for key in HOST_MODES:
+        if str(service.get(key) or "") == "host":
+            yield key, f"'{key}: host' shares the host's {key.split('_')[0]} namespace"
+    if service.get("cap_add"):
+        yield "cap_add", f"adds kernel capabilities {', '.join(service['cap_add'])}"
+    if service.get("devices"):
+        yield "devices", "host devices are not given to graded containers (GPUs are reserved under deploy.resources)"
+    for index, option in enumerate(service.get("security_opt") or []):
+        if str(option).replace(" ", "") not in SAFE_SECURITY_OPTS:
+            yield f"security_opt[{index}]", f"'{option}' weakens the container's isolation"
+    for index, volume in enumerate(service.get("volumes") or []):
+        source = str(volume.get("source") or "")
+        if volume.get("type") in ("bind", "npipe") and source:
+            if os.path.basename(source) in SOCKET_NAMES:
+                yield f"volumes[{index}]", f"mounts the container engine's socket {source}: full control of the host"
+            elif outside(source):
+                yield f"volumes[{index}]", f"mounts {source}, a host path outside the submission folder"
+
+
+def _env_files(written: dict[str, Any], outside: _Outside) -> Iterator[tuple[str, str]]:
+    env_files = written.get("env_file") or []
+    for index, entry in enumerate([env_files] if isinstance(env_files, str) else env_files):
+        path = entry.get("path") if isinstance(entry, dict) else entry
+        if path and outside(str(path)):
+            yield f"env_file[{index}]", f"reads {path}, a file outside the submission folder"
+
+
+def _build(build: dict[str, Any], outside: _Outside) -> Iterator[tuple[str, str]]:
+    if not build:
+        return
+    if outside(str(build.get("context", "."))):
+        yield "build.context", f"builds from {build.get('context')}, outside the submission folder"
+    dockerfile = str(build.get("dockerfile") or "")
+    if os.path.isabs(dockerfile) and outside(dockerfile):
+        yield "build.dockerfile", f"uses {dockerfile}, outside the submission folder"
+    if build.get("network") == "host":
+        yield "build.network", "builds with the host's network"
+    if build.get("privileged") or build.get("entitlements"):
+        yield "build.privileged", "privileged builds are not run"
+    for key, value in (build.get("additional_contexts") or {}).items():
+        if "://" not in str(value) and not str(value).startswith(("docker-image:", "service:")) and outside(str(value)):
+            yield f"build.additional_contexts.{key}", f"reads {value}, outside the submission folder"
+
+
+def _top_level(model: dict[str, Any], outside: _Outside) -> list[Refusal]:
+    found = []
     for kind in ("secrets", "configs"):
         for name, item in (model.get(kind) or {}).items():
             if item.get("file") and outside(str(item["file"])):
