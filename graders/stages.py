@@ -6,11 +6,11 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from graders import cuda as cuda_mod
 from graders import layers as layers_mod
-from graders.course import ImageLab, LabBase
+from graders.course import ImageLab, Job, LabBase
 from graders.dockerfile import Dockerfile
 from graders.engine import artifacts, build_sandbox
 from graders.engine import build as builder_mod
@@ -215,13 +215,10 @@ def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session, scra
     if isinstance(facts.image, Missing) or lab.job is None:
         facts.job = facts.image if isinstance(facts.image, Missing) else Missing("the lab runs no job", False)
         return
-    job, image = lab.job, facts.image
-    sandbox = _sandbox(lab)
-    quick: dict[str, Any] = dict(shm_mb=64, memory_mb=job.memory_mb, cpus=sandbox.cpus, pids=sandbox.pids, timeout=120)
+    job, image, sandbox = lab.job, facts.image, _sandbox(lab)
     torch_text = ""
     if job.version_code:
-        code, output, _s, _t = run_mod.run_job(session, image.id, name="torch", args=["-c", job.version_code],
-                                               mounts={}, entrypoint=["python"], **quick)
+        code, output = _python(session, image.id, "torch", ["-c", job.version_code], job, sandbox)
         torch_text = output.strip().splitlines()[-1] if code == 0 and output.strip() else ""
     # The CUDA release the framework was built for is the one that runs (its own libraries); the
     # image's CUDA_VERSION only counts when the framework is missing or a CPU build (Python's None).
@@ -231,36 +228,57 @@ def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session, scra
     mounts: dict[str, tuple[str, str]] = {}
     if job.data:
         mounts[str(artifacts.ensure(lab, course_root, job.data.artifact))] = (job.data.target, "ro")
-    outputs: dict[str, Path] = {}
-    for target in job.writable:
-        folder = scratch / target.strip("/").replace("/", "_")
-        folder.mkdir(parents=True)
-        folder.chmod(0o777)  # the image's own (non-root) user must be able to write here
-        mounts[str(folder)] = (target, "rw")
-        outputs[target] = folder
+    outputs = _output_folders(scratch, job.writable)
+    mounts.update({str(folder): (target, "rw") for target, folder in outputs.items()})
     run_name = f"grade-{session.run_id}"
     args = [arg.replace("{run}", run_name) for arg in job.args]
     device_requests = [gpu_engine.device_request(job.gpus)] if requested else None
     exit_code, logs, seconds, timed_out = run_mod.run_job(
         session, image.id, name="train", args=args, mounts=mounts, shm_mb=job.shm_mb, memory_mb=job.memory_mb,
         cpus=sandbox.cpus, pids=sandbox.pids, timeout=job.timeout_seconds, device_requests=device_requests)
+    files, texts = _written(outputs)
+    limit = run_mod.job_limit_hit(session, "train", logs, run_mod.Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids),
+                                  stopped=timed_out)
+    facts.job = TrainingJob(run_name, exit_code, timed_out, seconds, logs, job.shm_mb, files, texts, None,
+                            torch_text, cuda_version, requested, note, limit)
+    facts.job.checkpoint = (job.checkpoint or "").replace("{run}", run_name)
+    checkpoint = next((p for p in files if p.endswith(f"/{facts.job.checkpoint}")), None) if job.checkpoint else None
+    if checkpoint and job.load_code:
+        target = checkpoint.rsplit("/", 1)[0]
+        code, output = _python(session, image.id, "load", ["-c", job.load_code, checkpoint], job, sandbox,
+                               {str(outputs[target]): (target, "ro")})
+        facts.job.checkpoint_load = (code if code is not None else -1, output.strip()[-300:])
+
+
+def _python(session: Session, image_id: str, name: str, args: list[str], job: Job, sandbox: run_mod.Sandbox,
+            mounts: dict[str, tuple[str, str]] | None = None) -> tuple[int | None, str]:
+    """`python ARGS` in the image beside the job (the framework's version, loading the checkpoint):
+    the job's memory, the sandbox's CPUs and processes, 64 MB of shared memory, two minutes."""
+    code, output, _seconds, _timed_out = run_mod.run_job(
+        session, image_id, name=name, args=args, mounts=mounts or {}, entrypoint=["python"], shm_mb=64,
+        memory_mb=job.memory_mb, cpus=sandbox.cpus, pids=sandbox.pids, timeout=120)
+    return code, output
+
+
+def _output_folders(scratch: Path, writable: list[str]) -> dict[str, Path]:
+    """An empty folder on this machine for each writable path of the job: container path -> folder."""
+    outputs = {}
+    for target in writable:
+        folder = scratch / target.strip("/").replace("/", "_")
+        folder.mkdir(parents=True)
+        folder.chmod(0o777)  # the image's own (non-root) user must be able to write here
+        outputs[target] = folder
+    return outputs
+
+
+def _written(outputs: dict[str, Path]) -> tuple[dict[str, int], dict[str, str]]:
+    """What the job left in its folders: container path -> bytes, and the text of the small text files."""
     files = {f"{target}/{path.relative_to(folder)}": path.stat().st_size
              for target, folder in outputs.items() for path in sorted(folder.rglob("*")) if path.is_file()}
     texts = {f"{target}/{path.relative_to(folder)}": path.read_text(errors="replace")
              for target, folder in outputs.items() for path in sorted(folder.rglob("*"))
              if path.is_file() and path.suffix in TEXT_SUFFIXES and path.stat().st_size < 2**20}
-    facts.job = TrainingJob(run_name, exit_code, timed_out, seconds, logs, job.shm_mb, files, texts, None,
-                            torch_text, cuda_version, requested, note,
-                            run_mod.job_limit_hit(session, "train", logs, run_mod.Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids),
-                                                  stopped=timed_out))
-    facts.job.checkpoint = (job.checkpoint or "").replace("{run}", run_name)
-    checkpoint = next((p for p in files if p.endswith(f"/{facts.job.checkpoint}")), None) if job.checkpoint else None
-    if checkpoint and job.load_code:
-        folder = outputs[checkpoint.rsplit("/", 1)[0]]
-        code, output, _s, _t = run_mod.run_job(
-            session, image.id, name="load", args=["-c", job.load_code, checkpoint], entrypoint=["python"],
-            mounts={str(folder): (checkpoint.rsplit("/", 1)[0], "ro")}, **quick)
-        facts.job.checkpoint_load = (code if code is not None else -1, output.strip()[-300:])
+    return files, texts
 
 
 def _gpu_plan(gpu: Gpu | None, cuda_version: str | None) -> tuple[bool, str]:
