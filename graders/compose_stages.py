@@ -15,18 +15,19 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graders import compose_files, dockerfile, stages, yamlines
 from graders import stack as stack_mod
-from graders.course import ComposeLab, HttpCall, StackLab
+from graders.course import ComposeLab, HttpCall, Persistence, StackLab
 from graders.engine import build as builder_mod
 from graders.engine import compose, probe, stack_state
 from graders.engine import inspect as inspect_mod
 from graders.engine.session import Session
 from graders.errors import DockerfileError
-from graders.facts import ComposeFile, Facts, HttpRequest, HttpResponse, Missing, Persisted, Stack
+from graders.facts import ComposeFile, Facts, HttpRequest, HttpResponse, Missing, Persisted, ServiceState, Stack
 from graders.health import command_missing
 from graders.runner import Progress
 from graders.submission import check_dockerfile
@@ -191,50 +192,86 @@ def run(facts: Facts, lab: StackLab, session: Session, built: dict[str, str], le
                              left_out=set(left_out), limits=limits)
     file = folder / "stack.json"
     file.write_text(json.dumps(model, indent=2))
-    client = session.client
+    running = _Project(file, project, spec, session.client, list(model["services"]), env_file)
     volumes: set[str] = set()
     result = Stack(project, dict(left_out), False, "", "", 0.0, {}, None)
     facts.stack = result
     try:
         say("up", f"{len(model['services'])} services")
-        outcome = compose.up(file, project, spec.wait_seconds, lambda: _hopeless(client, project), env_file)
+        outcome = running.up()
         result.up_ok, result.up_output, result.stopped_early, result.seconds = (
             outcome.ok, outcome.output[-3000:], outcome.stopped_early, round(outcome.seconds, 1))
-        result.services, seen = stack_state.states(client, project, list(model["services"]))
+        result.services, seen = running.states()
         volumes |= seen
-        result.address = stack_state.address(client, project, spec.entry, spec.port)
+        result.address = running.address()
         if not result.address:
             for item in spec.persistence:
                 result.not_tried[item.id] = (f"{spec.entry} is not running, so nothing could be written", True)
             return
         say("ready", spec.ready_path)
         result.ready = _ready(result.address, spec.ready_path, set(left_out))
-        runnable = [p for p in spec.persistence if not set(p.services) & set(left_out)]
-        for item in spec.persistence:
-            if item not in runnable:
-                out = ", ".join(sorted(set(item.services) & set(left_out)))
-                result.not_tried[item.id] = (f"{out} not run here: {left_out[out.split(', ')[0]]}", False)
-            elif not result.up_ok:
-                result.not_tried[item.id] = ("the stack did not come up healthy, so nothing was written", True)
-        if not runnable or not result.up_ok:
-            return
-        say("persist", "write, down, up, read")
-        token = "dl" + uuid.uuid4().hex[:12]
-        written = {p.id: probe.send(result.address, _request(p.write, token)) for p in runnable}
-        compose.down(file, project, volumes=False)
-        again = compose.up(file, project, spec.wait_seconds, lambda: _hopeless(client, project), env_file)
-        address = stack_state.address(client, project, spec.entry, spec.port)
-        volumes |= stack_state.states(client, project, list(model["services"]))[1]
-        for item in runnable:
-            read_back = probe.send(address, _request(item.read, token)) if address else None
-            note = "" if again.ok else f"the stack did not come back up: {(again.stopped_early or again.output)[-300:]}"
-            result.persistence[item.id] = Persisted(written[item.id], read_back, token, again.ok, note)
+        runnable = _runnable(spec, left_out, result)
+        if runnable and result.up_ok:
+            say("persist", "write, down, up, read")
+            volumes |= _persist(running, result, result.address, runnable)
     finally:
         say("down", "down -v --remove-orphans")
-        done = compose.down(file, project, volumes=True)
+        done = running.down(volumes=True)
         if not done.ok:
             result.teardown = done.output[-500:]
-        session.problems.extend(stack_state.remove_volumes(client, volumes))
+        session.problems.extend(stack_state.remove_volumes(session.client, volumes))
+
+
+@dataclass
+class _Project:
+    """The submission's stack as Compose runs it here (its derived file, its project name)."""
+
+    file: Path
+    name: str
+    spec: ComposeLab
+    client: DockerClient
+    services: list[str]
+    env_file: Path | None
+
+    def up(self) -> compose.Outcome:
+        return compose.up(self.file, self.name, self.spec.wait_seconds, lambda: _hopeless(self.client, self.name), self.env_file)
+
+    def down(self, *, volumes: bool) -> compose.Outcome:
+        return compose.down(self.file, self.name, volumes=volumes)
+
+    def states(self) -> tuple[dict[str, ServiceState], set[str]]:
+        return stack_state.states(self.client, self.name, self.services)
+
+    def address(self) -> str | None:
+        return stack_state.address(self.client, self.name, self.spec.entry, self.spec.port)
+
+
+def _runnable(spec: ComposeLab, left_out: dict[str, str], result: Stack) -> list[Persistence]:
+    """The persistence probes that can run here; why each other one is not tried goes in `result`."""
+    runnable = [p for p in spec.persistence if not set(p.services) & set(left_out)]
+    for item in spec.persistence:
+        if item not in runnable:
+            out = ", ".join(sorted(set(item.services) & set(left_out)))
+            result.not_tried[item.id] = (f"{out} not run here: {left_out[out.split(', ')[0]]}", False)
+        elif not result.up_ok:
+            result.not_tried[item.id] = ("the stack did not come up healthy, so nothing was written", True)
+    return runnable
+
+
+def _persist(running: _Project, result: Stack, address: str, runnable: list[Persistence]) -> set[str]:
+    """Write through the API, take the stack down keeping its volumes, bring it up, read back.
+    Returns the named volumes the stack mounted the second time."""
+    token = "dl" + uuid.uuid4().hex[:12]
+    written = {p.id: probe.send(address, _request(p.write, token)) for p in runnable}
+    running.down(volumes=False)
+    again = running.up()
+    address_again = running.address()
+    seen = running.states()[1]
+    for item in runnable:
+        read_back = probe.send(address_again, _request(item.read, token)) if address_again else None
+        note = "" if again.ok else f"the stack did not come back up: {(again.stopped_early or again.output)[-300:]}"
+        result.persistence[item.id] = Persisted(written[item.id], read_back, token, again.ok, note)
+    return seen
 
 
 def _env_file(context: Path, spec: ComposeLab) -> str:
