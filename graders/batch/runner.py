@@ -49,8 +49,7 @@ def grade_all(lab: Lab, submissions: list[Submission], out: Path, *, jobs: int, 
         return _on_cluster(cluster, lab, todo, out, timeout, on_done)
     sweep_leftovers()
     done: list[str] = []
-    pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("fork"),
-                               initializer=_die_with_batch)
+    pool = worker_pool(jobs)
     try:
         futures = {pool.submit(grade_one, lab, s, out, course_root, timeout): s for s in todo}
         for future in as_completed(futures):
@@ -109,6 +108,14 @@ def sweep_leftovers() -> None:
     except EngineError:
         return  # each grading says why the engine cannot be used
     sweep_dead(client)
+
+
+def worker_pool(jobs: int) -> ProcessPoolExecutor:
+    """The batch's worker processes: started fresh (spawn), never forked from this one. A fork would
+    copy a process whose other threads (rich's display, the Go runtime of BuildKit's Dockerfile
+    parser) do not exist in the child; the parser then hangs there on its first call."""
+    return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_die_with_batch)
 
 
 def _die_with_batch() -> None:
