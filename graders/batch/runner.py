@@ -111,11 +111,17 @@ def sweep_leftovers() -> None:
 
 
 def worker_pool(jobs: int) -> ProcessPoolExecutor:
-    """The batch's worker processes: started fresh (spawn), never forked from this one. A fork would
-    copy a process whose other threads (rich's display, the Go runtime of BuildKit's Dockerfile
-    parser) do not exist in the child; the parser then hangs there on its first call."""
-    return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_die_with_batch)
+    """The batch's worker processes, forked from a fork server: a fresh process that has loaded the
+    grader and the Docker SDK and nothing else. Never forked from this process, whose other threads
+    (rich's display, the Go runtime of BuildKit's Dockerfile parser) would be missing in the child:
+    a worker forked after the parser had loaded hung in its first parse."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=_die_with_batch)
+
+
+PRELOAD = ["graders.batch.runner", "graders.stages", "graders.compose_stages"]
+"""What every worker needs, loaded once in the fork server (none of it starts Go: the parser loads on first use)."""
 
 
 def _die_with_batch() -> None:
