@@ -24,16 +24,13 @@ from graders.engine import run as run_mod
 from graders.engine import state as state_mod
 from graders.engine.session import Session
 from graders.errors import EngineError
-from graders.facts import Build, Container, Facts, Gpu, Missing, TrainingJob
+from graders.facts import Build, Container, Facts, Gpu, Missing, Query, TrainingJob
 from graders.runner import Progress
 from graders.scoring import Bound
 
 if TYPE_CHECKING:
     from graders.engine.build import Builder
     from graders.engine.client import DockerClient
-    from graders.facts import Query
-
-from graders.submission import check_dockerfile, check_ignore_file, copy_submission, static  # noqa: F401
 
 
 def build(facts: Facts, lab: ImageLab, context: Path, session: Session, builder: Builder, say: Progress,

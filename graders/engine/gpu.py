@@ -13,7 +13,6 @@ from graders.facts import Gpu
 if TYPE_CHECKING:
     from docker.types import DeviceRequest
 
-__all__ = ["Gpu", "detect", "device_request", "parse_banner", "parse_query"]
 
 CDI_DIRS = ("/etc/cdi", "/var/run/cdi")
 
