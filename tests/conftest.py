@@ -110,14 +110,15 @@ def edit(path: Path, old: str, new: str) -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """In CI, a skipped `docker` test is a failure: only `gpu` and `cpu_only` tests may skip, by what
+    """In CI, a skipped `docker` or `vm` test is a failure: only `gpu` and `cpu_only` tests may skip, by what
     the machine has."""
     outcome = yield
     report = outcome.get_result()
     allowed = item.get_closest_marker("gpu") or item.get_closest_marker("cpu_only")
-    if os.environ.get("CI") and report.skipped and item.get_closest_marker("docker") and not allowed:
+    needs_machine = item.get_closest_marker("docker") or item.get_closest_marker("vm")
+    if os.environ.get("CI") and report.skipped and needs_machine and not allowed:
         report.outcome = "failed"
-        report.longrepr = f"docker tests must not be skipped in CI: {report.longrepr}"
+        report.longrepr = f"docker and vm tests must not be skipped in CI: {report.longrepr}"
 
 
 def pytest_collection_modifyitems(items):

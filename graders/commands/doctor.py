@@ -98,8 +98,9 @@ def _build_sandbox(builder: Builder, course: Course, info: dict[str, Any] | None
     if found.cgroup:
         return Item("build sandbox", True, f"{found.sandbox}; one build at a time")
     return Item("build sandbox", False, f"not enforced: {found.sandbox}",
-                "run the grader as root beside a local engine (cgroup v1 or v2, cgroupfs driver); "
-                "until then a learner's RUN step can use all of this machine's memory and processes", red=True)
+                "run the grader as root beside a local engine, with the buildx plugin on Engine 23 or newer "
+                "(any cgroup version or driver) or Engine 20.10's BuildKit (cgroupfs driver); until then a "
+                "learner's RUN step can use all of this machine's memory and processes", red=True)
 
 
 def _compose() -> Item:

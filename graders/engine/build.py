@@ -59,8 +59,12 @@ class Builder:
     kind: str  # "buildkit" or "legacy"
     cli: str | None
     reason: str
+    buildx: bool = False
+    """The CLI has the buildx plugin: its builds can name the cgroup their steps run in."""
     cgroup: str | None = None
     """The cgroup that holds every build step, limited before each build (graders.engine.build_sandbox)."""
+    own_cgroup: bool = False
+    """`cgroup` is the grader's own: BuildKit's builds name it with `--cgroup-parent`."""
     sandbox: str = "not checked"
     """What the build sandbox enforces on this machine, or why it cannot."""
     disk: str | None = None
@@ -72,14 +76,16 @@ def sandboxed(builder: Builder, probe_images: Callable[[], list[str]], engine_ro
     `probe_images()` names trusted images to probe with, asked only when no probe has run since boot."""
     disk = engine_root if engine_root and os.path.isdir(engine_root) and _local_engine() else None
     if builder.kind == "buildkit" and builder.cli:
-        found = build_sandbox.locate(builder.cli, probe_images())
-    else:
-        found = build_sandbox.Enforcement(True, build_sandbox.known_parent() or build_sandbox.LEGACY_PARENT, "")
+        found = build_sandbox.locate(builder.cli, probe_images(), builder.buildx)
+    else:  # the legacy builder's step containers are put under the grader's own parent through the API
+        found = build_sandbox.Enforcement(True, build_sandbox.OWN_PARENT, "", own=True)
     if found.enforced and found.cgroup:
         applied = build_sandbox.apply(found.cgroup, Limits())  # proves the limits can be written here
         if not applied.enforced:
             return replace(builder, sandbox=applied.detail, disk=disk)
-        return replace(builder, cgroup=found.cgroup, sandbox=f"steps limited in the cgroup {found.cgroup}", disk=disk)
+        how = "the grader's own, named with --cgroup-parent" if found.own else "BuildKit's own"
+        return replace(builder, cgroup=found.cgroup, own_cgroup=found.own, disk=disk,
+                       sandbox=f"steps limited in the cgroup {found.cgroup} ({how})")
     return replace(builder, sandbox=found.detail, disk=disk)
 
 
@@ -98,7 +104,7 @@ def detect_builder() -> Builder:
             clis.append(candidate)
     for cli in clis:
         if _quiet([cli, "buildx", "version"]).returncode == 0:
-            return Builder("buildkit", cli, f"{cli} with the buildx plugin")
+            return Builder("buildkit", cli, f"{cli} with the buildx plugin", buildx=True)
     for cli in clis:
         version = _quiet([cli, "version", "--format", "{{.Client.Version}}"]).stdout.strip()
         major = re.match(r"(\d+)\.", version)
@@ -200,6 +206,8 @@ def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels
             command += ["--build-arg", f"{key}={value}"]
         if options.target:
             command += ["--target", options.target]
+        if builder.cgroup and builder.own_cgroup:
+            command += ["--cgroup-parent", builder.cgroup]
         command.append(str(context))
         env = {**os.environ, "DOCKER_BUILDKIT": "1"}
         try:

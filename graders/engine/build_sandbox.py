@@ -1,16 +1,22 @@
 """Limits on a learner's build steps: memory, processes and CPU for every `RUN`, one build at a time.
 
 Why this way (docs/threat-model.md, "Build steps"):
-- BuildKit in Engine 20.10 ignores `docker build --memory` and `--cgroup-parent`. It runs each `RUN`
-  step in a cgroup of its own under one parent (`/docker/buildkit` with the cgroupfs driver), and
-  that parent has no limits.
-- cgroup limits are hierarchical: a limit written on that parent binds every step beneath it, from
-  the step's first instruction (no race with a watcher).
-- The parent is shared by every build on the engine, so the grader runs one build at a time (a
-  host-wide lock) and writes the lab's limits on the parent before each build: they are then the
-  limits of that build. The legacy builder's step containers are put under the same parent.
-- The parent is found by a probe build that prints its own cgroup, not guessed; it is accepted only
-  when it is BuildKit's own (its name ends in `buildkit`), never a parent shared with services.
+- cgroup limits are hierarchical: a limit written on a parent binds every step beneath it, from
+  the step's first instruction (no race with a watcher). So the grader finds, or makes, one parent
+  cgroup that holds every step of a build, and writes the lab's limits on it before each build.
+- Own parent (BuildKit of Engine 23 and newer through buildx, any cgroup version or driver): the
+  grader makes `/dockerlab/build` and asks BuildKit to run the steps beneath it
+  (`--cgroup-parent`, honoured since BuildKit 0.10). The legacy builder's step containers go there
+  through the API. This is what holds on cgroup v2 with systemd's driver, where the engine's own
+  steps run as scopes beside every other service.
+- Shared parent (Engine 20.10, whose BuildKit ignores `--cgroup-parent`): BuildKit runs each step
+  in a cgroup of its own under one parent (`/docker/buildkit` with the cgroupfs driver) that has no
+  limits; the grader writes them there.
+- Either parent is shared by every build on the engine, so the grader runs one build at a time (a
+  host-wide lock): the limits on the parent are then that build's limits.
+- Neither is assumed. A probe build of a course base image (never a learner's, which could lie)
+  proves it: with a limit of a few processes on the grader's own parent, a step that starts more
+  must meet it; else the step prints its cgroup, accepted only when it is BuildKit's own parent.
 Where the grader cannot write the limits (not root, a cgroup namespace hides the path, a remote
 engine), builds still run, `dockerlab doctor` says so in red and each result's environment says so.
 """
@@ -18,20 +24,24 @@ engine), builds still run, `dockerlab doctor` says so in red and each result's e
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 CGROUP_ROOT = Path(os.environ.get("DOCKERLAB_CGROUP_ROOT", "/sys/fs/cgroup"))
 PERIOD_US = 100_000
-LEGACY_PARENT = "/dockerlab/build"
-"""Where the legacy builder's step containers go when no BuildKit parent is known (cgroupfs driver)."""
+OWN_PARENT = "/dockerlab/build"
+"""The grader's own parent for build steps: BuildKit's through `--cgroup-parent`, the legacy builder's
+through the API."""
+PROBE_PIDS = 8
+"""The process limit of the probe that proves BuildKit honours `--cgroup-parent`: its step starts 16."""
 _STEP_OUTPUT = re.compile(r"^#\d+ [\d.]+ (\d+:[\w,=]*:/\S*)$")
 
 
@@ -49,9 +59,11 @@ class Enforcement:
     enforced: bool
     cgroup: str | None
     detail: str
+    own: bool = False
+    """The cgroup is the grader's own, which builds name with `--cgroup-parent`; else BuildKit's."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"enforced": self.enforced, "cgroup": self.cgroup, "detail": self.detail}
+        return {"enforced": self.enforced, "cgroup": self.cgroup, "detail": self.detail, "own": self.own}
 
 
 def state_dir() -> Path:
@@ -103,29 +115,59 @@ def parent_from(proc_cgroup: str) -> str | None:
     return os.path.dirname(path.rstrip("/"))
 
 
-def known_parent() -> str | None:
-    """The parent found by an earlier probe since the machine started, if its cgroup still exists."""
-    cache = state_dir() / "buildkit-cgroup"
-    known = cache.read_text().strip() if cache.exists() else ""
-    return known if known and _exists(known) else None
+def _cache() -> Path:
+    """Where the probe's finding is kept, one file per engine and cgroup tree (DOCKER_HOST, the cgroup root)."""
+    key = hashlib.sha256(f"{os.environ.get('DOCKER_HOST', '')}|{CGROUP_ROOT}".encode()).hexdigest()[:12]
+    return state_dir() / f"build-cgroup-{key}"
 
 
-def locate(cli: str, probe_images: list[str], timeout: int = 120) -> Enforcement:
-    """Where this engine's BuildKit runs steps, found by a probe build on one of `probe_images`
-    (the course's own base images: a learner's image could print a fake path)."""
-    if known := known_parent():
-        return Enforcement(True, known, "")
-    present = [ref for ref in probe_images
-               if subprocess.run([cli, "image", "inspect", ref], capture_output=True).returncode == 0]
+def known() -> Enforcement | None:
+    """What an earlier probe found since the machine started, if its cgroup still exists."""
+    cache = _cache()
+    way, _, parent = (cache.read_text().strip() if cache.exists() else "").partition(" ")
+    if way in ("own", "shared") and parent and _exists(parent):
+        return Enforcement(True, parent, "", own=way == "own")
+    return None
+
+
+def locate(cli: str, probe_images: list[str], buildx: bool, timeout: int = 120) -> Enforcement:
+    """Where this engine's BuildKit can be made to run steps under limits, found by probe builds on one
+    of `probe_images` (the course's own base images: a learner's image could print a fake path).
+    `buildx`: the CLI can pass `--cgroup-parent` to BuildKit (Engine 20.10's `docker build` cannot)."""
+    if found := known():
+        return found
+    present = [ref for ref in probe_images if _run([cli, "image", "inspect", ref], 30).returncode == 0]
     if not present:
         return Enforcement(False, None, "no course base image to probe builds with (run `dockerlab images prepare`)")
-    with tempfile.TemporaryDirectory(prefix="dockerlab-probe-") as folder:
-        (Path(folder) / "Dockerfile").write_text(f"FROM {present[0]}\nRUN cat /proc/self/cgroup\n")
-        try:
-            done = subprocess.run([cli, "build", "--no-cache", "--progress=plain", folder], capture_output=True,
-                                  text=True, timeout=timeout, env={**os.environ, "DOCKER_BUILDKIT": "1"})
-        except (OSError, subprocess.TimeoutExpired) as error:
-            return Enforcement(False, None, f"the probe build did not run: {error}")
+    own = _probe_own(cli, present[0], timeout) if buildx else None
+    found = own if own and own.enforced else _probe_shared(cli, present[0], timeout)
+    if found.enforced and found.cgroup:
+        _cache().write_text(f"{'own' if found.own else 'shared'} {found.cgroup}")
+    elif own:  # say why the better way failed too
+        found = replace(found, detail=f"{own.detail}; {found.detail}")
+    return found
+
+
+def _probe_own(cli: str, image: str, timeout: int) -> Enforcement:
+    """Whether BuildKit puts steps under OWN_PARENT when asked: proved by a step meeting its process limit."""
+    applied = apply(OWN_PARENT, Limits(pids=PROBE_PIDS))
+    if not applied.enforced:
+        return Enforcement(False, None, applied.detail)
+    before = _pid_limit_hits(OWN_PARENT)
+    step = "RUN for i in $(seq 16); do sleep 1 & done 2>/dev/null; wait; true"
+    done = _probe_build(cli, image, step, timeout, ["--cgroup-parent", OWN_PARENT])
+    if isinstance(done, str):
+        return Enforcement(False, None, done)
+    if _pid_limit_hits(OWN_PARENT) > before:
+        return Enforcement(True, OWN_PARENT, "", own=True)
+    return Enforcement(False, None, "BuildKit ignores --cgroup-parent here")
+
+
+def _probe_shared(cli: str, image: str, timeout: int) -> Enforcement:
+    """The parent of BuildKit's own step cgroups, from what a step prints of its cgroup."""
+    done = _probe_build(cli, image, "RUN cat /proc/self/cgroup", timeout, [])
+    if isinstance(done, str):
+        return Enforcement(False, None, done)
     lines = [match.group(1) for line in done.stderr.splitlines() if (match := _STEP_OUTPUT.match(line))]
     parent = parent_from("\n".join(lines))
     if done.returncode != 0 or parent is None:
@@ -133,8 +175,37 @@ def locate(cli: str, probe_images: list[str], timeout: int = 120) -> Enforcement
                                         "(a cgroup namespace hides it, or the probe build failed)")
     if not os.path.basename(parent).endswith("buildkit"):
         return Enforcement(False, parent, f"build steps run in {parent}, which is not BuildKit's own cgroup")
-    (state_dir() / "buildkit-cgroup").write_text(parent)
     return Enforcement(True, parent, "")
+
+
+def _probe_build(cli: str, image: str, step: str, timeout: int, options: list[str]) -> subprocess.CompletedProcess[str] | str:
+    """A build of `step` on `image`, or why it did not run."""
+    with tempfile.TemporaryDirectory(prefix="dockerlab-probe-") as folder:
+        (Path(folder) / "Dockerfile").write_text(f"FROM {image}\n{step}\n")
+        done = _run([cli, "build", "--no-cache", "--progress=plain", *options, folder], timeout)
+    if done.returncode == 127:
+        return f"the probe build did not run: {done.stderr.strip()[:200]}"
+    return done
+
+
+def _run(command: list[str], timeout: int) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "DOCKER_BUILDKIT": "1"})
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return subprocess.CompletedProcess(command, 127, "", str(error))
+
+
+def _pid_limit_hits(parent: str) -> int:
+    """How often a fork under `parent` failed on its process limit (pids.events, v1 and v2)."""
+    folder = CGROUP_ROOT / "pids" / parent.lstrip("/") if version() == 1 else CGROUP_ROOT / parent.lstrip("/")
+    try:
+        for line in (folder / "pids.events").read_text().splitlines():
+            if line.startswith("max "):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def apply(parent: str, limits: Limits) -> Enforcement:
@@ -209,9 +280,20 @@ def _apply_v1(parent: str, limits: Limits) -> None:
 def _apply_v2(parent: str, limits: Limits) -> None:
     folder = CGROUP_ROOT / parent.lstrip("/")
     folder.mkdir(parents=True, exist_ok=True)
+    for above in reversed(folder.relative_to(CGROUP_ROOT).parents):  # the root first, the parent's own last
+        _enable_controllers(CGROUP_ROOT / above)
     (folder / "memory.max").write_text(str(limits.memory_mb * 2**20))
     if (folder / "memory.swap.max").exists():
         (folder / "memory.swap.max").write_text("0")
     (folder / "pids.max").write_text(str(limits.pids))
     (folder / "cpu.max").write_text(f"{int(limits.cpus * PERIOD_US)} {PERIOD_US}")
 
+
+def _enable_controllers(folder: Path) -> None:
+    """Let the children of `folder` have memory, pids and cpu limits (cgroup v2's subtree_control)."""
+    control, available = folder / "cgroup.subtree_control", folder / "cgroup.controllers"
+    if not (control.exists() and available.exists()):
+        return
+    wanted = {"memory", "pids", "cpu"} & set(available.read_text().split())
+    if not wanted <= set(control.read_text().split()):
+        control.write_text(" ".join(f"+{name}" for name in sorted(wanted)))

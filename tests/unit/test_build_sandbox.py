@@ -59,3 +59,104 @@ def test_without_a_cgroup_file_system_nothing_is_enforced(tmp_path, monkeypatch)
     monkeypatch.setattr(build_sandbox, "CGROUP_ROOT", tmp_path / "none")
     done = build_sandbox.apply("/docker/buildkit", build_sandbox.Limits())
     assert not done.enforced and "no cgroup file system" in done.detail
+
+
+@pytest.fixture
+def v2(tmp_path, monkeypatch):
+    root = tmp_path / "cgroup"
+    root.mkdir()
+    (root / "cgroup.controllers").write_text("cpuset cpu io memory hugetlb pids rdma misc\n")
+    (root / "cgroup.subtree_control").write_text("cpu memory\n")
+    monkeypatch.setattr(build_sandbox, "CGROUP_ROOT", root)
+    state = tmp_path / "state"
+    state.mkdir()
+    monkeypatch.setattr(build_sandbox, "state_dir", lambda: state)
+    return root
+
+
+def _kernel_files(folder, enabled):
+    """What the kernel shows in a new cgroup folder whose parent enables `enabled` (a fake tree has to be told)."""
+    (folder / "cgroup.controllers").write_text(" ".join(enabled))
+    (folder / "cgroup.subtree_control").write_text("")
+
+
+def test_on_cgroup_v2_the_controllers_are_enabled_down_to_the_grader_s_own_parent(v2, monkeypatch):
+    made = v2 / "dockerlab"
+    real_mkdir = type(made).mkdir
+
+    def mkdir(self, *args, **kwargs):  # a new cgroup folder comes with the kernel's files in it
+        real_mkdir(self, *args, **kwargs)
+        if self.is_relative_to(v2):
+            for folder in [self, *self.parents]:
+                if folder != v2 and folder.is_relative_to(v2) and not (folder / "cgroup.controllers").exists():
+                    _kernel_files(folder, ["cpu", "memory", "pids"])
+
+    monkeypatch.setattr(type(made), "mkdir", mkdir)
+    done = build_sandbox.apply(build_sandbox.OWN_PARENT, build_sandbox.Limits(memory_mb=256, pids=64, cpus=1))
+    assert done.enforced, done.detail
+    assert set((v2 / "cgroup.subtree_control").read_text().split()) == {"+cpu", "+memory", "+pids"}
+    assert set((made / "cgroup.subtree_control").read_text().split()) == {"+cpu", "+memory", "+pids"}
+    parent = v2 / "dockerlab/build"
+    assert (parent / "memory.max").read_text() == str(256 * 2**20)
+    assert (parent / "pids.max").read_text() == "64"
+    assert (parent / "cpu.max").read_text() == "100000 100000"
+
+
+def test_a_controller_the_machine_lacks_is_not_asked_for(v2):
+    (v2 / "cgroup.controllers").write_text("memory pids\n")  # no cpu controller delegated here
+    (v2 / "cgroup.subtree_control").write_text("")
+    build_sandbox._enable_controllers(v2)
+    assert set((v2 / "cgroup.subtree_control").read_text().split()) == {"+memory", "+pids"}
+
+
+def _fake_cli(tmp_path, cgroup_root, honours):
+    """A docker CLI that builds like an engine whose BuildKit honours --cgroup-parent, or ignores it."""
+    script = tmp_path / "docker"
+    events = cgroup_root / "dockerlab/build/pids.events"
+    script.write_text(f"""#!/bin/sh
+[ "$1" = image ] && exit 0
+case "$*" in
+  *--cgroup-parent*) [ {int(honours)} = 1 ] && echo "max 3" > {events}; exit 0 ;;
+esac
+echo "#5 0.205 0::/docker/buildkit/x5eh" >&2
+""")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_a_builder_that_honours_cgroup_parent_gets_the_grader_s_own_parent(v2, tmp_path):
+    (v2 / "dockerlab/build").mkdir(parents=True)
+    (v2 / "dockerlab/build/pids.events").write_text("max 0\n")
+    found = build_sandbox.locate(_fake_cli(tmp_path, v2, honours=True), ["debian:bookworm-slim"], buildx=True)
+    assert (found.enforced, found.cgroup, found.own) == (True, "/dockerlab/build", True)
+    assert (v2 / "dockerlab/build/pids.max").read_text() == str(build_sandbox.PROBE_PIDS)
+    assert build_sandbox.known() == found  # probed once per boot
+
+
+def test_a_builder_that_ignores_cgroup_parent_falls_back_to_buildkit_s_own_parent(v2, tmp_path):
+    (v2 / "dockerlab/build").mkdir(parents=True)
+    (v2 / "dockerlab/build/pids.events").write_text("max 0\n")
+    (v2 / "docker/buildkit").mkdir(parents=True)
+    found = build_sandbox.locate(_fake_cli(tmp_path, v2, honours=False), ["debian:bookworm-slim"], buildx=True)
+    assert (found.enforced, found.cgroup, found.own) == (True, "/docker/buildkit", False)
+
+
+def test_without_buildx_the_grader_s_own_parent_is_not_tried(v2, tmp_path):
+    (v2 / "dockerlab/build").mkdir(parents=True)
+    (v2 / "dockerlab/build/pids.events").write_text("max 0\n")
+    (v2 / "docker/buildkit").mkdir(parents=True)
+    found = build_sandbox.locate(_fake_cli(tmp_path, v2, honours=True), ["debian:bookworm-slim"], buildx=False)
+    assert (found.cgroup, found.own) == ("/docker/buildkit", False)
+    assert not (v2 / "dockerlab/build/pids.max").exists()
+
+
+def test_when_neither_way_holds_both_reasons_are_told(v2, tmp_path):
+    (v2 / "dockerlab/build").mkdir(parents=True)
+    (v2 / "dockerlab/build/pids.events").write_text("max 0\n")
+    cli = tmp_path / "docker"
+    cli.write_text('#!/bin/sh\n[ "$1" = image ] && exit 0\necho "#5 0.2 0::/" >&2\n')  # a cgroup namespace hides it
+    cli.chmod(0o755)
+    found = build_sandbox.locate(str(cli), ["debian:bookworm-slim"], buildx=True)
+    assert not found.enforced
+    assert "ignores --cgroup-parent" in found.detail and "cannot see which cgroup" in found.detail
+    assert build_sandbox.known() is None
