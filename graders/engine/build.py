@@ -24,8 +24,7 @@ import docker
 from docker.errors import APIError, BuildError, DockerException
 
 from graders.engine import boundary, build_sandbox, child
-from graders.engine.build_sandbox import Limits
-from graders.engine.run import FORK_FAILURES
+from graders.engine.build_sandbox import FORK_FAILURES, Limits
 from graders.errors import EngineError
 from graders.facts import Build, Step
 

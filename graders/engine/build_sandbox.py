@@ -42,6 +42,9 @@ OWN_PARENT = "/dockerlab/build"
 through the API."""
 PROBE_PIDS = 8
 """The process limit of the probe that proves BuildKit honours `--cgroup-parent`: its step starts 16."""
+FORK_FAILURES = ("Cannot fork", "can't fork", "fork: retry", "Resource temporarily unavailable",
+                 "BlockingIOError: [Errno 11]", "fork failed")
+"""Output of a process that could not start another: the pids limit was reached (runs and builds)."""
 _STEP_OUTPUT = re.compile(r"^#\d+ [\d.]+ (\d+:[\w,=]*:/\S*)$")
 
 
@@ -154,11 +157,13 @@ def _probe_own(cli: str, image: str, timeout: int) -> Enforcement:
     if not applied.enforced:
         return Enforcement(False, None, applied.detail)
     before = _pid_limit_hits(OWN_PARENT)
-    step = "RUN for i in $(seq 16); do sleep 1 & done 2>/dev/null; wait; true"
+    step = "RUN for i in $(seq 16); do sleep 1 & done; wait"
     done = _probe_build(cli, image, step, timeout, ["--cgroup-parent", OWN_PARENT])
     if isinstance(done, str):
         return Enforcement(False, None, done)
-    if _pid_limit_hits(OWN_PARENT) > before:
+    # cgroup v2 counts the refusal where the limit is; v1 (and kernels before 6.2) in the step's own
+    # cgroup, gone with the step: then the shell's complaint shows it
+    if _pid_limit_hits(OWN_PARENT) > before or any(words in done.stderr for words in FORK_FAILURES):
         return Enforcement(True, OWN_PARENT, "", own=True)
     return Enforcement(False, None, "BuildKit ignores --cgroup-parent here")
 

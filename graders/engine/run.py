@@ -16,6 +16,7 @@ from docker.models.containers import Container as EngineContainer
 
 from graders.engine import boundary
 from graders.engine import state as state_mod
+from graders.engine.build_sandbox import FORK_FAILURES
 from graders.engine.probe import port_open
 from graders.engine.session import Session
 from graders.errors import EngineError
@@ -50,9 +51,6 @@ class Sandbox:
 
 LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "1"}}
 """A container that prints gigabytes keeps 10 MB of them on the engine's disk, not gigabytes."""
-FORK_FAILURES = ("Cannot fork", "can't fork", "fork: retry", "Resource temporarily unavailable",
-                 "BlockingIOError: [Errno 11]", "fork failed")
-"""Output of a process that could not start another: the pids limit was reached (runs and builds)."""
 
 
 # Start failures that come from the image itself (its CMD, USER or WORKDIR), not from the engine.

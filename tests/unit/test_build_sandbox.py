@@ -160,3 +160,15 @@ def test_when_neither_way_holds_both_reasons_are_told(v2, tmp_path):
     assert not found.enforced
     assert "ignores --cgroup-parent" in found.detail and "cannot see which cgroup" in found.detail
     assert build_sandbox.known() is None
+
+
+def test_on_cgroup_v1_the_step_s_complaint_proves_the_limit(v2, tmp_path):
+    """Before kernel 6.2 (and on v1) a refused fork is counted in the step's own cgroup, gone with it."""
+    (v2 / "dockerlab/build").mkdir(parents=True)
+    (v2 / "dockerlab/build/pids.events").write_text("max 0\n")
+    cli = tmp_path / "docker"
+    cli.write_text('#!/bin/sh\n[ "$1" = image ] && exit 0\n'
+                   'case "$*" in *--cgroup-parent*) echo "#5 0.3 /bin/sh: 1: Cannot fork" >&2; exit 1 ;; esac\n')
+    cli.chmod(0o755)
+    found = build_sandbox.locate(str(cli), ["debian:bookworm-slim"], buildx=True)
+    assert (found.enforced, found.cgroup, found.own) == (True, "/dockerlab/build", True)
