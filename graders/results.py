@@ -71,6 +71,9 @@ class Environment:
     os: str | None = None
     storage_driver: str | None = None
     cgroup_version: str | None = None
+    cgroup_driver: str | None = None
+    image_store: str | None = None
+    """containerd or graphdriver: the containerd store keeps each layer twice (blob and snapshot)."""
     runtimes: list[str] | None = None
     root_dir: str | None = None
     cdi_spec_dirs: list[str] | None = None

@@ -62,8 +62,7 @@ def gather(course_path: Path | None) -> list[Item]:
     try:
         client = engine_client.connect(timeout=30)
         info = engine_client.info(client)
-        items.append(Item("engine", True, f"Docker Engine {info['engine_version']} (API {info['api_version']}), "
-                                          f"{info['storage_driver']}, cgroup v{info['cgroup_version']}"))
+        items.append(_engine(info))
     except EngineError as error:
         items.append(Item("engine", False, str(error).splitlines()[0], engine_client.SETUP_FIX))
     builder = detect_builder()
@@ -90,11 +89,21 @@ def gather(course_path: Path | None) -> list[Item]:
     return items
 
 
+def _engine(info: dict[str, Any]) -> Item:
+    found = (f"Docker Engine {info['engine_version']} (API {info['api_version']}), {info['storage_driver']} "
+             f"({info.get('image_store', '?')} image store), cgroup v{info['cgroup_version']} ({info['cgroup_driver']} driver)")
+    if engine_client.older_than_proved(info["engine_version"]):
+        return Item("engine", False, f"{found}: older than any engine the course is proved on",
+                    f"upgrade the engine; CI grades the course on Engine {', '.join(engine_client.PROVED)} "
+                    "(README, Supported engines)", required=False, red=True)
+    return Item("engine", True, found)
+
+
 def _build_sandbox(builder: Builder, course: Course, info: dict[str, Any] | None) -> Item:
     """Whether learners' RUN steps get memory, process and CPU limits here (docs/threat-model.md)."""
     if info is None:
         return Item("build sandbox", False, "unknown (no engine)", "start the engine first", red=True)
-    found = sandboxed(builder, lambda: [image.ref for image in course.base_images], info.get("root_dir"))
+    found = sandboxed(builder, lambda: [image.ref for image in course.base_images], info.get("root_dir"), info.get("image_store"))
     if found.cgroup:
         return Item("build sandbox", True, f"{found.sandbox}; one build at a time")
     return Item("build sandbox", False, f"not enforced: {found.sandbox}",

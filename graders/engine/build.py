@@ -68,12 +68,17 @@ class Builder:
     """What the build sandbox enforces on this machine, or why it cannot."""
     disk: str | None = None
     """A local folder on the engine's disk (its root dir), watched while a build writes."""
+    disk_copies: int = 1
+    """How many times the engine writes a layer: 2 with the containerd image store (the unpacked
+    snapshot, then the compressed blob), so a build's disk budget counts its layers that many times."""
 
 
-def sandboxed(builder: Builder, probe_images: Callable[[], list[str]], engine_root: str | None) -> Builder:
+def sandboxed(builder: Builder, probe_images: Callable[[], list[str]], engine_root: str | None,
+              image_store: str | None = None) -> Builder:
     """`builder` with its build sandbox located: the cgroup its steps run in, and the disk they write to.
     `probe_images()` names trusted images to probe with, asked only when no probe has run since boot."""
     disk = engine_root if engine_root and os.path.isdir(engine_root) and _local_engine() else None
+    builder = replace(builder, disk_copies=2 if image_store == "containerd" else 1)
     if builder.kind == "buildkit" and builder.cli:
         found = build_sandbox.locate(builder.cli, probe_images(), builder.buildx)
     else:  # the legacy builder's step containers are put under the grader's own parent through the API
@@ -221,7 +226,7 @@ def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels
         reader.start()
         stopped = ""
         try:
-            stopped = _watch(process, started, limits, builder.disk)
+            stopped = _watch(process, started, limits, builder.disk, builder.disk_copies)
         except BaseException:
             _kill(process)
             raise
@@ -234,8 +239,9 @@ def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels
     return Build(ok, image_id if ok else None, "buildkit", time.monotonic() - started, log, steps, why)
 
 
-def _watch(process: subprocess.Popen[str], started: float, limits: Limits, disk: str | None) -> str:
-    """Wait for the build; stop it when it runs out of time or writes more than its disk budget."""
+def _watch(process: subprocess.Popen[str], started: float, limits: Limits, disk: str | None, copies: int = 1) -> str:
+    """Wait for the build; stop it when it runs out of time or writes more than its disk budget
+    (`copies` times the budget where the engine writes each layer that many times)."""
     free_before = _free_mb(disk)
     while process.poll() is None:
         try:
@@ -248,7 +254,7 @@ def _watch(process: subprocess.Popen[str], started: float, limits: Limits, disk:
             _kill(process)
             return f"the build took longer than {limits.seconds} s (the build's time limit, course.yml limits.build_seconds)"
         free = _free_mb(disk)
-        if free_before is not None and free is not None and free_before - free > limits.disk_mb:
+        if free_before is not None and free is not None and free_before - free > limits.disk_mb * copies:
             _kill(process)
             return (f"the build wrote over {limits.disk_mb:,} MB to the engine's disk (the limit per build); "
                     "large files belong outside the image, mounted at run time")

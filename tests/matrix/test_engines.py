@@ -18,7 +18,7 @@ from tests.matrix import engines
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.matrix]
 
-BASES = ["python:3.11-slim", "debian:bookworm-slim"]
+BASES = ["python:3.11-slim", "debian:bookworm-slim", "redis:7.0-bookworm", "postgres:15-bookworm"]
 SOME_VARIANTS = ["root-user", "shell-form-cmd", "curl-healthcheck"]
 HOSTILE = {  # the build sandbox's cases (tests/hostile), with Lab 01's limits of the hostile batch
     "build-fork-bomb": ("FROM python:3.11-slim\nRUN for i in $(seq 1 2000); do sleep 60 & done; wait\n", "limit of 512 processes"),
@@ -81,6 +81,18 @@ def test_the_starter_and_flawed_variants_get_what_they_get_on_the_host(newer, la
         if there != here:
             different[name] = {key: (here[key], there.get(key)) for key in here if here[key] != there.get(key)}
     assert not different, different
+
+
+def test_the_other_labs_references_get_what_they_get_on_the_host(newer, course, capsys):
+    for lab_id in engines.FLAVOURS[newer.name].labs:
+        lab = course.lab(lab_id)
+        there = newer.grade(lab_id, ROOT / lab.solution)
+        here = pipeline.grade(lab, ROOT / lab.solution)
+        assert statuses(there) == {c.id: c.status for c in here.criteria}, [
+            (c["id"], c["status"], c["message"][:200]) for c in there["criteria"] if c["status"] != "passed"]
+        assert there["score"] == here.score
+        with capsys.disabled():
+            print(f"\n{newer.name} {newer.version}: {lab_id} reference {there['score']:g}/{there['max_score']:g}")
 
 
 @pytest.fixture(scope="module")

@@ -172,3 +172,14 @@ def test_on_cgroup_v1_the_step_s_complaint_proves_the_limit(v2, tmp_path):
     cli.chmod(0o755)
     found = build_sandbox.locate(str(cli), ["debian:bookworm-slim"], buildx=True)
     assert (found.enforced, found.cgroup, found.own) == (True, "/dockerlab/build", True)
+
+
+
+def test_the_containerd_image_store_counts_a_build_s_layers_twice_against_its_disk_budget(monkeypatch):
+    from graders.engine import build
+
+    monkeypatch.setattr(build_sandbox, "apply", lambda parent, limits: build_sandbox.Enforcement(True, parent, ""))
+    legacy = build.Builder("legacy", None, "test")
+    assert build.sandboxed(legacy, list, None, "containerd").disk_copies == 2
+    assert build.sandboxed(legacy, list, None, "graphdriver").disk_copies == 1
+    assert build.sandboxed(legacy, list, None).disk_copies == 1
