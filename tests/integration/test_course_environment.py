@@ -100,6 +100,16 @@ def test_course_compose_gives_the_learner_jupyterlab_and_an_engine_of_their_own(
                                env=env, capture_output=True, text=True, timeout=60)
         assert inner.returncode == 0 and inner.stdout.strip() not in ("", images.info()["ID"]), inner
 
+        server = subprocess.run([*run, "exec", "-T", "lab", "docker", "version", "--format", "{{.Server.Version}}"],
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert server.stdout.startswith("26.1"), server  # Debian 13's engine, not the host's
+        # a notebook's build cell: BuildKit through buildx, so the guide's cache mount works as in the grader
+        cell = ("mkdir -p /tmp/cell && printf 'FROM python:3.11-slim\\nRUN --mount=type=cache,target=/root/.cache/pip "
+                "pip --version\\n' > /tmp/cell/Dockerfile && docker build --progress=plain /tmp/cell")
+        built = subprocess.run([*run, "exec", "-T", "--user", "learner", "lab", "sh", "-c", cell],
+                               env=env, capture_output=True, text=True, timeout=300)
+        assert built.returncode == 0 and "2/2] RUN --mount=type=cache" in built.stderr, built.stderr[-2000:]
+
         check = subprocess.run([*run, "exec", "-T", "lab", "dockerlab", "check", "01-basic-dockerfile",
                                 "/opt/dockerlab/solutions/01-basic-dockerfile", "--json"],
                                env=env, capture_output=True, text=True, timeout=600)
