@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 CGROUP_ROOT = Path(os.environ.get("DOCKERLAB_CGROUP_ROOT", "/sys/fs/cgroup"))
 PERIOD_US = 100_000
@@ -64,9 +63,6 @@ class Enforcement:
     detail: str
     own: bool = False
     """The cgroup is the grader's own, which builds name with `--cgroup-parent`; else BuildKit's."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"enforced": self.enforced, "cgroup": self.cgroup, "detail": self.detail, "own": self.own}
 
 
 def state_dir() -> Path:

@@ -6,10 +6,12 @@ cgroups (seen from the host through DOCKERLAB_CGROUP_ROOT), with its own buildx 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 import subprocess
+import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,8 +133,6 @@ def stop(engine: Engine) -> None:
 
 
 def _read(container, path: str) -> bytes:
-    import io
-    import tarfile
     stream, _ = container.get_archive(path)
     with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
         member = tar.next()
