@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # A small Debian VM that proves the build sandbox where most instructors grade: cgroup v2 with
-# systemd's cgroup driver, Debian trixie's kernel and Engine (docker.io, docker-cli, docker-buildx),
-# and Python's Docker SDK, from Debian's packages alone. It writes, into OUT:
+# systemd's cgroup driver, Debian trixie's kernel and Python's Docker SDK, with the Engine (docker.io,
+# docker-cli, docker-buildx, containerd, runc) of ENGINE's suite: trixie's 26.1 or sid's 28.5. From
+# Debian's packages alone. (A sid root file system does not install under Debian 12's debootstrap:
+# its initramfs-tools fails; sid's engine on trixie's system does.) It writes, into OUT:
 #   vmlinuz, initrd.img   trixie's kernel and initrd (booted by qemu, KVM or not)
 #   rootfs.img            an ext4 root file system, used read-only as the base of a throwaway overlay
 # At boot the VM mounts two 9p shares, `src` (read-only) and `out` (writable), runs out/run.sh,
 # writes out/rc and powers off: tests/vm/ drives it. Needs root, debootstrap and e2fsprogs.
-# Usage: make-image.sh OUT [SUITE]
+# Usage: make-image.sh OUT [ENGINE]          ENGINE: trixie (the default) or sid
 set -euo pipefail
 out=$1
-suite=${2:-trixie}
+engine=${2:-trixie}
 mkdir -p "$out"
 work=$(mktemp -d /var/tmp/dockerlab-vm-XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -17,18 +19,38 @@ root=$work/root
 
 packages=systemd-sysv,udev,dbus,kmod,iproute2,iptables,ca-certificates,e2fsprogs
 packages+=,linux-image-amd64,initramfs-tools
-packages+=,docker.io,docker-cli,docker-buildx,containerd,runc
 packages+=,python3,python3-docker,busybox-static
-debootstrap --variant=minbase --include="$packages" "$suite" "$root" >"$work/debootstrap.log" 2>&1 || {
-  tail -n 20 "$work/debootstrap.log" >&2; echo "make-image: debootstrap $suite failed" >&2; exit 1; }
+engine_packages="docker.io docker-cli docker-buildx containerd runc"
+[ "$engine" = trixie ] && packages+=,${engine_packages// /,}
+debootstrap --variant=minbase --include="$packages" trixie "$root" >"$work/debootstrap.log" 2>&1 || {
+  tail -n 20 "$work/debootstrap.log" >&2; echo "make-image: debootstrap trixie failed" >&2; exit 1; }
+if [ "$engine" != trixie ]; then
+  # the engine from ENGINE's suite, from the mirror debootstrap used; sid's Release can be past its
+  # Valid-Until date here. Nothing is started in the chroot.
+  mirror=$(awk '$1 == "deb" { print $2; exit }' "$root/etc/apt/sources.list")
+  echo "deb $mirror $engine main" >"$root/etc/apt/sources.list.d/engine.list"
+  printf '#!/bin/sh
+exit 101
+' >"$root/usr/sbin/policy-rc.d"
+  chmod 755 "$root/usr/sbin/policy-rc.d"
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  {
+    chroot "$root" apt-get -o Acquire::Check-Valid-Until=false update &&
+      DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y --no-install-recommends -t "$engine" $engine_packages
+  } >"$work/engine.log" 2>&1 || { tail -n 20 "$work/engine.log" >&2; echo "make-image: $engine's engine failed to install" >&2; exit 1; }
+  rm -f "$root/usr/sbin/policy-rc.d" "$root/etc/apt/sources.list.d/engine.list"
+fi
 
 echo dockerlab-vm >"$root/etc/hostname"
 echo "/dev/vda / ext4 rw,errors=remount-ro 0 1" >"$root/etc/fstab"
 mkdir -p "$root/etc/docker" "$root/src" "$root/out"
-# systemd's driver is the default on cgroup v2; written down so that the VM proves that driver
-cat >"$root/etc/docker/daemon.json" <<'JSON'
-{"exec-opts": ["native.cgroupdriver=systemd"], "storage-driver": "overlay2"}
-JSON
+# systemd's driver is the default on cgroup v2; written down so that the VM proves that driver. A
+# newer engine stores images in containerd, as Engine 29 does by default on a new install.
+if [ "$engine" = trixie ]; then
+  echo '{"exec-opts": ["native.cgroupdriver=systemd"], "storage-driver": "overlay2"}' >"$root/etc/docker/daemon.json"
+else
+  echo '{"exec-opts": ["native.cgroupdriver=systemd"], "features": {"containerd-snapshotter": true}}' >"$root/etc/docker/daemon.json"
+fi
 cat >"$root/usr/local/sbin/dockerlab-vm-run" <<'SH'
 #!/bin/sh
 # Mount the shares, wait for the engine, run out/run.sh, keep its exit code, power off.

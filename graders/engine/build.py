@@ -156,14 +156,20 @@ def build(
     return result
 
 
+KILLED = ("exit code: 137", "returned a non-zero code: 137", "did not complete successfully: cannot allocate memory")
+"""A step killed: by SIGKILL, or (BuildKit 0.14 and newer, Engine 27 and newer) by the kernel at the memory limit."""
+OOM_KILLED = "did not complete successfully: cannot allocate memory"
+"""BuildKit's own word that the kernel killed a step at its cgroup's memory limit."""
+
+
 def _cause(result: Build, limits: Limits, hit_memory: bool) -> str:
     """The build's error, naming the limit it reached when it reached one."""
     if result.error.startswith("the build "):  # the grader stopped it: time or disk
         return result.error
     log = result.log
     step = next((s.instruction for s in reversed(result.steps) if s.failed), "a step")
-    if "exit code: 137" in log or "returned a non-zero code: 137" in log:
-        if hit_memory:
+    if any(words in log for words in KILLED):
+        if hit_memory or OOM_KILLED in log:
             return f"{step[:120]} was stopped: it used more than the build's memory limit of {limits.memory_mb} MB"
         return f"{step[:120]} was killed (exit code 137)"
     if any(words in log for words in FORK_FAILURES):

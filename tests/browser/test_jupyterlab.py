@@ -1,8 +1,9 @@
 """A learner's loop in a real browser: JupyterLab started by `./dev lab` on a Lab 01 folder, opened
 in Debian's Chromium through Playwright. The learner makes `.dockerignore` in the editor (a hidden
-file: JupyterLab refuses those unless set up for them), runs the self-check cell and sees the
-full-marks scorecard; then breaks the Dockerfile, runs the cell again and sees the failed criterion
-with its hint, not the old result. Screenshots are kept in the test's folder (`screenshots/`)."""
+file: JupyterLab refuses those unless set up for them), runs the notebook's `docker build` cell (built
+by BuildKit, as the grader builds), runs the self-check cell and sees the full-marks scorecard; then
+breaks the Dockerfile, runs the cell again and sees the failed criterion with its hint, not the old
+result. Screenshots are kept in the test's folder (`screenshots/`)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def jupyterlab(tmp_path):
     yield folder, url, token
     stop_group(server)
     log.close()
+    subprocess.run(["docker", "rmi", "-f", "iris:dev"], capture_output=True, timeout=60)  # the notebook's build
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (./dev setup installs it)")
@@ -87,8 +89,20 @@ def test_a_learner_works_through_the_self_check_in_jupyterlab(jupyterlab, tmp_pa
         if leftover.count():
             leftover.get_by_role("button", name="Discard").click()
 
-        # the self-check cell, run as a learner runs it
+        # the notebook's build cell: BuildKit's log (the grader's builder), not the legacy builder's steps
         page.locator(".lm-TabBar-tabLabel", has_text="lab.ipynb").click()
+        built = page.locator(".jp-CodeCell", has_text="docker history iris:dev").first
+        built.scroll_into_view_if_needed()
+        built.locator(".cm-content").click()
+        page.keyboard.press("Control+Enter")
+        output = built.locator(".jp-OutputArea")
+        expect(output).to_contain_text("naming to docker.io/library/iris:dev", timeout=600_000)
+        expect(output).to_contain_text("[internal] load build definition from Dockerfile")
+        expect(output).not_to_contain_text("Step 1/")
+        output.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "2-built-with-buildkit.png"), full_page=True)
+
+        # the self-check cell, run as a learner runs it
         cell = page.locator(".jp-CodeCell", has_text="%dockerlab check").first
         cell.scroll_into_view_if_needed()
         cell.locator(".cm-content").click()
@@ -97,7 +111,7 @@ def test_a_learner_works_through_the_self_check_in_jupyterlab(jupyterlab, tmp_pa
         expect(card).to_contain_text("100 / 100 points", timeout=600_000)
         expect(card.locator('tr[data-criterion="dockerignore"]')).to_have_class("passed")
         card.scroll_into_view_if_needed()
-        page.screenshot(path=str(shots / "2-full-marks.png"), full_page=True)
+        page.screenshot(path=str(shots / "3-full-marks.png"), full_page=True)
 
         # a mistake: the image runs as root; the same cell now shows it, with the hint
         edit(folder / "Dockerfile", "USER app\n", "")
@@ -109,7 +123,7 @@ def test_a_learner_works_through_the_self_check_in_jupyterlab(jupyterlab, tmp_pa
         expect(card).not_to_contain_text("100 / 100 points")
         expect(cell.locator(".dl-card .next")).to_contain_text("non-root user")
         failed.scroll_into_view_if_needed()
-        page.screenshot(path=str(shots / "3-non-root-failed.png"), full_page=True)
+        page.screenshot(path=str(shots / "4-non-root-failed.png"), full_page=True)
         browser.close()
     kept = Path(os.environ.get("DOCKERLAB_SCREENSHOTS", tmp_path / "screenshots"))
     if kept != shots:

@@ -1,7 +1,9 @@
 """Reading build logs: steps, what came from the cache, the error, and infrastructure failures."""
 
-from graders.engine.build import _buildkit_error, _buildkit_steps, _legacy_steps, infra_reason
+from graders.engine.build import _buildkit_error, _buildkit_steps, _cause, _legacy_steps, infra_reason
+from graders.engine.build_sandbox import Limits
 from graders.engine.inspect import clean_instruction
+from graders.facts import Build, Step
 
 BUILDKIT = """\
 #1 [internal] load build definition from Dockerfile
@@ -71,3 +73,27 @@ def test_history_instructions_are_cleaned():
     assert clean_instruction('/bin/sh -c #(nop)  CMD ["python3"]') == 'CMD ["python3"]'
     assert clean_instruction("RUN /bin/sh -c pip install x # buildkit") == "RUN pip install x"
     assert clean_instruction("COPY app/ ./app/ # buildkit") == "COPY app/ ./app/"
+
+
+OOM_ENGINE_28 = """\
+#5 [2/2] RUN dd if=/dev/zero of=/dev/null bs=600M count=1
+#5 ERROR: process "/bin/sh -c dd if=/dev/zero of=/dev/null bs=600M count=1" did not complete successfully: cannot allocate memory
+ERROR: failed to build: failed to solve: ResourceExhausted: process "/bin/sh -c dd if=/dev/zero of=/dev/null bs=600M count=1" \
+did not complete successfully: cannot allocate memory
+"""
+
+
+def _failed(log: str) -> Build:
+    return Build(False, None, "buildkit", 1.0, log, [Step(2, "RUN dd if=/dev/zero of=/dev/null bs=600M count=1", False, True)],
+                 error=_buildkit_error(log.splitlines()))
+
+
+def test_a_step_killed_at_the_memory_limit_is_named_so_whatever_the_engine_s_wording():
+    limits = Limits(memory_mb=256)
+    # Engine 28's BuildKit (seen in tests/vm on cgroup v2) says it itself: no exit code 137
+    assert "memory limit of 256 MB" in _cause(_failed(OOM_ENGINE_28), limits, hit_memory=False)
+    old = ("#5 ERROR: executor failed running [/bin/sh -c dd]: exit code: 137\n"
+           "error: failed to solve: rpc error: code = Unknown desc = executor failed running [/bin/sh -c dd]: exit code: 137\n")
+    assert "memory limit of 256 MB" in _cause(_failed(old), limits, hit_memory=True)
+    assert _cause(_failed(old), limits, hit_memory=False).endswith("was killed (exit code 137)")
+    assert "memory" not in _cause(_failed(old.replace("137", "1")), limits, hit_memory=False)

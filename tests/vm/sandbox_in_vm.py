@@ -27,7 +27,8 @@ BUILDS = {
 
 def engine() -> dict[str, str]:
     info = docker.from_env().info()
-    return {key: str(info.get(key)) for key in ("ServerVersion", "CgroupVersion", "CgroupDriver", "KernelVersion")}
+    return {key: str(info.get(key)) for key in ("ServerVersion", "CgroupVersion", "CgroupDriver", "KernelVersion",
+                                                "Driver", "DriverStatus")}
 
 
 def main(out: Path) -> None:

@@ -1,5 +1,6 @@
 """The build sandbox on cgroup v2 with systemd's cgroup driver, proved in a VM: Debian trixie's
-kernel, Engine 26 and buildx, the grader's own build code. A fork bomb and a memory hog are stopped
+kernel with trixie's Engine 26.1 and buildx 0.13, and with sid's Engine 28.5, buildx 0.29 and the
+containerd image store; the grader's own build code. A fork bomb and a memory hog are stopped
 at their limits from their first instruction; a well-behaved build beside them passes."""
 
 from __future__ import annotations
@@ -22,25 +23,33 @@ PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=/src python3 /src/tests/vm/sandbox_in_vm.py
 """
 
 
-@pytest.fixture(scope="module")
-def seen(tmp_path_factory):
+@pytest.fixture(scope="module", params=sorted(vm.ENGINES))
+def booted(request, tmp_path_factory):
     if missing := vm.missing_tools():
         pytest.skip(f"the VM needs {', '.join(missing)} (./dev test installs them on Debian)")
     if os.geteuid() != 0:
         pytest.skip("making the VM's root file system needs root (debootstrap)")
-    out = tmp_path_factory.mktemp("vm")
-    boot = vm.run(RUN, out)
+    out = tmp_path_factory.mktemp(f"vm-{request.param}")
+    boot = vm.run(RUN, out, request.param)
     result = out / "result.json"
     assert boot.rc == 0 and result.exists(), (
         f"the VM's run ended with {boot.rc} after {boot.seconds:.0f} s\n{boot.log[-3000:]}\n--- console\n{boot.console[-3000:]}")
     found = json.loads(result.read_text())
     print(json.dumps(found, indent=2), f"\nVM run: {boot.seconds:.0f} s")
-    return found
+    return request.param, found
 
 
-def test_the_vm_is_what_instructors_run(seen):
+@pytest.fixture
+def seen(booted):
+    return booted[1]
+
+
+def test_the_vm_is_what_instructors_run(booted):
+    engine, seen = booted
+    assert seen["engine"]["ServerVersion"].startswith(vm.ENGINES[engine]), seen["engine"]
     assert seen["engine"]["CgroupVersion"] == "2"
     assert seen["engine"]["CgroupDriver"] == "systemd"
+    assert ("io.containerd.snapshotter" in seen["engine"]["DriverStatus"]) == (engine == "sid"), seen["engine"]
     assert "buildx" in seen["builder"]
 
 

@@ -1,6 +1,7 @@
 """A throwaway Debian trixie VM (docker/vm/make-image.sh) booted under qemu: cgroup v2, systemd's
-cgroup driver, Debian's Engine and buildx. The checkout is shared read-only; the VM runs a script,
-writes its output into a shared folder and powers off. Software emulation when KVM is missing, so
+cgroup driver, the Engine and buildx of trixie (26.1) or of sid (28.5, containerd image store). The
+checkout is shared read-only; the VM runs a script, writes its output into a shared folder and powers
+off. Software emulation when KVM is missing, so
 what runs inside is kept small."""
 
 from __future__ import annotations
@@ -24,11 +25,16 @@ def missing_tools() -> list[str]:
     return [tool for tool in tools if not shutil.which(tool)]
 
 
-def image() -> Path:
-    """The VM's kernel, initrd and root file system, made once per recipe (about 5 minutes) and kept."""
-    folder = CACHE / hashlib.sha256(RECIPE.read_bytes()).hexdigest()[:16]
+ENGINES = {"trixie": "26.1", "sid": "28.5"}
+"""The Debian suites whose engine a VM can have, and the start of that engine's version."""
+
+
+def image(engine: str) -> Path:
+    """The VM's kernel, initrd and root file system with `engine`'s suite's Engine, made once per
+    recipe (3 to 5 minutes) and kept."""
+    folder = CACHE / f"{engine}-{hashlib.sha256(RECIPE.read_bytes()).hexdigest()[:16]}"
     if not (folder / "rootfs.img").exists():
-        subprocess.run(["bash", str(RECIPE), str(folder)], check=True, timeout=1800)
+        subprocess.run(["bash", str(RECIPE), str(folder), engine], check=True, timeout=1800)
     return folder
 
 
@@ -41,9 +47,10 @@ class Boot:
     seconds: float
 
 
-def run(script: str, out: Path, timeout: int = 900) -> Boot:
-    """Boot the VM, run `script` (sh) in it with the checkout at /src and `out` at /out, power off."""
-    base = image()
+def run(script: str, out: Path, engine: str = "trixie", timeout: int = 900) -> Boot:
+    """Boot the VM with `engine`'s Engine, run `script` (sh) in it with the checkout at /src and `out`
+    at /out, power off."""
+    base = image(engine)
     out.mkdir(parents=True, exist_ok=True)
     (out / "run.sh").write_text(script)
     overlay = out / "disk.qcow2"  # the base stays clean: every boot starts from the same disk
