@@ -121,7 +121,9 @@ def build(facts: Facts, lab: StackLab, session: Session, builder: Builder, say: 
             facts.build = result
         if not result.ok:
             infra = builder_mod.infra_reason(result.log)
-            if infra:
+            if unbuildable := _beyond_builder(context / (options.get("dockerfile") or "Dockerfile"), builder):
+                facts.build = facts.stack = Missing(f"service '{name}': {unbuildable.reason}", learner=False, fix=unbuildable.fix)
+            elif infra:
                 facts.stack = Missing(f"not gradable here: building '{name}' failed for a reason outside the submission: {infra}",
                                       learner=False)
             else:
@@ -131,6 +133,13 @@ def build(facts: Facts, lab: StackLab, session: Session, builder: Builder, say: 
             return built
         built[name] = result.image_id or ""  # a build that passed has its id
     return built
+
+
+def _beyond_builder(path: Path, builder: Builder) -> Missing | None:
+    try:
+        return stages.beyond_builder(dockerfile.parse_file(path), builder)
+    except DockerfileError:
+        return None
 
 
 def _progress(say: Progress, service: str) -> Callable[[str], None]:

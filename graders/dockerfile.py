@@ -80,6 +80,8 @@ class Dockerfile:
     instructions: list[Instruction]
     stages: list[Stage]
     args: dict[str, str | None]
+    syntax: str | None = None
+    """The `# syntax=` parser directive: the frontend that builds it, when not the engine's own."""
 
     @property
     def final(self) -> Stage:
@@ -140,7 +142,23 @@ def parse(text: str) -> Dockerfile:
     instructions = [_instruction(command) for command in commands]
     if not instructions:
         raise DockerfileError(None, "the Dockerfile has no instructions", "start it with a FROM line")
-    return _stages(instructions)
+    parsed = _stages(instructions)
+    parsed.syntax = _syntax(text)
+    return parsed
+
+
+_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z]+)\s*=\s*(\S+)\s*$")
+
+
+def _syntax(text: str) -> str | None:
+    """The `# syntax=` directive: directives are the comments at the very top, before anything else."""
+    for line in text.lstrip("\ufeff").splitlines():
+        found = _DIRECTIVE.match(line.strip())
+        if not found:
+            return None
+        if found.group(1).lower() == "syntax":
+            return found.group(2)
+    return None
 
 
 def _refused(message: str, text: str) -> DockerfileError:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,7 +189,8 @@ def _builder(course_root: Path, environment: Environment) -> Builder:
     """The builder, with its build sandbox; the environment says what the sandbox enforces."""
     from graders.engine.build import detect_builder, sandboxed
 
-    builder = sandboxed(detect_builder(), lambda: _course_bases(course_root), environment.root_dir, environment.image_store)
+    builder = sandboxed(replace(detect_builder(), engine_version=environment.engine_version or ""),
+                        lambda: _course_bases(course_root), environment.root_dir, environment.image_store)
     environment.builder = builder.kind
     environment.builder_detail = builder.reason
     environment.build_sandbox = {"enforced": builder.cgroup is not None, "detail": builder.sandbox}

@@ -38,7 +38,7 @@ def decide(item: Bound, facts: Facts) -> Outcome:
         if isinstance(fact, Missing):
             if fact.learner:
                 return Outcome.failed(f"{fact.reason} ({fact.fix})", fix=fact.fix) if fact.fix else Outcome.failed(fact.reason)
-            return Outcome.ungradable(fact.reason)
+            return Outcome.ungradable(f"{fact.reason} ({fact.fix})" if fact.fix else fact.reason)
     try:
         return item.check.grade(item.params, facts)
     except Exception as error:  # a bug in a check must not cost the learner points

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graders import cuda as cuda_mod
+from graders import dockerfile_features
 from graders import layers as layers_mod
 from graders.course import ImageLab, Job, LabBase
 from graders.dockerfile import Dockerfile
@@ -48,6 +49,9 @@ def build(facts: Facts, lab: ImageLab, context: Path, session: Session, builder:
     facts.build = result
     if result.ok:
         return
+    if unbuildable := beyond_builder(facts.dockerfile, builder):
+        facts.build = facts.image = facts.rebuild = unbuildable
+        return
     infra = builder_mod.infra_reason(result.log)
     absent = [s.base for s in facts.dockerfile.stages
               if facts.dockerfile.stage(s.base) is None and s.base != "scratch" and not images_mod.present(session.client, s.base)]
@@ -63,6 +67,16 @@ def build(facts: Facts, lab: ImageLab, context: Path, session: Session, builder:
     elif infra:
         facts.build = Missing(f"not gradable here: the build failed for a reason outside the submission: {infra}", learner=False)
     facts.image = facts.rebuild = _not_built(facts.build if isinstance(facts.build, Missing) else None)
+
+
+def beyond_builder(dockerfile: Dockerfile, builder: Builder) -> Missing | None:
+    """After a failed build: not gradable when the Dockerfile uses a feature this engine's builder lacks
+    (a valid Dockerfile gets the same score on every engine, or none)."""
+    buildkit = builder.kind == "buildkit"
+    if found := dockerfile_features.beyond(dockerfile, builder.engine_version, buildkit):
+        reason, fix = dockerfile_features.explain(found, builder.engine_version, buildkit)
+        return Missing(reason, learner=False, fix=fix)
+    return None
 
 
 def inspect(facts: Facts, client: DockerClient) -> None:

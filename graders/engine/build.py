@@ -68,6 +68,8 @@ class Builder:
     """What the build sandbox enforces on this machine, or why it cannot."""
     disk: str | None = None
     """A local folder on the engine's disk (its root dir), watched while a build writes."""
+    engine_version: str = ""
+    """The engine's version: which Dockerfile features its own frontend builds (graders.dockerfile_features)."""
     disk_copies: int = 1
     """How many times the engine writes a layer: 2 with the containerd image store (the unpacked
     snapshot, then the compressed blob), so a build's disk budget counts its layers that many times."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from graders import pipeline
+from graders import dockerfile_features, pipeline
 from tests.conftest import LAB01, SOLUTION01, edit, lost
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -22,6 +22,16 @@ HEALTHCHECK_TEXT = (
     "  CMD [\"python\", \"-c\", \"import sys, urllib.request; sys.exit(urllib.request.urlopen("
     "'http://127.0.0.1:8000/health', timeout=4).status != 200)\"]\n"
 )
+
+USER_RUN = ("RUN groupadd --system --gid 10001 app \\\n"
+            " && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app\n")
+TODAY = [  # what Engine 25 and newer build with their own frontend, as Docker's docs write it
+    (USER_RUN, "RUN <<EOF\nset -e\ngroupadd --system --gid 10001 app\n"
+               "useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app\nEOF\n"),
+    (APP, "COPY --link app/ ./app/\nCOPY --link model/ ./model/\n"),
+    ("--start-period=15s --retries=3", "--start-period=15s --start-interval=1s --retries=3"),
+]
+"""The reference with today's builder's features: a heredoc, COPY --link, HEALTHCHECK --start-interval."""
 
 # name: (edits to the Dockerfile, edits to app/main.py, remove .dockerignore?, criteria that must be lost)
 VARIANTS = {
@@ -102,6 +112,22 @@ def test_solution_scores_full_marks_with_the_legacy_builder(engine, lab01, monke
     assert result.environment.builder == "legacy"
     # full marks include layer-cache: the legacy log's "Using cache" was read for the pip step
     assert result.score == result.max_score == 100, {c.id: c.message for c in result.criteria if c.status != "passed"}
+
+
+def test_today_s_builder_features_score_full_marks_or_are_not_gradable_never_lost(submission, engine, lab01):
+    """A Dockerfile that only a newer engine builds costs nothing on an older one: not gradable there.
+    (tests/matrix grades the same on Engine 28, where it scores full marks.)"""
+    for old, new in TODAY:
+        edit(submission / "Dockerfile", old, new)
+    result = pipeline.grade(lab01, submission)
+    if (dockerfile_features.major(result.environment.engine_version or "") or 0) >= 25:
+        assert result.score == result.max_score == 100, {c.id: c.message for c in result.criteria if c.status != "passed"}
+        return
+    assert not [c.id for c in result.criteria if c.status == "failed"], {c.id: c.message for c in result.criteria}
+    builds = next(c for c in result.criteria if c.id == "builds")
+    assert builds.status == "not_gradable", builds.message
+    assert "line 15 uses a heredoc (<<EOF) (and 3 more such), which Docker Engine 23 and newer build" in builds.message, builds.message
+    assert builds.message.endswith("(grade on Docker Engine 25 or newer)"), builds.message
 
 
 def test_untouched_starter_scores_low_without_crashing(engine, lab01):

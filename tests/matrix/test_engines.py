@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from graders import pipeline
-from tests.conftest import LAB01, ROOT, SOLUTION01, learner_folder
+from tests.conftest import LAB01, ROOT, SOLUTION01, edit, learner_folder
 from tests.hostile import corpus
-from tests.integration.test_lab01 import VARIANTS
+from tests.integration.test_lab01 import TODAY, VARIANTS
 from tests.matrix import engines
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.matrix]
@@ -104,6 +104,17 @@ def test_the_starter_and_flawed_variants_get_what_they_get_on_the_host(newer, la
         if there != here:
             different[name] = {key: (here[key], there.get(key)) for key in here if here[key] != there.get(key)}
     assert not different, different
+
+
+@pytest.mark.parametrize("newer", ["sid"], indirect=True)
+def test_today_s_builder_features_score_full_marks_on_a_newer_engine(newer, tmp_path):
+    """Heredocs, COPY --link, HEALTHCHECK --start-interval: not gradable on 20.10 (tests/integration), full
+    marks here, lost nowhere."""
+    folder = learner_folder(tmp_path / "today", "01-basic-dockerfile")
+    for old, new in TODAY:
+        edit(folder / "Dockerfile", old, new)
+    result = newer.grade("01-basic-dockerfile", folder)
+    assert result["score"] == result["max_score"] == 100, [c for c in result["criteria"] if c["status"] != "passed"]
 
 
 @pytest.mark.parametrize("newer", [suite for suite, flavour in sorted(engines.FLAVOURS.items()) if flavour.labs], indirect=True)
