@@ -5,9 +5,19 @@ import re
 from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, gathered
 
+INSTALL = (
+    r"(?:^|[\s;&|(/])(?:"
+    r"(?:pip3?(?:\.\d+)?|python3?(?:\.\d+)?\s+-m\s+pip)\s+install"  # pip, pip3, pip3.11, python -m pip
+    r"|uv\s+(?:pip\s+(?:install|sync)|sync)"  # uv pip install, uv pip sync, uv sync
+    r"|poetry\s+(?:install|sync)|pipenv\s+(?:install|sync)|pdm\s+(?:install|sync)"
+    r"|(?:conda|mamba|micromamba)\s+(?:install|create|env\s+(?:create|update))"
+    r")\b"
+)
+"""The dependency installs people write: pip in its spellings, uv, Poetry, Pipenv, PDM, conda and mamba."""
+
 
 class P(Params):
-    install: str = r"pip\s+install|uv\s+pip\s+install|poetry\s+install"
+    install: str = INSTALL
     """A regular expression that finds the dependency-install step."""
     touch: list[str] = ["app/main.py"]
     """Application files the grader changes before rebuilding."""

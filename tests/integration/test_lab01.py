@@ -50,6 +50,8 @@ VARIANTS = {
                          "COPY requirements.txt /tmp/\nRUN pip install --no-cache-dir --prefix=/install -r /tmp/requirements.txt\n\n"
                          "FROM python:3.11-slim\nCOPY --from=deps /install /usr/local\n"),
                         (INSTALL, "")], [], False, set()),
+    # valid: pip3 is how many real Dockerfiles spell it (the official image links pip3 to pip)
+    "pip3-install": ([("RUN pip install --no-cache-dir", "RUN pip3 install --no-cache-dir")], [], False, set()),
     "pip-told-nothing": ([("    PIP_NO_CACHE_DIR=1 \\\n", ""), ("pip install --no-cache-dir", "pip install")],
                          [], False, {"pip-no-cache"}),
     "selective-copy-no-dockerignore": ([], [], True, {"dockerignore"}),

@@ -52,3 +52,21 @@ def test_lab04s_untouched_starter_is_a_file_compose_reads(tmp_path):
     shutil.copy(tmp_path / "stack" / ".env.example", tmp_path / "stack" / ".env")
     done = subprocess.run([*compose.command(), "config", "--quiet"], cwd=tmp_path / "stack", capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_lab03s_run_cell_chooses_the_cpu_where_there_is_no_nvidia_smi(tmp_path, monkeypatch):
+    """The lab promises a CPU path: the cell that picks `--gpus` must not raise where nvidia-smi is missing."""
+    notebook = json.loads((ROOT / "labs" / "03-gpu-training" / "lab.ipynb").read_text())
+    cell = next("".join(c["source"]) for c in notebook["cells"] if "gpus = " in "".join(c["source"]))
+    choice = "\n".join(line for line in cell.splitlines() if line.startswith(("import ", "has_gpu", "gpus = ")))
+    assert "gpus = " in choice
+    monkeypatch.setenv("PATH", str(tmp_path))  # no nvidia-smi anywhere
+    names: dict = {}
+    exec(choice, names)
+    assert names["gpus"] == []
+    fake = tmp_path / "nvidia-smi"  # a machine whose driver answers
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    exec(choice, names)
+    assert names["gpus"] == ["--gpus", "all"]

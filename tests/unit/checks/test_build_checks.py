@@ -27,6 +27,28 @@ def test_layer_cache():
     assert "no build step installs" in run("layer_cache", rebuild=_build(steps(("COPY . .", False)))).message
 
 
+@pytest.mark.parametrize("install", [
+    "RUN pip install -r requirements.txt", "RUN pip3 install --no-cache-dir -r requirements.txt",
+    "RUN pip3.11 install -r requirements.txt", "RUN python -m pip install -r requirements.txt",
+    "RUN python3 -m pip install -r requirements.txt", "RUN /opt/venv/bin/pip install -r requirements.txt",
+    "RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked --no-install-project",
+    "RUN uv pip install --system -r requirements.txt", "RUN uv pip sync requirements.txt",
+    "RUN poetry install --no-root --only main", "RUN pipenv install --system --deploy",
+    "RUN pdm install --prod", "RUN conda env create -f environment.yml",
+    "RUN micromamba install -y -n base -f env.yaml", "RUN set -e; pip3 install -r requirements.txt",
+])
+def test_layer_cache_finds_the_install_steps_people_write(install):
+    cached = steps(("COPY requirements.txt .", True), (install, True), ("COPY app/ ./app/", False))
+    assert run("layer_cache", rebuild=_build(cached)).fraction == 1, install
+
+
+@pytest.mark.parametrize("other", ["RUN pip --version", "RUN echo pipeline install", "RUN apt-get install -y gcc",
+                                   "RUN mypip install x", "COPY install.sh ."])
+def test_layer_cache_does_not_take_other_steps_for_the_install(other):
+    outcome = run("layer_cache", rebuild=_build(steps(("COPY app/ ./app/", False), (other, True))))
+    assert "no build step installs" in outcome.message, other
+
+
 def test_layer_efficiency_scores_only_the_layers_added():
     report = Efficiency(wasted_bytes=30_000_000, per_layer=[20_000_000, 10_000_000], history_index=[0, 2],
                         offenders=[("var/lib/apt/lists/x", 2, 10_000_000)])
