@@ -40,6 +40,11 @@ def gathered(fact: T | Missing) -> T:
     return fact
 
 
+def optional(fact: T | Missing) -> T | None:
+    """A fact a check names in `uses`: None when it could not be gathered."""
+    return None if isinstance(fact, Missing) else fact
+
+
 @dataclass
 class Finding:
     """One hadolint finding."""
@@ -227,6 +232,11 @@ class Query:
     kind: str
     arg: str = ""
     where: str = "image"
+
+
+IMAGE_HEALTHCHECK = Query("command", "{image's HEALTHCHECK}")
+"""The image's own HEALTHCHECK command, run in the idle twin, where the service is not running (a
+check that passes there tests nothing). Answered as (exit code, output); (None, "") without one."""
 
 
 @dataclass

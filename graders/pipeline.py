@@ -66,7 +66,7 @@ def grade(lab: Lab, submission: Path, *, course_root: Path | None = None,
     with tempfile.TemporaryDirectory(prefix="dockerlab-") as tmp:
         grading: Grading[Any] = Grading(lab, submission, course_root or default_path().parent, bound, facts,
                           progress or (lambda stage, detail: None), Path(tmp) / "context", Path(tmp),
-                          Environment(dockerlab=__version__), {need for item in bound for need in item.check.needs})
+                          Environment(dockerlab=__version__), {need for item in bound for need in (*item.check.needs, *item.check.uses)})
         if isinstance(lab, StackLab):
             run(STACK, grading)
         else:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from graders import cuda as cuda_mod
 from graders import dockerfile_features
@@ -25,7 +26,7 @@ from graders.engine import run as run_mod
 from graders.engine import state as state_mod
 from graders.engine.session import Session
 from graders.errors import EngineError
-from graders.facts import Build, Container, Facts, Gpu, Missing, Query, TrainingJob
+from graders.facts import IMAGE_HEALTHCHECK, Build, Container, Facts, Gpu, Missing, Query, TrainingJob
 from graders.runner import Progress
 from graders.scoring import Bound
 
@@ -126,8 +127,26 @@ def inside_image(facts: Facts, lab: ImageLab, session: Session, bound: list[Boun
         facts.inside = facts.image
         return None
     twin = run_mod.start_idle(session, facts.image.id, _sandbox(lab)) if queries else None
-    facts.inside = inside_mod.answer(twin, queries) if twin else {}
+    asked = {query: _resolved(query, facts.image.healthcheck) for query in queries}
+    answers = inside_mod.answer(twin, [q for q in asked.values() if q is not None]) if twin else {}
+    facts.inside = {query: answers[real] if real is not None else (None, "") for query, real in asked.items()} if twin else {}
     return twin
+
+
+HEALTH_SECONDS = 10
+"""How long the image's health command may take in the idle twin (nothing answers it there)."""
+
+
+def _resolved(query: Query, healthcheck: dict[str, Any] | None) -> Query | None:
+    """`query`, with IMAGE_HEALTHCHECK made the image's own health command (None: the image has none)."""
+    if query != IMAGE_HEALTHCHECK:
+        return query
+    test = (healthcheck or {}).get("Test") or []
+    if len(test) < 2 or test[0] not in ("CMD", "CMD-SHELL"):
+        return None
+    command = shlex.join(test[1:]) if test[0] == "CMD" else f"sh -c {shlex.quote(test[1])}"
+    # bounded: a command that waits on a service that is not there must not hold the grader
+    return Query("command", f"if command -v timeout >/dev/null; then timeout {HEALTH_SECONDS} {command}; else {command}; fi")
 
 
 def inside_service(facts: Facts, lab: ImageLab, session: Session, bound: list[Bound],

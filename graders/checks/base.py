@@ -55,6 +55,9 @@ class Check:
 
     Params: ClassVar[type[Params]] = Params
     needs: ClassVar[tuple[str, ...]] = ()
+    uses: ClassVar[tuple[str, ...]] = ()
+    """Facts the check reads when they were gathered and judges without otherwise (never a reason to
+    skip it): read them with `optional(facts.X)`."""
 
     def requests(self, params: Any) -> list[HttpRequest]:
         """HTTP requests the probe stage must send to the running service for this check."""

@@ -13,7 +13,8 @@ class PortsParams(Params):
 
 
 class PrivatePorts(Check):
-    """Databases are not published on every interface of the host (`5432:5432` is reachable from the network)."""
+    """Databases are not published on every interface of the host (`5432:5432` is reachable from the
+    network, and so is `"5432"`, on a port the engine picks). `expose:` publishes nothing."""
 
     Params = PortsParams
     needs = ("compose",)
@@ -24,10 +25,11 @@ class PrivatePorts(Check):
         exposed, bad = [], set()
         for name in judged:
             for index, port in enumerate(present[name].get("ports") or []):
-                if port.get("published") and (port.get("host_ip") or "0.0.0.0") not in LOOPBACK:
+                if (port.get("host_ip") or "0.0.0.0") not in LOOPBACK:  # no host port: a random one, still public
                     bad.add(name)
+                    host_port = port.get("published") or "a random port"
                     exposed.append(f"{at(gathered(facts.compose), f'services.{name}.ports[{index}]')}: {name} publishes "
-                                   f"{port.get('published')}→{port.get('target')} on every interface")
+                                   f"{host_port}→{port.get('target')} on every interface")
         if not judged:
             return Outcome.failed(f"none of {', '.join(params.services)} is defined")
         if not exposed:

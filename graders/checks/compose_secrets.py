@@ -11,9 +11,19 @@ SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRI
 URI_PASSWORD = re.compile(r"://[^/\s:@]+:([^@\s]+)@")
 
 
+DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]+)\}")
+"""`${NAME:-value}` or `${NAME-value}`: a value written in the file, used whenever NAME is not set."""
+NO_PASSWORD = {"POSTGRES_HOST_AUTH_METHOD": {"trust"}, "MYSQL_ALLOW_EMPTY_PASSWORD": {"1", "yes", "true"},
+               "ALLOW_EMPTY_PASSWORD": {"1", "yes", "true"}}
+"""Settings of the official database images that turn password checks off."""
+
+
 def plaintext(value: str) -> bool:
-    """A value written out in the file rather than taken from a variable (`${NAME}`) or a secret file."""
-    return bool(value) and "${" not in value and not value.startswith("/run/secrets/")
+    """A value written out in the file rather than taken from a variable (`${NAME}`) or a secret file;
+    a variable's default (`${NAME:-value}`) is written out too."""
+    if not value or value.startswith("/run/secrets/"):
+        return False
+    return "${" not in value or DEFAULT.search(value) is not None
 
 
 class NoPlaintextSecrets(Check):
@@ -31,8 +41,11 @@ class NoPlaintextSecrets(Check):
             for key, value in _mapping(service.get("environment")).items():
                 text = "" if value is None else str(value)
                 path = f"services.{name}.environment.{key}"
-                if SECRET_NAME.search(key) and not key.endswith("_FILE") and plaintext(text):
-                    found.append(f"{at(compose, path)} is written in the file")
+                if text.lower() in NO_PASSWORD.get(key, set()):
+                    found.append(f"{at(compose, path)} turns password checks off: anyone who reaches it gets in")
+                elif SECRET_NAME.search(key) and not key.endswith("_FILE") and plaintext(text):
+                    found.append(f"{at(compose, path)} is written in the file"
+                                 + (" (as the variable's default)" if "${" in text else ""))
                 elif (match := URI_PASSWORD.search(text)) and plaintext(match.group(1)):
                     found.append(f"{at(compose, path)} holds a URL with a password in it")
             for key, value in _mapping((service.get("build") or {}).get("args")).items():

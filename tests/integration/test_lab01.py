@@ -59,6 +59,15 @@ VARIANTS = {
     "no-healthcheck": ([(HEALTHCHECK_TEXT, "")], [], False, {"healthcheck"}),
     "curl-healthcheck": ([(HEALTHCHECK_TEXT, "HEALTHCHECK CMD curl -f http://localhost:8000/health || exit 1\n")],
                          [], False, {"healthcheck"}),
+    # a check that passes whatever the service does: the grader runs it where the service is not running
+    "healthcheck-tests-nothing": ([(HEALTHCHECK_TEXT, 'HEALTHCHECK --interval=30s CMD ["true"]\n')], [], False, {"healthcheck"}),
+    # valid: shell form with Python, as many tutorials write it; curl where the image installs it
+    "healthcheck-shell-python": ([(HEALTHCHECK_TEXT, "HEALTHCHECK CMD python -c \"import urllib.request; urllib.request.urlopen("
+                                                     "'http://localhost:8000/health', timeout=4)\" || exit 1\n")], [], False, set()),
+    "healthcheck-curl-installed": ([(INSTALL, "RUN apt-get update && apt-get install -y --no-install-recommends curl "
+                                              "&& rm -rf /var/lib/apt/lists/*\n" + INSTALL),
+                                    (HEALTHCHECK_TEXT, "HEALTHCHECK --interval=30s --timeout=5s CMD curl -fsS "
+                                                       "http://localhost:8000/health || exit 1\n")], [], False, set()),
     "broken-health-endpoint": ([], [('return {"status": "ok"}', 'raise HTTPException(500, "broken on purpose")')],
                                False, {"healthcheck", "health-endpoint"}),
     "no-dockerignore": ([(APP, "COPY . .\n")], [], True, {"dockerignore"}),
@@ -73,6 +82,7 @@ VARIANTS = {
 # Words the lost criterion's message must hold, where the reason is worth checking.
 MESSAGES = {
     "curl-healthcheck": "slim images ship no curl",
+    "healthcheck-tests-nothing": "it tests nothing about the service",
     "copy-before-install": "copied before the dependencies are installed",
     "shell-form-cmd": "shell form",
     "latest-base": "'latest' moves",

@@ -86,6 +86,28 @@ def test_a_password_on_mlflows_command_line_costs_half_of_its_criterion(engine, 
     assert secrets.status == "partial" and "services.mlflow.command" in secrets.message and "`ps`" in secrets.message
 
 
+@pytest.mark.parametrize("old, new, criterion, said", [
+    # a default password in the file: used whenever .env does not set the variable
+    ("JUPYTER_TOKEN: ${JUPYTER_TOKEN:?set JUPYTER_TOKEN in .env (see .env.example)}",
+     "JUPYTER_TOKEN: ${JUPYTER_TOKEN:-letmein}", "no-plaintext-secrets",
+     "JUPYTER_TOKEN is written in the file (as the variable's default)"),
+    # no password at all: the stack still runs, as mlflow's connection needs none
+    ("      POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password\n",
+     "      POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password\n      POSTGRES_HOST_AUTH_METHOD: trust\n",
+     "no-plaintext-secrets", "POSTGRES_HOST_AUTH_METHOD turns password checks off"),
+    # no host port: the engine picks one, on every interface
+    ("      - redis-data:/data\n", "      - redis-data:/data\n    ports: [\"6379\"]\n", "private-db-ports",
+     "redis publishes a random port→6379 on every interface"),
+])
+def test_a_stack_that_gives_a_database_away_loses_only_that_criterion(engine, lab04, stack_folder, qdrant_here, old, new,
+                                                                     criterion, said):
+    edit(stack_folder / "compose.yaml", old, new)
+    result = pipeline.grade(lab04, stack_folder)
+    assert lost(result) == {criterion}, {c.id: c.message for c in result.criteria if c.status != "passed"}
+    found = next(c for c in result.criteria if c.id == criterion)
+    assert said in found.message and found.hint
+
+
 def test_seed_style_stack_loses_the_right_points(engine, lab04, stack_folder):
     shutil.copy(SEED, stack_folder / "compose.yaml")
     (stack_folder / "compose.gpu.yaml").unlink()

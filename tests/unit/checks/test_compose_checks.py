@@ -101,6 +101,26 @@ def test_plaintext_secrets_in_env_urls_and_list_syntax(tmp_path):
     assert "services.db.environment.POSTGRES_PASSWORD" in found
 
 
+def test_a_default_written_in_the_file_and_password_checks_turned_off_are_secrets_given_away(tmp_path):
+    from graders.checks.compose_secrets import plaintext
+
+    assert plaintext("${DB_PASSWORD:-postgres}") and plaintext("${DB_PASSWORD-postgres}")
+    assert plaintext("postgresql://app:${DB_PASSWORD:-changeme}@db/app")
+    assert not plaintext("${DB_PASSWORD}") and not plaintext("${DB_PASSWORD:?set it in .env}")
+    assert not plaintext("${DB_PASSWORD:-}") and not plaintext("/run/secrets/db_password")
+    stack = GOOD.replace("    profiles: [never]\n", "")
+    default = stack.replace('POSTGRES_PASSWORD: "${DB_PASSWORD}"', 'POSTGRES_PASSWORD: "${DB_PASSWORD:-postgres}"')
+    (tmp_path / "default").mkdir()
+    (tmp_path / "default" / "Dockerfile").write_text("FROM scratch\n")
+    outcome = grade("compose_secrets", read(tmp_path / "default", default))
+    assert outcome.fraction == 0 and "POSTGRES_PASSWORD is written in the file (as the variable's default)" in outcome.message
+    trust = stack.replace('POSTGRES_PASSWORD: "${DB_PASSWORD}"', "POSTGRES_HOST_AUTH_METHOD: trust")
+    (tmp_path / "trust").mkdir()
+    (tmp_path / "trust" / "Dockerfile").write_text("FROM scratch\n")
+    outcome = grade("compose_secrets", read(tmp_path / "trust", trust, env="DB_PASSWORD=s3cret\n"))
+    assert outcome.fraction == 0 and "POSTGRES_HOST_AUTH_METHOD turns password checks off" in outcome.message
+
+
 def test_a_password_on_a_command_line_costs_half(tmp_path):
     on_command_line = GOOD.replace("    profiles: [never]\n", "").replace(
         "    image: redis:7.0-bookworm\n",
@@ -141,6 +161,22 @@ def test_database_ports(tmp_path):
     assert grade("compose_ports", good(tmp_path), services=["redis", "db"]).fraction == 1
     outcome = grade("compose_ports", bad(tmp_path), services=["redis", "db"])
     assert outcome.fraction == 0 and len(outcome.evidence["exposed"]) == 2
+
+
+def test_a_database_port_without_a_host_port_is_still_published_on_every_interface(tmp_path):
+    stack = GOOD.replace("    profiles: [never]\n", "")
+    cases = {'["6379"]': 0.5, '["127.0.0.1::6379"]': 1, '["127.0.0.1:6379:6379"]': 1, '["0.0.0.0:6379:6379"]': 0.5}
+    for index, (ports, fraction) in enumerate(cases.items()):
+        folder = tmp_path / str(index)
+        folder.mkdir()
+        (folder / "Dockerfile").write_text("FROM scratch\n")
+        text = stack.replace("    volumes: [redis-data:/data]\n", f"    volumes: [redis-data:/data]\n    ports: {ports}\n")
+        outcome = grade("compose_ports", read(folder, text, env="DB_PASSWORD=s3cret\n"), services=["redis", "db"])
+        assert outcome.fraction == fraction, (ports, outcome.message)
+    expose = stack.replace("    volumes: [redis-data:/data]\n", "    volumes: [redis-data:/data]\n    expose: ['6379']\n")
+    (tmp_path / "expose").mkdir()
+    (tmp_path / "expose" / "Dockerfile").write_text("FROM scratch\n")
+    assert grade("compose_ports", read(tmp_path / "expose", expose, env="DB_PASSWORD=s3cret\n"), services=["redis"]).fraction == 1
 
 
 def test_gpu_reservation_forms_and_places(tmp_path):

@@ -27,6 +27,32 @@ def test_healthcheck():
     assert never.fraction == 0 and "never became healthy" in never.message
 
 
+def test_a_healthcheck_that_passes_where_the_service_is_not_running_tests_nothing():
+    from graders.facts import IMAGE_HEALTHCHECK, Missing
+
+    idle_fails = run("healthcheck", inside={IMAGE_HEALTHCHECK: (1, "Connection refused")})
+    assert idle_fails.fraction == 1 and "failing where the service is not running" in idle_fails.message
+    idle_passes = run("healthcheck", inside={IMAGE_HEALTHCHECK: (0, "")})
+    assert idle_passes.fraction == 0 and "tests nothing" in idle_passes.message
+    # an image the grader cannot look inside (no shell): judged on the service alone
+    unseen = run("healthcheck", inside=Missing("could not look inside the container", learner=False))
+    assert unseen.fraction == 1 and "failing" not in unseen.message
+
+
+def test_the_image_s_health_command_is_asked_as_it_is_written_and_bounded():
+    from graders.facts import IMAGE_HEALTHCHECK, Query
+    from graders.stages import _resolved
+
+    exec_form = _resolved(IMAGE_HEALTHCHECK, {"Test": ["CMD", "python", "-c", "import sys; sys.exit(1)"]})
+    assert exec_form == Query("command", "if command -v timeout >/dev/null; then timeout 10 python -c 'import sys; sys.exit(1)'; "
+                                         "else python -c 'import sys; sys.exit(1)'; fi")
+    shell_form = _resolved(IMAGE_HEALTHCHECK, {"Test": ["CMD-SHELL", "curl -f http://localhost:8000/health || exit 1"]})
+    assert shell_form is not None and "timeout 10 sh -c 'curl -f http://localhost:8000/health || exit 1'" in shell_form.arg
+    assert _resolved(IMAGE_HEALTHCHECK, None) is None and _resolved(IMAGE_HEALTHCHECK, {"Test": ["NONE"]}) is None
+    other = Query("command", "id -u")
+    assert _resolved(other, None) is other
+
+
 def test_stops_on_signal():
     from graders.facts import Stopped
 
