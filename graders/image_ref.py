@@ -35,4 +35,16 @@ def pinned(ref: str) -> tuple[bool, str]:
         return False, ":latest moves whenever a new version is pushed"
     if not re.search(r"\d", tag):
         return False, f":{tag} names no version, so it moves too"
+    if _short_name(_name) in MINOR_RELEASES and (major := re.match(r"^(\d+)(?![.\d])", tag)):
+        return False, f":{tag} names only a major version: each new {major.group(1)}.x release replaces it"
     return True, f"tag {tag}"
+
+
+MINOR_RELEASES = {"python", "pypy", "ruby", "golang", "php", "perl"}
+"""Images whose minor versions are the releases that change the language: a major-only tag
+(`python:3-slim`) moves from one to the next. (postgres:15 or node:20 name a release line.)"""
+
+
+def _short_name(name: str) -> str:
+    """`docker.io/library/python` -> `python`."""
+    return name.rsplit("/", 1)[-1]

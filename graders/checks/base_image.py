@@ -23,11 +23,11 @@ class BaseImagePinned(Check):
         evidence = {"from": ref, "line": stage.line}
         if ref == "scratch":
             return Outcome.passed("the final stage starts from scratch: nothing to pin, nothing extra", **evidence)
-        pinned = image_ref.pinned(ref)[0]
+        pinned, why = image_ref.pinned(ref)
         slim = any(marker in f"{name}:{tag or ''}" for marker in params.slim_markers)
         problems = []
         if not pinned:
-            problems.append(f"'{ref}' is not pinned to a version" + (" ('latest' moves)" if tag in (None, "latest") else ""))
+            problems.append(f"'{ref}' is not pinned to a version" + (" ('latest' moves)" if tag in (None, "latest") else f" ({why})"))
         if not slim:
             problems.append(f"'{ref}' is not a slim variant")
         fraction = (1 - params.slim_share) * pinned + params.slim_share * slim

@@ -37,6 +37,9 @@ TODAY = [  # what Engine 25 and newer build with their own frontend, as Docker's
 VARIANTS = {
     "root-user": ([("USER app\n", "")], [], False, {"non-root"}),
     "latest-base": ([("FROM python:3.11-slim", "FROM python:latest")], [], False, {"base-image"}),
+    # a major version only: python:3-slim moves to each new 3.x; a tag naming Debian's release is valid
+    "major-only-base": ([("FROM python:3.11-slim", "FROM python:3-slim")], [], False, {"base-image"}),
+    "debian-pinned-base": ([("FROM python:3.11-slim", "FROM python:3.11-slim-bookworm")], [], False, set()),
     "copy-before-install": ([(INSTALL + "\n# Then the code", "# Then the code"),
                              (APP, "COPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n")], [], False, {"layer-cache"}),
     # dash, Debian's /bin/sh, forks the server instead of exec'ing it: SIGTERM is ignored by PID 1
@@ -86,6 +89,7 @@ MESSAGES = {
     "copy-before-install": "copied before the dependencies are installed",
     "shell-form-cmd": "shell form",
     "latest-base": "'latest' moves",
+    "major-only-base": "each new 3.x release replaces it",
     "pip-cache-kept": ".cache/pip",
     "no-dockerignore": ".git",
     "script-without-exec": "did not stop it within 5 s",
@@ -150,17 +154,23 @@ def test_untouched_starter_scores_low_without_crashing(engine, lab01):
     assert all(c.hint for c in result.criteria if c.status == "failed")
 
 
+OTHER_TAGS = ("latest", "3-slim", "3.11-slim-bookworm")
+"""The base-image variants' tags, made from the stand-in for the test only where they are missing."""
+
+
 @pytest.fixture
 def latest_tag(engine):
-    """`python:latest` for the latest-base variant: the stand-in, tagged for the test only."""
-    try:
-        engine.images.get("python:latest")
-        yield
-        return
-    except Exception:
-        engine.images.get("python:3.11-slim").tag("python", "latest")
+    """`python:latest` and the other tags the base-image variants name: the stand-in, tagged."""
+    made = []
+    for tag in OTHER_TAGS:
+        try:
+            engine.images.get(f"python:{tag}")
+        except Exception:
+            engine.images.get("python:3.11-slim").tag("python", tag)
+            made.append(tag)
     yield
-    engine.images.remove("python:latest")
+    for tag in made:
+        engine.images.remove(f"python:{tag}")
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))

@@ -24,6 +24,14 @@ def test_a_reference_splits_into_name_tag_and_digest(ref, parts):
     ("registry:5000/python", False, "no tag, which means :latest"),
     ("python:latest", False, ":latest moves whenever a new version is pushed"),
     ("python:slim", False, ":slim names no version, so it moves too"),
+    ("python:3-slim", False, ":3-slim names only a major version: each new 3.x release replaces it"),
+    ("docker.io/library/python:3", False, ":3 names only a major version: each new 3.x release replaces it"),
+    ("golang:1-bookworm", False, ":1-bookworm names only a major version: each new 1.x release replaces it"),
+    ("python:3.11-slim-bookworm", True, "tag 3.11-slim-bookworm"),
+    ("python:3.11.10-slim", True, "tag 3.11.10-slim"),
+    ("python:3-slim@sha256:abc", True, "pinned by digest"),
+    ("postgres:15-bookworm", True, "tag 15-bookworm"),  # a major release line
+    ("node:22-slim", True, "tag 22-slim"),
 ])
 def test_pinned_means_a_digest_or_a_versioned_tag(ref, verdict, why):
     assert pinned(ref) == (verdict, why)
