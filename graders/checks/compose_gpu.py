@@ -13,15 +13,19 @@ class GpuParams(Params):
 
 
 def problems(device: dict[str, Any]) -> list[str]:
-    """What is wrong with one `deploy.resources.reservations.devices` entry for an NVIDIA GPU."""
+    """What is wrong with one GPU request for an NVIDIA GPU: a `deploy.resources.reservations.devices`
+    entry, or an entry of the service's `gpus:`. Without `count` or `device_ids` every GPU is given
+    (Compose's docs); without `driver` the engine picks the one that offers the capabilities, as
+    `docker run --gpus` does; `driver: cdi` names the devices in CDI's form (nvidia.com/gpu=…)."""
     found = []
-    if device.get("driver") != "nvidia":
-        found.append("driver: nvidia is missing")
-    if "count" in device and device.get("device_ids"):
+    driver = device.get("driver")
+    if driver not in (None, "nvidia", "cdi"):
+        found.append(f"driver: {driver} is not NVIDIA's (nvidia, or cdi with nvidia.com/gpu devices)")
+    if driver == "cdi" and not any(str(name).startswith("nvidia.com/gpu") for name in device.get("device_ids") or []):
+        found.append("driver: cdi needs device_ids naming nvidia.com/gpu=… devices")
+    if device.get("count") not in (None, -1) and device.get("device_ids"):
         found.append("count and device_ids are both set (Compose refuses that: choose one)")
-    elif "count" not in device and not device.get("device_ids"):
-        found.append("neither count nor device_ids says how many GPUs")
-    if "gpu" not in (device.get("capabilities") or []):
+    if "gpu" not in (device.get("capabilities") or []) and driver != "cdi":
         found.append("capabilities must include gpu")
     return found
 
@@ -62,5 +66,9 @@ class GpuReservation(Check):
 
 
 def _devices(service: dict[str, Any]) -> list[dict[str, Any]]:
+    """The service's GPU requests: its device reservations, and its `gpus:` (`all`, or a list), which
+    asks for GPUs by itself."""
     devices = ((((service.get("deploy") or {}).get("resources") or {}).get("reservations") or {}).get("devices")) or []
-    return [d for d in devices if isinstance(d, dict)]
+    gpus = service.get("gpus")
+    asked = [{"count": -1}] if gpus == "all" else gpus if isinstance(gpus, list) else []
+    return [d for d in devices if isinstance(d, dict)] + [{"capabilities": ["gpu"], **g} for g in asked if isinstance(g, dict)]

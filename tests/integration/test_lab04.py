@@ -108,6 +108,17 @@ def test_a_stack_that_gives_a_database_away_loses_only_that_criterion(engine, la
     assert said in found.message and found.hint
 
 
+def test_the_shorter_gpu_forms_keep_full_marks(engine, lab04, stack_folder, qdrant_here):
+    """`gpus: all` on the service, and a reservation that leaves driver and count to the engine."""
+    (stack_folder / "compose.gpu.yaml").write_text(
+        "services:\n  api:\n    gpus: all\n"
+        "  jupyter:\n    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n")
+    result = pipeline.grade(lab04, stack_folder)
+    assert lost(result) == set(), {c.id: c.message for c in result.criteria if c.status != "passed"}
+    gpu = next(c for c in result.criteria if c.id == "gpu-reservation")
+    assert gpu.status == "passed" and "compose.gpu.yaml" in gpu.message
+
+
 def test_seed_style_stack_loses_the_right_points(engine, lab04, stack_folder):
     shutil.copy(SEED, stack_folder / "compose.yaml")
     (stack_folder / "compose.gpu.yaml").unlink()

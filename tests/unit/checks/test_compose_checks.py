@@ -185,12 +185,16 @@ def test_gpu_reservation_forms_and_places(tmp_path):
     cases = {
         "{driver: nvidia, count: 1, capabilities: [gpu]}": 0.5,  # well-formed, but in the main file
         "{driver: nvidia, count: 1, device_ids: ['0'], capabilities: [gpu]}": 0,
-        "{count: 1, capabilities: [gpu]}": 0,
+        "{count: 1, capabilities: [gpu]}": 0.5,  # no driver: the engine picks NVIDIA's, as --gpus does
+        "{capabilities: [gpu]}": 0.5,  # no count: every GPU (Compose's docs)
+        "{driver: cdi, device_ids: [nvidia.com/gpu=all], capabilities: [gpu]}": 0.5,  # CDI, Docker 28.2's default path
+        "{driver: cdi, device_ids: [vendor.com/fpga=0], capabilities: [gpu]}": 0,
+        "{driver: rocm, capabilities: [gpu]}": 0,
         "{driver: nvidia, count: 1, capabilities: [utility]}": 0,
     }
     for index, (entry, expected) in enumerate(cases.items()):
         facts = read(tmp_path / str(index), base + device % entry)
-        if "device_ids" in entry:
+        if "count" in entry and "device_ids" in entry:
             # Compose itself refuses count with device_ids: the learner sees its message, with the line
             assert isinstance(facts.compose, Missing) and facts.compose.learner
             assert "compose.yaml:4" in facts.compose.reason and '"count" and "device_ids"' in facts.compose.reason
@@ -209,4 +213,11 @@ def test_gpu_reservation_forms_and_places(tmp_path):
     compose_stages.read(facts, ComposeLab(gpu_file="compose.gpu.yaml"), folder, "unit")
     assert grade("compose_gpu", facts, services=["api"]).fraction == 1
     assert grade("compose_gpu", read(tmp_path / "none", base), services=["api"]).fraction == 0
+    # the service's own `gpus:` (recent Compose releases), behind a profile or in the override
+    for index, gpus in enumerate(["all", "[{driver: nvidia, count: 1}]"]):
+        profiled = read(tmp_path / f"gpus-{index}", base + f"    profiles: [gpu]\n    gpus: {gpus}\n")
+        outcome = grade("compose_gpu", profiled, services=["api"])
+        assert outcome.fraction == 1, (gpus, outcome.message)
+    unsafe = read(tmp_path / "gpus-main", base + "    gpus: all\n")
+    assert grade("compose_gpu", unsafe, services=["api"]).fraction == 0.5
 
