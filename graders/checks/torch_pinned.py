@@ -1,6 +1,7 @@
 """Base image and PyTorch pinned, and one copy of CUDA in the image.
 
-torch from the package index loads the CUDA libraries of its `nvidia-*` wheels, never the system's.
+torch from the package index loads the CUDA libraries of its `nvidia-*` wheels (through their RUNPATH,
+unless LD_LIBRARY_PATH points elsewhere), not the system's.
 On a CUDA base image that makes the base's libraries dead weight, whether or not the two CUDA
 releases match. A CUDA base pays off when something uses it: torch built against it (vendor images
 such as NVIDIA's PyTorch containers, with no nvidia-* wheels), or CUDA code compiled on a `devel`
