@@ -4,13 +4,14 @@ With `--gpus`, the engine itself sets NVIDIA_VISIBLE_DEVICES for the container (
 own value, so it wins). It does not set NVIDIA_DRIVER_CAPABILITIES unless the request names them,
 so an image value without `compute` leaves CUDA out. CUDA_VISIBLE_DEVICES baked into the image
 renumbers or hides the GPUs the run asked for. NVIDIA_VISIBLE_DEVICES in the image only matters
-where the NVIDIA runtime is the engine's default: then it hands GPUs to containers that never
-asked, so it is reported, not rewarded."""
+where the NVIDIA runtime is the engine's default: there `all` hands GPUs to containers that never
+asked (reported, not rewarded), and `void` or `none` gives a GPU only to a run that asks with
+`--gpus` (the safe choice there; NVIDIA's own guidance for such machines)."""
 
 from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, gathered
 
-HIDING = {"void", "none", ""}
+SAFE = {"void", "none"}
 
 
 class GpuLeftToRun(Check):
@@ -31,12 +32,14 @@ class GpuLeftToRun(Check):
             problems.append(f"CUDA_VISIBLE_DEVICES={env['CUDA_VISIBLE_DEVICES']} is baked into the image: inside a "
                             "container the GPUs `--gpus` gave are numbered from 0, so a fixed list hides or "
                             "renumbers them; leave the choice to `docker run --gpus`")
-        if env.get("NVIDIA_VISIBLE_DEVICES", "all").strip().lower() in HIDING:
-            problems.append(f"NVIDIA_VISIBLE_DEVICES={env['NVIDIA_VISIBLE_DEVICES']} asks the runtime for no GPU")
         if problems:
             return Outcome.partial(1 - len(problems) / 2, "; ".join(problems), **evidence)
         note = ""
-        if "NVIDIA_VISIBLE_DEVICES" in env:
+        visible = env.get("NVIDIA_VISIBLE_DEVICES")
+        if visible is not None and visible.strip().lower() in SAFE:
+            note = (f"; NVIDIA_VISIBLE_DEVICES={visible} in the image: a run gets GPUs only when it asks with "
+                    "--gpus, even where the NVIDIA runtime is the engine's default")
+        elif visible is not None:
             note = (f"; note: NVIDIA_VISIBLE_DEVICES={env['NVIDIA_VISIBLE_DEVICES']} in the image gives GPUs to "
                     "every container of it where the NVIDIA runtime is the engine's default, asked or not")
         return Outcome.passed("GPU choice left to `docker run --gpus`; CUDA's driver parts not held back" + note,

@@ -29,6 +29,8 @@ VARIANTS = {
     "under-a-cuda-base": ([("USER trainer\n", "USER trainer\nENV CUDA_VERSION=13.0.2\n")], {"pinned"}),
     "gpus-chosen-in-the-image": ([("USER trainer\n", "USER trainer\nENV CUDA_VISIBLE_DEVICES=1 "
                                    "NVIDIA_DRIVER_CAPABILITIES=utility\n")], {"gpu-env"}),
+    # valid: `void` gives GPUs only to runs that ask (where the NVIDIA runtime is the default)
+    "no-gpu-unless-asked": ([("USER trainer\n", "USER trainer\nENV NVIDIA_VISIBLE_DEVICES=void\n")], set()),
 }
 MESSAGES = {
     "under-a-cuda-base": "never used",

@@ -103,7 +103,8 @@ def test_gpu_choice_left_to_the_run():
     both = run03("gpu_left_to_run", image=image(env={"CUDA_VISIBLE_DEVICES": "1", "NVIDIA_DRIVER_CAPABILITIES": "video"}))
     assert both.fraction == 0
     assert run03("gpu_left_to_run", image=image(env={"NVIDIA_DRIVER_CAPABILITIES": "all"})).fraction == 1
-    assert run03("gpu_left_to_run", image=image(env={"NVIDIA_VISIBLE_DEVICES": "void"})).fraction == 0.5
+    void = run03("gpu_left_to_run", image=image(env={"NVIDIA_VISIBLE_DEVICES": "void"}))  # --gpus still wins
+    assert void.fraction == 1 and "only when it asks with --gpus" in void.message
 
 
 def test_gpu_criteria_without_and_with_a_gpu():
