@@ -51,6 +51,15 @@ def jupyterlab(tmp_path):
     subprocess.run(["docker", "rmi", "-f", "iris:dev"], capture_output=True, timeout=60)  # the notebook's build
 
 
+def run_cell(page, text: str):
+    """Run the first code cell holding `text`, as a learner does (Ctrl+Enter in it); the cell."""
+    cell = page.locator(".jp-CodeCell", has_text=text).first
+    cell.scroll_into_view_if_needed()
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+Enter")
+    return cell
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (./dev setup installs it)")
 def test_a_learner_works_through_the_self_check_in_jupyterlab(jupyterlab, tmp_path, engine):
     from playwright.sync_api import expect, sync_playwright
@@ -91,10 +100,7 @@ def test_a_learner_works_through_the_self_check_in_jupyterlab(jupyterlab, tmp_pa
 
         # the notebook's build cell: BuildKit's log (the grader's builder), not the legacy builder's steps
         page.locator(".lm-TabBar-tabLabel", has_text="lab.ipynb").click()
-        built = page.locator(".jp-CodeCell", has_text="docker history iris:dev").first
-        built.scroll_into_view_if_needed()
-        built.locator(".cm-content").click()
-        page.keyboard.press("Control+Enter")
+        built = run_cell(page, "docker history iris:dev")
         output = built.locator(".jp-OutputArea")
         expect(output).to_contain_text("naming to docker.io/library/iris:dev", timeout=600_000)
         expect(output).to_contain_text("[internal] load build definition from Dockerfile")
@@ -103,10 +109,7 @@ def test_a_learner_works_through_the_self_check_in_jupyterlab(jupyterlab, tmp_pa
         page.screenshot(path=str(shots / "2-built-with-buildkit.png"), full_page=True)
 
         # the self-check cell, run as a learner runs it
-        cell = page.locator(".jp-CodeCell", has_text="%dockerlab check").first
-        cell.scroll_into_view_if_needed()
-        cell.locator(".cm-content").click()
-        page.keyboard.press("Control+Enter")
+        cell = run_cell(page, "%dockerlab check")
         card = cell.locator(".dl-card")
         expect(card).to_contain_text("100 / 100 points", timeout=600_000)
         expect(card.locator('tr[data-criterion="dockerignore"]')).to_have_class("passed")
