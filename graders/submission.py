@@ -54,6 +54,20 @@ def copy_submission(facts: Facts, lab: Lab, context: Path) -> None:
         (context / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
 
 
+def small_text(path: Path, limit: int = 256 * 2**10) -> str | None:
+    """A learner's text file, or None when it is not a plain file of at most `limit` bytes: never
+    through a link (it could name a host file), never a FIFO or device (a read could hang or not end)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        return handle.read(limit + 1)[:limit].decode("utf-8", "replace")
+
+
 def static(facts: Facts, lab: ImageLab, context: Path, needs: set[str], context_paths: Sequence[str] = ()) -> None:
     """Parse the Dockerfile the way BuildKit does, read what the build context leaves out, and run
     hadolint on it."""

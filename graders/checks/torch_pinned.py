@@ -12,6 +12,7 @@ import re
 from graders import image_ref
 from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, Query, gathered
+from graders.submission import small_text
 
 PIP_PACKAGES = Query("pip_packages")
 # The wheel that carries the CUDA runtime (named -cu11/-cu12 before CUDA 13).
@@ -44,6 +45,9 @@ class TorchPinned(Check):
             problems.append(f"the base '{ref}' is not pinned to a version")
         if not pins:
             problems.append(f"{params.package} is not pinned with == in requirements.txt or the Dockerfile")
+        elif _installed_elsewhere(pins, torch_version):
+            problems.append(f"the image holds {params.package} {torch_version}, which no pin names ({', '.join(pins)}): "
+                            "the pin is not what the Dockerfile installs")
         if base_cuda and wheels:
             problems.append(
                 f"the base brings CUDA {base_cuda}, but {params.package} {torch_version} loads its own CUDA "
@@ -59,8 +63,22 @@ class TorchPinned(Check):
 
 
 def _pins(facts: Facts, package: str) -> list[str]:
+    """`package==version` in the Dockerfile's RUN lines and the submission's requirements files (plain,
+    small files only: a link or a FIFO is never followed)."""
     pattern = re.compile(rf"(?<![\w-]){re.escape(package)}\s*==\s*[\w.+]+", re.IGNORECASE)
     texts = [i.shell for s in gathered(facts.dockerfile).stages for i in s.all("RUN")]
-    for path in sorted(facts.submission.glob("requirements*.txt")):
-        texts.append(path.read_text(errors="replace"))
+    for path in sorted(facts.submission.glob("requirements*.txt"))[:20]:
+        texts.append(small_text(path) or "")
     return [match.group(0).replace(" ", "") for text in texts for match in pattern.finditer(text)]
+
+
+def _installed_elsewhere(pins: list[str], installed: str) -> bool:
+    """The image holds a version no pin names: the pin is not what the Dockerfile installs."""
+    if not pins or not installed:
+        return False
+    return all(_version(pin.split("==", 1)[1]) != _version(installed) for pin in pins)
+
+
+def _version(text: str) -> str:
+    """`2.13.0+cu126` -> `2.13.0`: a local build tag is how the index names the same release."""
+    return text.split("+", 1)[0].strip().lower()

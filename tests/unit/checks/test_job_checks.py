@@ -91,6 +91,35 @@ def test_torch_pinned_and_one_copy_of_cuda(tmp_path):
     assert run03("torch_pinned", _facts=loose).fraction == pytest.approx(1 / 3)
 
 
+def test_a_torch_pin_counts_only_when_the_image_holds_that_version(tmp_path):
+    from graders.checks.torch_pinned import PIP_PACKAGES
+
+    (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
+    # the Dockerfile installs torch unpinned, whatever requirements.txt says: the job reports 2.14.1
+    other = facts("FROM python:3.11-slim\nRUN pip install torch\nCMD [\"x\"]\n", job=job(torch="2.14.1+cu130 13.0"),
+                  inside={PIP_PACKAGES: TORCH_WHEELS})
+    other.submission = tmp_path
+    outcome = run03("torch_pinned", _facts=other)
+    assert outcome.fraction == pytest.approx(2 / 3) and "holds torch 2.14.1+cu130, which no pin names" in outcome.message
+    same = facts("FROM python:3.11-slim\nCMD [\"x\"]\n", job=job(torch="2.13.0+cu130 13.0"), inside={PIP_PACKAGES: TORCH_WHEELS})
+    same.submission = tmp_path
+    assert run03("torch_pinned", _facts=same).fraction == 1  # the +cu130 build tag names the same release
+
+
+def test_requirements_files_are_read_only_as_small_plain_files(tmp_path):
+    import os
+
+    from graders.checks.torch_pinned import PIP_PACKAGES, _pins
+
+    (tmp_path / "requirements-link.txt").symlink_to("/dev/zero")  # a hostile learner's: a read never ends
+    os.mkfifo(tmp_path / "requirements-fifo.txt")  # a read would wait forever
+    (tmp_path / "requirements-big.txt").write_text("torch==9.9.9\n" + "#" * 300_000)
+    (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
+    found = facts("FROM python:3.11-slim\nCMD [\"x\"]\n", job=job(), inside={PIP_PACKAGES: TORCH_WHEELS})
+    found.submission = tmp_path
+    assert _pins(found, "torch") == ["torch==2.13.0"]
+
+
 def test_gpu_choice_left_to_the_run():
     assert run03("gpu_left_to_run", image=image(env={})).fraction == 1
     cuda_base = run03("gpu_left_to_run", image=image(env={"NVIDIA_VISIBLE_DEVICES": "all",
