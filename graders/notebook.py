@@ -32,6 +32,7 @@ from graders import pipeline, scoring
 from graders.course import default_path, load
 from graders.errors import DockerlabError, UsageError
 from graders.fingerprint import digest
+from graders.report import HIDDEN
 from graders.report import scorecard
 from graders.results import GradingResult
 from graders.runner import Progress
@@ -53,6 +54,9 @@ class NotebookGrade:
             return 0.0
         mark = {"passed": "✔", "partial": "◐", "failed": "✘", "not_gradable": "–"}[criterion.status]
         print(f"{mark} {criterion.title}: {criterion.points:g}/{criterion.max_points:g}")
+        if criterion.visibility == "hidden":
+            print(f"  {HIDDEN}")
+            return float(criterion.points)
         print(f"  {criterion.message}")
         if criterion.status == "not_gradable":
             print("  (not gradable on this machine: 0 here, for your instructor to review)")

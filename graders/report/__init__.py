@@ -1,5 +1,8 @@
 """Ways to show a grading result: the terminal scorecard, the JSON document, HTML pages."""
 
+HIDDEN = "hidden criterion: your instructor sees the details"
+"""What a learner's view shows of a hidden criterion besides its title, mark and points."""
+
 
 def human_size(size: float) -> str:
     """Decimal units, as `docker images` shows them: 468 B, 2.1 kB, 287.3 MB, 5.1 GB."""

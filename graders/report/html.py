@@ -7,7 +7,7 @@ from collections import Counter
 from html import escape
 from typing import Any
 
-from graders.report import clip, human_size
+from graders.report import HIDDEN, clip, human_size
 
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222;padding:0 1rem}
@@ -27,7 +27,7 @@ def feedback_page(result: dict[str, Any], lab_title: str) -> str:
         status = criterion["status"]
         points = "n/a" if status == "not_gradable" else f"{criterion['points']:g} / {criterion['max_points']:g}"
         if criterion["visibility"] == "hidden":
-            detail = "<em>hidden criterion</em>"
+            detail = f"<em>{HIDDEN}</em>"
         else:
             detail = escape(criterion["message"])
             if criterion["hint"]:

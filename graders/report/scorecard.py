@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from graders.report import HIDDEN
 from graders.report.html import MARKS, _evidence, image_and_build
 
 STYLE = """<style>
@@ -27,13 +28,16 @@ def render(result: dict[str, Any], *, readme: str = "README.md") -> str:
     for criterion in result["criteria"]:
         status = criterion["status"]
         points = "n/a" if status == "not_gradable" else f"{criterion['points']:g} / {criterion['max_points']:g}"
-        detail = escape(criterion["message"])
-        if status == "not_gradable":
-            detail += "<br><em>not gradable on this machine: left out of your total here (a notebook's nbgrader cell counts it 0)</em>"
-        if criterion["hint"] and status != "passed":
-            detail += f'<div class="hint">→ {link_sections(criterion["hint"], readme)}</div>'
-        if status in ("failed", "partial"):
-            detail += _evidence(criterion.get("evidence") or {})
+        if criterion.get("visibility") == "hidden":
+            detail = f"<em>{HIDDEN}</em>"
+        else:
+            detail = escape(criterion["message"])
+            if status == "not_gradable":
+                detail += "<br><em>not gradable on this machine: left out of your total here (a notebook's nbgrader cell counts it 0)</em>"
+            if criterion["hint"] and status != "passed":
+                detail += f'<div class="hint">→ {link_sections(criterion["hint"], readme)}</div>'
+            if status in ("failed", "partial"):
+                detail += _evidence(criterion.get("evidence") or {})
         rows.append(f'<tr data-criterion="{escape(criterion["id"])}" class="{status}"><td class="{status}">'
                     f'{MARKS[status]}</td><td>{escape(criterion["title"])}</td><td>{points}</td><td>{detail}</td></tr>')
     verdict = "passed" if result["passed"] else "not yet passed"
@@ -52,7 +56,7 @@ def render(result: dict[str, Any], *, readme: str = "README.md") -> str:
 
 def next_step(result: dict[str, Any], readme: str = "README.md") -> str:
     """The lost criterion worth the most points, with its hint: what to fix first."""
-    lost = [c for c in result["criteria"] if c["status"] in ("failed", "partial")]
+    lost = [c for c in result["criteria"] if c["status"] in ("failed", "partial") and c.get("visibility") != "hidden"]
     if not lost:
         return ""
     first = max(lost, key=lambda c: c["max_points"] - c["points"])

@@ -7,7 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from graders.report import human_size
+from graders.report import HIDDEN, human_size
 from graders.results import GradingResult, ImageSummary
 
 MARKS = {"passed": ("✔", "green"), "partial": ("◐", "yellow"), "failed": ("✘", "red"), "not_gradable": ("–", "dim")}
@@ -30,7 +30,7 @@ def _scorecard(result: GradingResult) -> Table:
         mark, colour = MARKS[criterion.status]
         points = "n/a" if criterion.status == "not_gradable" else f"{criterion.points:g}/{criterion.max_points:g}"
         if criterion.visibility == "hidden":
-            detail = Text("hidden criterion: your instructor sees the details", style="dim")
+            detail = Text(HIDDEN, style="dim")
         else:
             detail = Text(criterion.message)
             if criterion.hint:

@@ -34,7 +34,7 @@ def test_the_scorecard_shows_marks_hints_linked_to_readme_sections_and_what_to_f
     assert '<a href="README.md#6.-Don%27t-run-as-root"' in page
     assert "&lt;b&gt;added&lt;/b&gt;" in page  # the learner's output is text, never markup
     assert "not gradable on this machine" in page
-    assert "Built in 3 s" not in page and "Fix the first error" not in page  # no hint for a passed criterion
+    assert "built in 3 s" in page and "Fix the first error" not in page  # no hint for a passed criterion
     next_step = page.split('<div class="next">', 1)[1].split("</div>", 1)[0]
     assert "Non-Root (10 points)" in next_step
 
@@ -49,3 +49,31 @@ def test_the_magic_finds_the_lab_from_the_folder_and_explains_its_usage(tmp_path
     monkeypatch.setattr(notebook, "check", lambda lab, folder: seen.append((lab, folder)) or "card")
     assert notebook._magic("check") == "card" and notebook._magic("check 02-multi-stage ../x") == "card"
     assert seen == [(None, "."), ("02-multi-stage", "../x")]
+
+
+def test_a_hidden_criterion_shows_its_mark_and_points_but_no_message_hint_or_evidence_in_every_view(capsys):
+    from rich.console import Console
+
+    from graders.report import html, terminal
+    from graders.results import CriterionResult, Environment, GradingResult
+
+    secret = dict(criterion("secret-case", "failed", 0, 20, "expected class virginica for [6.3, 2.5]",
+                            'Check the model (README, section 7 "Serving").'), visibility="hidden")
+    secret["evidence"] = {"body": "the hidden input"}
+    document = dict(RESULT, criteria=[*RESULT["criteria"], secret])
+    views = {"scorecard": scorecard.render(document), "feedback page": html.feedback_page(dict(document, learner="ada",
+                                                                                               refusals=[]), "Lab 01")}
+    result = GradingResult("01-basic-dockerfile", "x", 70, 110, True,
+                           [CriterionResult(**c) for c in document["criteria"]], None, Environment(), {})
+    console = Console(record=True, width=200)
+    terminal.render(result, console)
+    views["terminal"] = console.export_text()
+    notebook.NotebookGrade(result).points("secret-case")
+    views["notebook cell"] = capsys.readouterr().out
+    for view, text in views.items():
+        assert "ecret" in text, view  # its title is shown
+        for withheld in ("virginica", "Check the model", "the hidden input"):
+            assert withheld not in text, (view, withheld)
+        assert "your instructor sees the details" in text, view
+    next_step = views["scorecard"].split('<div class="next">', 1)[1].split("</div>", 1)[0]
+    assert "Secret" not in next_step  # the next step never points at a hidden criterion
