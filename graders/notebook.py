@@ -32,8 +32,7 @@ from graders import pipeline, scoring
 from graders.course import default_path, load
 from graders.errors import DockerlabError, UsageError
 from graders.fingerprint import digest
-from graders.report import HIDDEN
-from graders.report import scorecard
+from graders.report import HIDDEN, scorecard
 from graders.results import GradingResult
 from graders.runner import Progress
 
