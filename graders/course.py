@@ -286,9 +286,9 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
         for key in ("folder", "solution"):
             if not (root / getattr(lab, key)).is_dir():
                 fail(f"{where}.{key}", f"folder {getattr(lab, key)!r} does not exist")
-        for name, artifact in lab.artifacts.items():
+        for artifact_name, artifact in lab.artifacts.items():
             if not (root / lab.folder / artifact.script).is_file():
-                fail(f"{where}.artifacts.{name}.script", f"{artifact.script!r} is not in {lab.folder}")
+                fail(f"{where}.artifacts.{artifact_name}.script", f"{artifact.script!r} is not in {lab.folder}")
         image = lab if isinstance(lab, ImageLab) else None
         for m_index, mount in enumerate(image.service.mounts if image else []):
             if mount.artifact not in lab.artifacts:

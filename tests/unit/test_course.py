@@ -139,3 +139,18 @@ def test_a_compose_lab_with_a_job_is_an_error(tmp_path):
                                           "    rubric:\n")
     with pytest.raises(ConfigError, match=r"labs\[0\]\.job: unknown key"):
         course.load(write(tmp_path, text))
+
+
+def test_a_mistake_after_a_lab_with_artifacts_still_names_course_yml(tmp_path):
+    """The artifacts' loop once took over the name of the file that error messages cite."""
+    text = (ROOT / "course.yml").read_text()
+    lab04 = text.index("id: 04-compose-stack")
+    second = text.index("      - id: ", text.index("      - id: services", lab04) + 1)
+    line_end = text.index("\n", second)
+    (tmp_path / "course.yml").write_text(text[:second] + "      - id: services" + text[line_end:])
+    for name in ("labs", "solutions", "docker"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    with pytest.raises(ConfigError) as caught:
+        course.load(tmp_path / "course.yml")
+    assert str(caught.value).startswith("course.yml:"), str(caught.value)
+    assert "duplicate criterion id 'services'" in str(caught.value)
