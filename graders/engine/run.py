@@ -121,8 +121,8 @@ def watch(client: docker.DockerClient, container: EngineContainer, port: int, sa
         listening = address is not None and port_open(address, timeout=0.5)
         if listening and (health is None or health == "healthy"):
             break
-        if health == "unhealthy":  # the engine has judged: the learner's start period, then 3 failed checks
-            break
+        if health == "unhealthy" and listening:  # the engine has judged (3 failed checks), and the server
+            break  # answers: the probes can run. A check that fails fast must not cut a slow start short.
         if time.monotonic() - started > sandbox.start_seconds:
             break
         time.sleep(0.1)

@@ -71,6 +71,10 @@ VARIANTS = {
                                               "&& rm -rf /var/lib/apt/lists/*\n" + INSTALL),
                                     (HEALTHCHECK_TEXT, "HEALTHCHECK --interval=30s --timeout=5s CMD curl -fsS "
                                                        "http://localhost:8000/health || exit 1\n")], [], False, set()),
+    # a check that fails at once, before a slow server listens: its probes must still reach the server
+    "slow-start-curl-healthcheck": ([(HEALTHCHECK_TEXT, "HEALTHCHECK CMD curl -f http://localhost:8000/health || exit 1\n"),
+                                     ('CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]',
+                                      'COPY --chmod=755 start.sh /start.sh\nENTRYPOINT ["/start.sh"]')], [], False, {"healthcheck"}),
     "broken-health-endpoint": ([], [('return {"status": "ok"}', 'raise HTTPException(500, "broken on purpose")')],
                                False, {"healthcheck", "health-endpoint"}),
     "no-dockerignore": ([(APP, "COPY . .\n")], [], True, {"dockerignore"}),
@@ -83,6 +87,10 @@ VARIANTS = {
 }
 
 # Words the lost criterion's message must hold, where the reason is worth checking.
+SCRIPTS = {  # the variants' start.sh
+    "script-without-exec": "#!/bin/sh\nuvicorn app.main:app --host 0.0.0.0 --port 8000\n",
+    "slow-start-curl-healthcheck": "#!/bin/sh\nsleep 8\nexec uvicorn app.main:app --host 0.0.0.0 --port 8000\n",
+}
 MESSAGES = {
     "curl-healthcheck": "slim images ship no curl",
     "healthcheck-tests-nothing": "it tests nothing about the service",
@@ -184,8 +192,8 @@ def test_flawed_variant_loses_exactly_its_criteria(name, submission, engine, lab
         (submission / ".dockerignore").unlink()
     if name == "pip-cache-kept":
         make_sdist(submission / "vendor")
-    if name == "script-without-exec":
-        (submission / "start.sh").write_text("#!/bin/sh\nuvicorn app.main:app --host 0.0.0.0 --port 8000\n")
+    if name in SCRIPTS:
+        (submission / "start.sh").write_text(SCRIPTS[name])
     result = pipeline.grade(lab01, submission)
     assert lost(result) == expected, {c.id: c.message for c in result.criteria if c.status != "passed"}
     assert not [c.id for c in result.criteria if c.status == "not_gradable"]
