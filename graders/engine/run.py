@@ -98,6 +98,10 @@ def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str]
     return container, _start(container, "container")
 
 
+UNHEALTHY_GRACE_SECONDS = 15
+"""How long a service its own healthcheck calls unhealthy may still take to listen."""
+
+
 @boundary
 def watch(client: docker.DockerClient, container: EngineContainer, port: int, sandbox: Sandbox) -> Container:
     """Wait until the service is healthy (or, without a HEALTHCHECK, listening), exits, or the budget ends."""
@@ -121,8 +125,10 @@ def watch(client: docker.DockerClient, container: EngineContainer, port: int, sa
         listening = address is not None and port_open(address, timeout=0.5)
         if listening and (health is None or health == "healthy"):
             break
-        if health == "unhealthy" and listening:  # the engine has judged (3 failed checks), and the server
-            break  # answers: the probes can run. A check that fails fast must not cut a slow start short.
+        # the engine has judged (3 failed checks): the probes run once the server answers, or after a
+        # grace for a slow start (a check that fails at once must not cut that short)
+        if health == "unhealthy" and (listening or time.monotonic() - started > UNHEALTHY_GRACE_SECONDS):
+            break
         if time.monotonic() - started > sandbox.start_seconds:
             break
         time.sleep(0.1)
@@ -186,11 +192,14 @@ def limit_hit(state: dict[str, Any], logs: str, sandbox: Sandbox, *, stopped: bo
 
 
 def _fast_healthcheck(healthcheck: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The learner's own test, probed every second so grading need not wait 30 s intervals."""
+    """The learner's own test, probed every second so grading need not wait 30 s intervals. Failures
+    count only after the learner's start period, and never in the first 10 s: at its own interval
+    (30 s by default) the engine would not call a slow start unhealthy within seconds either."""
     if not healthcheck or not healthcheck.get("Test") or healthcheck["Test"][0] == "NONE":
         return None
     timeout = min(int(healthcheck.get("Timeout") or 5 * SECOND), 10 * SECOND)
-    return {"test": healthcheck["Test"], "interval": SECOND, "timeout": timeout, "retries": 3, "start_period": 0}
+    start_period = min(max(int(healthcheck.get("StartPeriod") or 0), 10 * SECOND), 30 * SECOND)
+    return {"test": healthcheck["Test"], "interval": SECOND, "timeout": timeout, "retries": 3, "start_period": start_period}
 
 
 def _logs(container: EngineContainer, lines: int = 200) -> str:
