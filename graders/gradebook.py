@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.course import Lab
+from graders.results import UNSCORED
 
 
 @dataclass
@@ -50,7 +51,7 @@ def write(path: Path, lab: Lab, results: list[dict[str, Any]]) -> Written:
             for criterion in result["criteria"]:
                 grade = book.find_grade(criterion["id"], notebook, lab.id, student)
                 grade.auto_score = float(criterion["points"])
-                grade.needs_manual_grade = criterion["status"] == "not_gradable"
+                grade.needs_manual_grade = criterion["status"] in UNSCORED  # nbgrader's maximum is fixed
                 flagged += grade.needs_manual_grade
             book.db.commit()
     return Written(len(results), flagged)

@@ -51,7 +51,7 @@ class NotebookGrade:
         if criterion is None:
             print(f"no criterion {criterion_id!r} in lab {self.result.lab}")
             return 0.0
-        mark = {"passed": "✔", "partial": "◐", "failed": "✘", "not_gradable": "–"}[criterion.status]
+        mark = {"passed": "✔", "partial": "◐", "failed": "✘", "skipped": "↷", "not_gradable": "–"}[criterion.status]
         print(f"{mark} {criterion.title}: {criterion.points:g}/{criterion.max_points:g}")
         if criterion.visibility == "hidden":
             print(f"  {HIDDEN}")
@@ -59,6 +59,8 @@ class NotebookGrade:
         print(f"  {criterion.message}")
         if criterion.status == "not_gradable":
             print("  (not gradable on this machine: 0 here, for your instructor to review)")
+        if criterion.status == "skipped":
+            print("  (left out of your total until then: 0 here, for your instructor to review)")
         if criterion.hint:
             print(f"  hint: {criterion.hint}")
         return float(criterion.points)

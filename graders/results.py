@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
-Status = Literal["passed", "partial", "failed", "not_gradable"]
+Status = Literal["passed", "partial", "failed", "skipped", "not_gradable"]
+UNSCORED = ("skipped", "not_gradable")
+"""Left out of the maximum: judged only once another criterion passes, or not judgeable on this machine."""
 
 
 @dataclass
@@ -21,9 +23,11 @@ class CriterionResult:
     title: str
     """What the criterion asks for, in a few words."""
     status: Status
-    """passed (full points), partial, failed (no points) or not_gradable (left out of the maximum)."""
+    """passed (full points), partial, failed (no points), skipped (judged only once the criterion it
+    requires passes) or not_gradable (the machine could not judge it); the last two are left out of the
+    maximum."""
     points: float
-    """Points earned; 0 when not_gradable."""
+    """Points earned; 0 when skipped or not_gradable."""
     max_points: float
     """Points the criterion is worth in course.yml."""
     message: str

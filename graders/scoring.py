@@ -11,7 +11,7 @@ from graders.checks.base import Check, Outcome
 from graders.course import Criterion, Lab
 from graders.facts import Build, Facts, Image, Missing
 from graders.layers import Efficiency
-from graders.results import CriterionResult, Environment, GradingResult, ImageSummary, Layer, Status
+from graders.results import UNSCORED, CriterionResult, Environment, GradingResult, ImageSummary, Layer, Status
 
 
 @dataclass
@@ -50,21 +50,25 @@ def score(bound: list[Bound], facts: Facts, gpu_policy: str = "skip") -> list[Cr
     results = []
     for item in bound:
         outcome = _apply_requires(item.criterion, outcomes[item.criterion.id], outcomes)
+        if isinstance(outcome, str):
+            results.append(_skipped(item.criterion, outcome))
+            continue
         if item.criterion.gpu and outcome.not_gradable and gpu_policy == "zero":
             outcome = Outcome.failed(f"{outcome.message} (this lab scores GPU criteria zero without a GPU)")
         results.append(_result(item.criterion, outcome, facts))
     return results
 
 
-def _apply_requires(criterion: Criterion, outcome: Outcome, outcomes: dict[str, Outcome]) -> Outcome:
+def _apply_requires(criterion: Criterion, outcome: Outcome, outcomes: dict[str, Outcome]) -> Outcome | str:
+    """The outcome, or why it waits: a criterion that requires another is judged only once that one
+    passes (a cleanliness verdict on an image that does not work would be worth nothing either way),
+    and until then it is skipped, left out of the maximum, never a second zero for the same mistake."""
     for needed in criterion.requires:
         other = outcomes[needed]
         if other.not_gradable:
             return Outcome.ungradable(f"depends on '{needed}', which could not be graded here")
         if other.fraction < 1 and not outcome.not_gradable:
-            return Outcome.failed(
-                f"scored only once '{needed}' passes ({outcome.message})", **outcome.evidence
-            )
+            return f"judged once '{needed}' passes: fix that first"
     return outcome
 
 
@@ -97,15 +101,21 @@ def _result(criterion: Criterion, outcome: Outcome, facts: Facts) -> CriterionRe
     )
 
 
+def _skipped(criterion: Criterion, why: str) -> CriterionResult:
+    return CriterionResult(id=criterion.id, title=criterion.title, status="skipped", points=0.0,
+                           max_points=criterion.points, message=why, hint="", visibility=criterion.visibility)
+
+
 def summarize(lab: Lab, submission: Path, criteria: list[CriterionResult], facts: Facts, environment: Environment,
               timings: dict[str, float], problems: list[str]) -> GradingResult:
-    gradable = [c for c in criteria if c.status != "not_gradable"]
+    gradable = [c for c in criteria if c.status not in UNSCORED]
     max_score = round(sum(c.max_points for c in gradable), 2)
     total = round(sum(c.points for c in gradable), 2)
     percent = round(100 * total / max_score, 1) if max_score else 0.0
-    enough = max_score >= lab.max_points / 2  # a verdict on a sliver of the rubric would mislead
+    waiting = sum(c.max_points for c in criteria if c.status == "skipped")  # the learner's to unlock, not the machine's
+    enough = max_score + waiting >= lab.max_points / 2  # a verdict on a sliver of the rubric would mislead
     if not enough:
-        problems = [*problems, f"only {max_score:g} of {lab.max_points:g} points could be graded on this machine, "
+        problems = [*problems, f"only {max_score + waiting:g} of {lab.max_points:g} points could be graded on this machine, "
                                "too few for a pass/fail verdict"]
     return GradingResult(
         lab=lab.id,

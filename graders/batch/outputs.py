@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.course import Lab
+from graders.results import UNSCORED
 
 
 def load_results(out: Path) -> list[dict[str, Any]]:
@@ -28,13 +29,16 @@ def _gradable_before_1_2(result: dict[str, Any]) -> bool:
     return result["max_score"] != 0 and not any("too few for a pass/fail verdict" in p for p in result["problems"])
 
 
+CSV_UNSCORED = {"not_gradable": "n/a", "skipped": "skipped"}
+
+
 def write_csv(lab: Lab, results: list[dict[str, Any]], path: Path) -> None:
     ids = [c.id for c in lab.rubric]
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["learner", *ids, "total", "max", "percent", "status"])
         for result in results:
-            points = {c["id"]: ("n/a" if c["status"] == "not_gradable" else f"{c['points']:g}") for c in result["criteria"]}
+            points = {c["id"]: CSV_UNSCORED.get(c["status"], f"{c['points']:g}") for c in result["criteria"]}
             writer.writerow([result["learner"], *(points.get(i, "") for i in ids), f"{result['score']:g}",
                              f"{result['max_score']:g}", f"{result['percent']:g}", verdict(result)])
 
@@ -45,14 +49,14 @@ def write_junit(lab: Lab, results: list[dict[str, Any]], path: Path) -> None:
         criteria = result["criteria"]
         suite = ET.SubElement(suites, "testsuite", name=result["learner"], tests=str(len(criteria)),
                               failures=str(sum(c["status"] in ("failed", "partial") for c in criteria)),
-                              skipped=str(sum(c["status"] == "not_gradable" for c in criteria)),
+                              skipped=str(sum(c["status"] in UNSCORED for c in criteria)),
                               time=f"{result['timings'].get('total', 0):.2f}")
         for criterion in criteria:
             case = ET.SubElement(suite, "testcase", classname=f"{lab.id}.{result['learner']}", name=criterion["id"])
             text = f"{criterion['points']:g}/{criterion['max_points']:g}: {criterion['message']}"
             if criterion["status"] in ("failed", "partial"):
                 ET.SubElement(case, "failure", message=criterion["message"][:500]).text = f"{text}\nhint: {criterion['hint']}"
-            elif criterion["status"] == "not_gradable":
+            elif criterion["status"] in UNSCORED:
                 ET.SubElement(case, "skipped", message=criterion["message"][:500])
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
 
@@ -62,7 +66,7 @@ def write_gradescope(results: list[dict[str, Any]], folder: Path) -> None:
     for result in results:
         tests = []
         for criterion in result["criteria"]:
-            if criterion["status"] == "not_gradable":
+            if criterion["status"] in UNSCORED:
                 continue  # left out of the maximum, as in our own score
             output = criterion["message"] + (f"\nHint: {criterion['hint']}" if criterion["hint"] else "")
             tests.append({

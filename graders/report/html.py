@@ -8,24 +8,25 @@ from html import escape
 from typing import Any
 
 from graders.report import HIDDEN, clip, human_size
+from graders.results import UNSCORED
 
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222;padding:0 1rem}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}table{border-collapse:collapse;width:100%}
 td,th{border-bottom:1px solid #ddd;padding:.4rem .5rem;vertical-align:top;text-align:left}
 td:first-child{white-space:nowrap}
-.passed{color:#17803d}.partial{color:#a86400}.failed{color:#b42318}.not_gradable{color:#777}
+.passed{color:#17803d}.partial{color:#a86400}.failed{color:#b42318}.skipped{color:#0b5cad}.not_gradable{color:#777}
 .hint{color:#0b5cad;margin-top:.2rem}pre{background:#f5f5f5;padding:.6rem;overflow-x:auto;font-size:12px}
 .big{font-size:1.3rem;font-weight:600}
 """
-MARKS = {"passed": "✔ passed", "partial": "◐ partial", "failed": "✘ failed", "not_gradable": "– not gradable"}
+MARKS = {"passed": "✔ passed", "partial": "◐ partial", "failed": "✘ failed", "skipped": "↷ skipped", "not_gradable": "– not gradable"}
 
 
 def feedback_page(result: dict[str, Any], lab_title: str) -> str:
     rows = []
     for criterion in result["criteria"]:
         status = criterion["status"]
-        points = "n/a" if status == "not_gradable" else f"{criterion['points']:g} / {criterion['max_points']:g}"
+        points = "n/a" if status in UNSCORED else f"{criterion['points']:g} / {criterion['max_points']:g}"
         if criterion["visibility"] == "hidden":
             detail = f"<em>{HIDDEN}</em>"
         else:
@@ -83,7 +84,7 @@ def summary_page(results: list[dict[str, Any]], lab_title: str, criteria: list[t
     rates: list[tuple[str, float]] = []
     failures: Counter[tuple[str, str]] = Counter()
     for criterion_id, title in criteria:
-        statuses = [c for r in results for c in r["criteria"] if c["id"] == criterion_id and c["status"] != "not_gradable"]
+        statuses = [c for r in results for c in r["criteria"] if c["id"] == criterion_id and c["status"] not in UNSCORED]
         if statuses:
             rates.append((title, sum(c["status"] == "passed" for c in statuses) / len(statuses)))
         for c in statuses:

@@ -11,12 +11,14 @@ from urllib.parse import quote
 
 from graders.report import HIDDEN
 from graders.report.html import MARKS, _evidence, image_and_build
+from graders.results import UNSCORED
 
 STYLE = """<style>
 .dl-card{font:14px/1.45 system-ui,sans-serif;color:#222}.dl-card table{border-collapse:collapse;width:100%}
 .dl-card td,.dl-card th{border-bottom:1px solid #ddd;padding:.35rem .5rem;vertical-align:top;text-align:left!important}
 .dl-card td.passed{color:#17803d}.dl-card td.partial{color:#a86400}.dl-card td.failed{color:#b42318}
-.dl-card td.not_gradable{color:#777}.dl-card .hint{color:#0b5cad}.dl-card .total{font-size:1.25rem;font-weight:600}
+.dl-card td.not_gradable{color:#777}.dl-card td.skipped{color:#0b5cad}
+.dl-card .hint{color:#0b5cad}.dl-card .total{font-size:1.25rem;font-weight:600}
 .dl-card .next{background:#fff7e6;border-left:4px solid #a86400;padding:.4rem .7rem;margin:.6rem 0}
 .dl-card pre{background:#f5f5f5;padding:.5rem;font-size:12px;overflow-x:auto}
 </style>"""
@@ -27,13 +29,15 @@ def render(result: dict[str, Any], *, readme: str = "README.md") -> str:
     rows = []
     for criterion in result["criteria"]:
         status = criterion["status"]
-        points = "n/a" if status == "not_gradable" else f"{criterion['points']:g} / {criterion['max_points']:g}"
+        points = "n/a" if status in UNSCORED else f"{criterion['points']:g} / {criterion['max_points']:g}"
         if criterion.get("visibility") == "hidden":
             detail = f"<em>{HIDDEN}</em>"
         else:
             detail = escape(criterion["message"])
             if status == "not_gradable":
                 detail += "<br><em>not gradable on this machine: left out of your total here (a notebook's nbgrader cell counts it 0)</em>"
+            if status == "skipped":
+                detail += "<br><em>left out of your total until then (a notebook's nbgrader cell counts it 0)</em>"
             if criterion["hint"] and status != "passed":
                 detail += f'<div class="hint">→ {link_sections(criterion["hint"], readme)}</div>'
             if status in ("failed", "partial"):

@@ -8,9 +8,10 @@ from rich.table import Table
 from rich.text import Text
 
 from graders.report import HIDDEN, human_size
-from graders.results import GradingResult, ImageSummary
+from graders.results import UNSCORED, GradingResult, ImageSummary
 
-MARKS = {"passed": ("✔", "green"), "partial": ("◐", "yellow"), "failed": ("✘", "red"), "not_gradable": ("–", "dim")}
+MARKS = {"passed": ("✔", "green"), "partial": ("◐", "yellow"), "failed": ("✘", "red"), "skipped": ("↷", "blue"),
+         "not_gradable": ("–", "dim")}
 
 
 def render(result: GradingResult, console: Console) -> None:
@@ -28,7 +29,7 @@ def _scorecard(result: GradingResult) -> Table:
     table.add_column("What the grader saw", ratio=4)
     for criterion in result.criteria:
         mark, colour = MARKS[criterion.status]
-        points = "n/a" if criterion.status == "not_gradable" else f"{criterion.points:g}/{criterion.max_points:g}"
+        points = "n/a" if criterion.status in UNSCORED else f"{criterion.points:g}/{criterion.max_points:g}"
         if criterion.visibility == "hidden":
             detail = Text(HIDDEN, style="dim")
         else:
@@ -71,6 +72,10 @@ def _total(result: GradingResult) -> Text:
     skipped = [c for c in result.criteria if c.status == "not_gradable"]
     if skipped:
         text.append(f"\n{len(skipped)} criterion(s) could not be graded on this machine and are left out of the maximum.", style="yellow")
+    waiting = [c for c in result.criteria if c.status == "skipped"]
+    if waiting:
+        text.append(f"\n{len(waiting)} criterion(s) are judged only once the one they depend on passes, and are left "
+                    "out of the maximum until then.", style="blue")
     for problem in result.problems[:5]:
         text.append(f"\n! {problem}", style="yellow")
     stand_ins = result.environment.stand_ins

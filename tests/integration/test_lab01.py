@@ -208,6 +208,18 @@ def test_flawed_variant_loses_exactly_its_criteria(name, submission, engine, lab
 
 
 
+def test_one_mistake_costs_its_own_criteria_once_and_the_rest_wait_for_it(submission, engine, lab01):
+    """Forgetting `COPY model/` loses predict and /ready; the criteria that are judged only on a working
+    service are skipped, left out of the maximum, and the lab still passes on what was judged."""
+    edit(submission / "Dockerfile", APP, "COPY app/ ./app/\n")
+    result = pipeline.grade(lab01, submission)
+    assert lost(result) == {"predict", "health-endpoint"}, {c.id: c.message for c in result.criteria if c.status != "passed"}
+    skipped = {c.id: c.message for c in result.criteria if c.status == "skipped"}
+    assert set(skipped) == {"pip-no-cache", "size", "dockerignore"}
+    assert all("judged once 'predict' passes" in message for message in skipped.values())
+    assert (result.score, result.max_score, result.passed) == (62.5, 80, True)
+
+
 def test_a_base_image_this_classroom_lacks_is_the_learners_to_fix(submission, engine, lab01):
     """Offline, FROM an image no one prepared fails `builds` with the list of images there are,
     instead of making the whole lab not gradable."""

@@ -16,7 +16,7 @@ def result(learner, statuses, passed=True):
     criteria = [{"id": cid, "title": cid.title(), "status": status, "points": 5.0 if status == "passed" else 0.0,
                  "max_points": 5.0, "message": f"{cid} was {status}", "hint": "" if status == "passed" else f"fix {cid}",
                  "evidence": {}, "visibility": "visible"} for cid, status in statuses.items()]
-    gradable = [c for c in criteria if c["status"] != "not_gradable"]
+    gradable = [c for c in criteria if c["status"] not in ("skipped", "not_gradable")]
     score = sum(c["points"] for c in gradable)
     maximum = 5.0 * len(gradable)
     return {"learner": learner, "criteria": criteria, "score": score, "max_score": maximum,
@@ -48,19 +48,21 @@ def test_discover_refuses_two_submissions_for_one_learner(tmp_path):
 def test_csv_junit_and_gradescope(tmp_path, lab01):
     ids = [c.id for c in lab01.rubric]
     good = result("alice", {i: "passed" for i in ids})
-    bad = result("bob", {i: ("failed" if i == "builds" else "not_gradable" if i == "size" else "passed") for i in ids}, False)
+    marks = {"builds": "failed", "size": "not_gradable", "dockerignore": "skipped"}
+    bad = result("bob", {i: marks.get(i, "passed") for i in ids}, False)
     outputs.write_csv(lab01, [good, bad], tmp_path / "grades.csv")
     rows = list(csv.DictReader(open(tmp_path / "grades.csv")))
     assert [r["learner"] for r in rows] == ["alice", "bob"]
     assert rows[1]["builds"] == "0" and rows[1]["size"] == "n/a" and rows[1]["status"] == "not yet"
+    assert rows[1]["dockerignore"] == "skipped"
     outputs.write_junit(lab01, [good, bad], tmp_path / "junit.xml")
     suites = ET.parse(tmp_path / "junit.xml").getroot()
     bob = suites.find("testsuite[@name='bob']")
-    assert bob.get("failures") == "1" and bob.get("skipped") == "1"
+    assert bob.get("failures") == "1" and bob.get("skipped") == "2"
     assert bob.find("testcase[@name='builds']/failure") is not None
     outputs.write_gradescope([good, bad], tmp_path / "gs")
     doc = json.loads((tmp_path / "gs" / "bob" / "results.json").read_text())
-    assert {"score", "tests"} <= set(doc) and len(doc["tests"]) == len(ids) - 1
+    assert {"score", "tests"} <= set(doc) and len(doc["tests"]) == len(ids) - 2
     first = doc["tests"][0]
     assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(first)
 

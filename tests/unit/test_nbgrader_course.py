@@ -72,10 +72,10 @@ def _result(learner: str, points: dict[str, tuple[str, float]]) -> dict:
 def test_gradebook_holds_cells_students_and_auto_scores(course, tmp_path):
     lab = course.lab("01-basic-dockerfile")
     full = {c.id: ("passed", c.points) for c in lab.rubric}
-    partial = {**full, "builds": ("failed", 0.0), "size": ("not_gradable", 0.0)}
+    partial = {**full, "builds": ("failed", 0.0), "size": ("not_gradable", 0.0), "dockerignore": ("skipped", 0.0)}
     db = tmp_path / "gradebook.db"
     written = gradebook.write(db, lab, [_result("alice", full), _result("bob", partial)])
-    assert (written.students, written.flagged) == (2, 1)
+    assert (written.students, written.flagged) == (2, 2)
     with Gradebook(gradebook.url(db)) as book:
         assignment = book.find_assignment(lab.id)
         assert assignment.max_score == lab.max_points
@@ -83,8 +83,11 @@ def test_gradebook_holds_cells_students_and_auto_scores(course, tmp_path):
             {c.id: c.points for c in lab.rubric}
         assert book.find_submission(lab.id, "alice").score == lab.max_points
         bob = book.find_submission(lab.id, "bob")
-        assert bob.score == lab.max_points - 10 - next(c.points for c in lab.rubric if c.id == "size")
+        left_out = sum(c.points for c in lab.rubric if c.id in ("size", "dockerignore"))
+        assert bob.score == lab.max_points - 10 - left_out
         assert book.find_grade("size", "lab", lab.id, "bob").needs_manual_grade
+        assert book.find_grade("dockerignore", "lab", lab.id, "bob").needs_manual_grade  # nbgrader's maximum is fixed
+        assert not book.find_grade("builds", "lab", lab.id, "bob").needs_manual_grade
     gradebook.write(db, lab, [_result("bob", full)])  # grading again updates, never duplicates
     with Gradebook(gradebook.url(db)) as book:
         assert book.find_submission(lab.id, "bob").score == lab.max_points and len(book.students) == 2

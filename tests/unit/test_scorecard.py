@@ -77,3 +77,29 @@ def test_a_hidden_criterion_shows_its_mark_and_points_but_no_message_hint_or_evi
         assert "your instructor sees the details" in text, view
     next_step = views["scorecard"].split('<div class="next">', 1)[1].split("</div>", 1)[0]
     assert "Secret" not in next_step  # the next step never points at a hidden criterion
+
+
+def test_a_skipped_criterion_is_named_as_waiting_in_every_view_never_as_a_loss(capsys):
+    from rich.console import Console
+
+    from graders.report import html, terminal
+    from graders.results import CriterionResult, Environment, GradingResult
+
+    waiting = criterion("dockerignore", "skipped", 0, 5, "judged once 'predict' passes: fix that first")
+    document = dict(RESULT, criteria=[*RESULT["criteria"], waiting])
+    views = {"scorecard": scorecard.render(document), "feedback page": html.feedback_page(dict(document, learner="ada",
+                                                                                               refusals=[]), "Lab 01")}
+    result = GradingResult("01-basic-dockerfile", "x", 70, 90, True,
+                           [CriterionResult(**c) for c in document["criteria"]], None, Environment(), {})
+    console = Console(record=True, width=200)
+    terminal.render(result, console)
+    views["terminal"] = console.export_text()
+    notebook.NotebookGrade(result).points("dockerignore")
+    views["notebook cell"] = capsys.readouterr().out
+    for view, text in views.items():
+        assert "judged once 'predict' passes" in text.replace("&#x27;", "'"), view
+        assert "↷" in text, view
+    assert "n/a" in views["scorecard"].split('data-criterion="dockerignore"', 1)[1].split("</tr>", 1)[0]
+    assert "left out of the maximum until then" in views["terminal"]
+    next_step = views["scorecard"].split('<div class="next">', 1)[1].split("</div>", 1)[0]
+    assert "Dockerignore" not in next_step  # what to fix next is the criterion it waits on, never the skipped one

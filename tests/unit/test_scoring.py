@@ -56,11 +56,32 @@ def test_partial_false_makes_it_all_or_nothing():
     assert (result.status, result.points) == ("failed", 0)
 
 
-def test_requires_blocks_scoring_until_the_other_passes():
+def test_requires_skips_until_the_other_passes_and_leaves_it_out_of_the_maximum(tmp_path: Path):
+    """One mistake costs its own criterion once: a criterion that requires it is skipped, not zeroed."""
     results = score([bound("a", Outcome.failed("no")), bound("b", Outcome.passed("fine"), requires=["a"])], facts())
-    assert results[1].status == "failed" and "once 'a' passes" in results[1].message
+    assert (results[1].status, results[1].points, results[1].hint) == ("skipped", 0, "")
+    assert "once 'a' passes" in results[1].message
+    results = score([bound("a", Outcome.partial(0.5, "half")), bound("b", Outcome.failed("no"), requires=["a"])], facts())
+    assert results[1].status == "skipped"
     results = score([bound("a", Outcome.ungradable("?")), bound("b", Outcome.passed("fine"), requires=["a"])], facts())
     assert results[1].status == "not_gradable"
+    results = score([bound("a", Outcome.passed("ok")), bound("b", Outcome.failed("no"), requires=["a"])], facts())
+    assert results[1].status == "failed"
+    lab = ImageLab(id="01-x", title="x", folder="f", solution="s", pass_threshold=70,
+                   rubric=[criterion("a", points=20), criterion("b", points=60), criterion("c", points=20)])
+    results = score([bound("a", Outcome.failed("no"), points=20), bound("b", Outcome.passed("ok"), points=60),
+                     bound("c", Outcome.passed("fine"), points=20, requires=["a"])], facts())
+    summary = summarize(lab, tmp_path, results, facts(), Environment(), {}, [])
+    assert (summary.score, summary.max_score, summary.percent, summary.passed) == (60, 80, 75, True)
+
+
+def test_skipped_criteria_count_towards_a_verdict_that_machine_trouble_would_withhold(tmp_path: Path):
+    lab = ImageLab(id="01-x", title="x", folder="f", solution="s", pass_threshold=70,
+                   rubric=[criterion("a", points=20), criterion("b", points=80)])
+    results = score([bound("a", Outcome.failed("no"), points=20),
+                     bound("b", Outcome.passed("fine"), points=80, requires=["a"])], facts())
+    summary = summarize(lab, tmp_path, results, facts(), Environment(), {}, [])
+    assert summary.gradable and not summary.passed and not summary.problems
 
 
 def test_total_leaves_not_gradable_out_of_the_maximum(tmp_path: Path):
