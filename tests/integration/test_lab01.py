@@ -158,8 +158,12 @@ def test_untouched_starter_scores_low_without_crashing(engine, lab01):
     result = pipeline.grade(lab01, LAB01)
     assert not result.passed
     assert result.score <= 20
-    assert {c.status for c in result.criteria} <= {"passed", "failed"}
+    assert {c.status for c in result.criteria} <= {"passed", "failed", "skipped"}
     assert all(c.hint for c in result.criteria if c.status == "failed")
+    requires = {c.id: c.requires for c in lab01.rubric}
+    for criterion in result.criteria:  # skipped only while what it requires is lost
+        if criterion.status == "skipped":
+            assert set(requires[criterion.id]) & lost(result), criterion.id
 
 
 OTHER_TAGS = ("latest", "3-slim", "3.11-slim-bookworm")
