@@ -155,6 +155,7 @@ def images(facts: Facts, client: DockerClient, built: dict[str, str]) -> dict[st
     for name, service in compose_file.model["services"].items():
         if name in built:
             compose_file.image_healthchecks[name] = stack_state.image_healthcheck(client, built[name])
+            compose_file.image_volumes[name] = stack_state.image_volumes(client, built[name])
             _note_stand_ins(facts, client, _bases(service["build"]))
             continue
         ref = service.get("image", "")
@@ -168,6 +169,7 @@ def images(facts: Facts, client: DockerClient, built: dict[str, str]) -> dict[st
             compose_file.image_healthchecks[name] = None
             continue
         compose_file.image_healthchecks[name] = stack_state.image_healthcheck(client, ref)
+        compose_file.image_volumes[name] = stack_state.image_volumes(client, ref)
         _note_stand_ins(facts, client, [ref])
     return left_out
 

@@ -260,6 +260,8 @@ class ComposeFile:
     """Where the variables came from (the submission's .env, or .env.example)."""
     image_healthchecks: dict[str, bool | None] = field(default_factory=dict)
     """Service -> whether its image declares a HEALTHCHECK (None when the image could not be inspected)."""
+    image_volumes: dict[str, list[str] | None] = field(default_factory=dict)
+    """Service -> the folders its image declares with VOLUME (None or absent: not read)."""
 
     def line(self, path: str) -> int | None:
         from graders.yamlines import line_of

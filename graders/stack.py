@@ -20,6 +20,10 @@ SOCKET_NAMES = ("docker.sock", "containerd.sock", "podman.sock")
 SAFE_SECURITY_OPTS = {"no-new-privileges", "no-new-privileges:true", "no-new-privileges=true"}
 HOST_MODES = ("network_mode", "pid", "ipc", "userns_mode", "cgroup", "uts")
 DROPPED_CAPS = ["NET_RAW", "MKNOD", "SYS_CHROOT", "AUDIT_WRITE", "SETFCAP"]
+# What every container gets unless told otherwise (moby's default set): adding one back after
+# `cap_drop: [ALL]` is hardening, not a privilege.
+DEFAULT_CAPS = {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
+                "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,9 @@ def _service(service: dict[str, Any], outside: _Outside) -> Iterator[tuple[str, 
     for key in HOST_MODES:
         if str(service.get(key) or "") == "host":
             yield key, f"'{key}: host' shares the host's {key.split('_')[0]} namespace"
-    if service.get("cap_add"):
-        yield "cap_add", f"adds kernel capabilities {', '.join(service['cap_add'])}"
+    beyond = [str(c) for c in service.get("cap_add") or [] if _cap(c) not in DEFAULT_CAPS]
+    if beyond:
+        yield "cap_add", f"adds kernel capabilities beyond a container's defaults: {', '.join(beyond)}"
     if service.get("devices"):
         yield "devices", "host devices are not given to graded containers (GPUs are reserved under deploy.resources)"
     for index, option in enumerate(service.get("security_opt") or []):
@@ -83,6 +88,12 @@ def _service(service: dict[str, Any], outside: _Outside) -> Iterator[tuple[str, 
                 yield f"volumes[{index}]", f"mounts the container engine's socket {source}: full control of the host"
             elif outside(source):
                 yield f"volumes[{index}]", f"mounts {source}, a host path outside the submission folder"
+
+
+def _cap(name: object) -> str:
+    """`cap_net_admin`, `CAP_NET_ADMIN` and `NET_ADMIN` are one capability to the engine."""
+    upper = str(name).strip().upper()
+    return upper.removeprefix("CAP_")
 
 
 def _env_files(written: dict[str, Any], outside: _Outside) -> Iterator[tuple[str, str]]:
@@ -161,6 +172,9 @@ def derive(model: dict[str, Any], *, project: str, labels: dict[str, str], image
         service["pids_limit"] = min(limits.pids, pids) if pids > 0 else limits.pids
         service["security_opt"] = ["no-new-privileges:true"]
         service["cap_drop"] = sorted(set(service.get("cap_drop") or []) | set(DROPPED_CAPS))
+        kept = [c for c in service.pop("cap_add", None) or [] if _cap(c) not in DROPPED_CAPS]  # an add beats a drop
+        if kept:
+            service["cap_add"] = kept
         service["logging"] = {"driver": "json-file", "options": {"max-size": "10m", "max-file": "1"}}
         (service.get("deploy") or {}).pop("resources", None)  # limits are ours; GPU reservations are not run here
         if service.get("depends_on"):

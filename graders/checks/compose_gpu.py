@@ -8,8 +8,8 @@ from graders.facts import Facts, gathered
 
 
 class GpuParams(Params):
-    services: list[str]
-    """Services that should get a GPU when one exists (any of them with a good reservation passes)."""
+    services: list[str] = []
+    """Services that may hold the GPU; empty: any service (the one whose code uses it)."""
 
 
 def problems(device: dict[str, Any]) -> list[str]:
@@ -39,23 +39,28 @@ class GpuReservation(Check):
 
     def grade(self, params: GpuParams, facts: Facts) -> Outcome:
         compose = gathered(facts.compose)
+        chosen = set(params.services)
+        main = {n: s for n, s in (compose.source.get("services") or {}).items() if not chosen or n in chosen}
         places = []  # (where, service, safe, devices)
-        if compose.gpu_model:
-            for name in params.services:
-                service = (compose.gpu_model.get("services") or {}).get(name) or {}
-                places.append((compose.gpu_file or "", name, True, _devices(service)))
-        for name in params.services:
-            service = (compose.source.get("services") or {}).get(name) or {}
+        if compose.gpu_model:  # what the override adds: the main file's own requests are judged below
+            merged_main = compose.model.get("services") or {}
+            for name, service in (compose.gpu_model.get("services") or {}).items():
+                if not chosen or name in chosen:
+                    already = _devices(merged_main.get(name) or {})
+                    places.append((compose.gpu_file or "", name, True, [d for d in _devices(service) if d not in already]))
+        for name, service in main.items():
             if _devices(service):
                 places.append((at(compose, f"services.{name}.deploy"), name, bool(service.get("profiles")), _devices(service)))
         found = [(where, name, safe, device) for where, name, safe, devices in places for device in devices]
         if compose.gpu_error:
             return Outcome.failed(compose.gpu_error)
         if not found:
-            return Outcome.failed(f"no GPU reservation for {' or '.join(params.services)}")
+            return Outcome.failed(f"no GPU reservation for {' or '.join(params.services)}" if chosen else
+                                  "no service reserves a GPU")
         for where, name, safe, device in found:
             if not problems(device) and safe:
-                return Outcome.passed(f"{name} reserves a GPU in {where.split(' ')[0]}", reservation=device)
+                place = where.split(" ")[0] if where == compose.gpu_file else f"{where.split(' ')[0]}, behind a profile"
+                return Outcome.passed(f"{name} reserves a GPU in {place}", reservation=device)
         for where, name, _safe, device in found:
             if not problems(device):
                 return Outcome.partial(0.5, f"{where}: {name} reserves a GPU in the main file without a profile, so the "

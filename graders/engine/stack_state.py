@@ -47,6 +47,15 @@ def image_healthcheck(client: docker.DockerClient, ref: str) -> bool | None:
     return bool(test) and test[0] != "NONE"
 
 
+@boundary
+def image_volumes(client: docker.DockerClient, ref: str) -> list[str] | None:
+    """The folders the image declares with VOLUME (None: the image could not be read)."""
+    try:
+        return sorted((client.images.get(ref).attrs.get("Config") or {}).get("Volumes") or {})
+    except DockerException:
+        return None
+
+
 def _service(container: Container) -> str:
     """The Compose service a container runs (its name, for one Compose did not label)."""
     return str(container.labels.get(SERVICE_LABEL, container.name))

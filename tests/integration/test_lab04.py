@@ -93,8 +93,15 @@ def test_secrets_given_away_in_the_file_lose_only_their_criterion(engine, lab04,
          "JUPYTER_TOKEN: ${JUPYTER_TOKEN:-letmein}")
     edit(stack_folder / "compose.yaml", "      POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password\n",
          "      POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password\n      POSTGRES_HOST_AUTH_METHOD: trust\n")
+    # valid, beside the flaws: the GPU on a trainer of its own behind a profile, instead of the override
+    (stack_folder / "compose.gpu.yaml").unlink()
+    edit(stack_folder / "compose.yaml", "\n# Made from the POSTGRES_PASSWORD",
+         "\n  trainer:\n    image: python:3.11-slim\n    profiles: [gpu]\n    gpus: all\n"
+         "\n# Made from the POSTGRES_PASSWORD")
     result = pipeline.grade(lab04, stack_folder)
     assert lost(result) == {"no-plaintext-secrets"}, {c.id: c.message for c in result.criteria if c.status != "passed"}
+    gpu = next(c for c in result.criteria if c.id == "gpu-reservation")
+    assert "trainer reserves a GPU" in gpu.message and "behind a profile" in gpu.message
     secrets = next(c for c in result.criteria if c.id == "no-plaintext-secrets")
     found = "\n".join(secrets.evidence["secrets"])
     assert "JUPYTER_TOKEN is written in the file (as the variable's default)" in found, found
@@ -104,14 +111,23 @@ def test_secrets_given_away_in_the_file_lose_only_their_criterion(engine, lab04,
 
 def test_a_database_port_with_no_host_port_loses_it_and_the_shorter_gpu_forms_keep_theirs(engine, lab04, stack_folder,
                                                                                           qdrant_here):
-    """`ports: ["6379"]`: the engine picks a host port, on every interface. `gpus: all` on the service,
-    and a reservation that leaves driver and count to the engine, are valid GPU requests."""
+    """`ports: ["6379"]`: the engine picks a host port, on every interface. Valid, beside it: `gpus: all`
+    on the service and a reservation that leaves driver and count to the engine; postgres with every
+    capability dropped and the five its entrypoint needs added back. A flaw, beside them: postgres's
+    volume one folder up, where postgres 18's image wants it, on postgres 15's image, whose own
+    VOLUME /var/lib/postgresql/data takes the data into an anonymous volume (so the runs are lost)."""
     edit(stack_folder / "compose.yaml", "      - redis-data:/data\n", "      - redis-data:/data\n    ports: [\"6379\"]\n")
+    edit(stack_folder / "compose.yaml", "      - postgres-data:/var/lib/postgresql/data\n",
+         "      - postgres-data:/var/lib/postgresql\n    cap_drop: [ALL]\n"
+         "    cap_add: [CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID]\n")
     (stack_folder / "compose.gpu.yaml").write_text(
         "services:\n  api:\n    gpus: all\n"
         "  jupyter:\n    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n")
     result = pipeline.grade(lab04, stack_folder)
-    assert lost(result) == {"private-db-ports"}, {c.id: c.message for c in result.criteria if c.status != "passed"}
+    assert lost(result) == {"private-db-ports", "named-volumes", "persists-runs"}, \
+        {c.id: c.message for c in result.criteria if c.status != "passed"}
+    volumes = next(c for c in result.criteria if c.id == "named-volumes")
+    assert "declares VOLUME /var/lib/postgresql/data beneath it" in volumes.message, volumes.message
     ports = next(c for c in result.criteria if c.id == "private-db-ports")
     assert "redis publishes a random port→6379 on every interface" in ports.message and ports.hint
     gpu = next(c for c in result.criteria if c.id == "gpu-reservation")
@@ -144,6 +160,7 @@ def test_seed_style_stack_loses_the_right_points(engine, lab04, stack_folder):
     ("    network_mode: host\n", "services.api.network_mode"),
     ("    volumes: ['/var/run/docker.sock:/var/run/docker.sock']\n", "services.api.volumes[0]"),
     ("    cap_add: [NET_ADMIN]\n", "services.api.cap_add"),
+    ("    cap_drop: [ALL]\n    cap_add: [CHOWN, SYS_ADMIN]\n", "services.api.cap_add"),
 ])
 def test_policy_violations_are_refused_before_anything_starts(engine, lab04, stack_folder, addition, refused):
     events_since = int(time.time())

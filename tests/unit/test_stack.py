@@ -40,6 +40,8 @@ def refused(tmp_path: Path, text: str) -> list[str]:
     ("    pid: host", "services.api.pid"),
     ("    ipc: host", "services.api.ipc"),
     ("    cap_add: [SYS_ADMIN]", "services.api.cap_add"),
+    ("    cap_drop: [ALL]\n    cap_add: [CHOWN, cap_sys_ptrace]", "services.api.cap_add"),
+    ("    cap_add: [ALL]", "services.api.cap_add"),
     ("    devices: ['/dev/sda:/dev/sda']", "services.api.devices"),
     ("    security_opt: ['seccomp=unconfined']", "services.api.security_opt[0]"),
     ("    volumes: ['/var/run/docker.sock:/var/run/docker.sock']", "services.api.volumes[0]"),
@@ -171,3 +173,16 @@ def test_derive_keeps_the_learners_tighter_limits(tmp_path):
     api = model["services"]["api"]
     assert (api["mem_limit"], api["cpus"], api["pids_limit"]) == (str(256 * 2**20), 0.25, 32)
     assert "ALL" in api["cap_drop"] and "NET_RAW" in api["cap_drop"]
+
+
+def test_dropping_all_and_adding_back_a_default_capability_is_hardening_not_refused(tmp_path):
+    """postgres's image with `cap_drop: [ALL]` needs CHOWN, DAC_OVERRIDE, FOWNER, SETGID and SETUID back:
+    stricter than the defaults, so it runs; an add of what the grader drops for every stack stays dropped."""
+    text = BASE + "    cap_drop: [ALL]\n    cap_add: [CHOWN, DAC_OVERRIDE, CAP_FOWNER, setgid, SETUID, NET_RAW]\n"
+    assert refused(tmp_path, text) == []
+    facts = read(tmp_path / "derived", text)
+    model = stack.derive(facts.compose.model, project="p", labels={}, images={}, left_out=set(),
+                         limits=stack.Limits(1024, 1.0, 512))
+    api = model["services"]["api"]
+    assert "NET_RAW" in api["cap_drop"] and "NET_RAW" not in api["cap_add"]
+    assert [stack._cap(c) for c in api["cap_add"]] == ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]

@@ -134,6 +134,25 @@ def test_a_password_on_a_command_line_costs_half(tmp_path):
 def test_named_volumes(tmp_path):
     paths = {"redis": "/data", "db": "/var/lib/postgresql/data"}
     assert grade("compose_volumes", good(tmp_path), paths=paths).fraction == 1
+    # postgres 18's image asks for the volume one folder up: it holds the data folder too
+    written = GOOD.replace("    profiles: [never]\n", "")
+    (tmp_path / "pg18").mkdir()
+    (tmp_path / "pg18" / "Dockerfile").write_text("FROM scratch\n")
+    above = read(tmp_path / "pg18", written.replace("db-data:/var/lib/postgresql/data", "db-data:/var/lib/postgresql/"),
+                 env="DB_PASSWORD=s3cret\n")
+    outcome = grade("compose_volumes", above, paths=paths)
+    assert outcome.fraction == 1 and "db: volume db-data at /var/lib/postgresql (holds /var/lib/postgresql/data)" in \
+        outcome.evidence["volumes"]
+    (tmp_path / "pgsib").mkdir()
+    (tmp_path / "pgsib" / "Dockerfile").write_text("FROM scratch\n")
+    above.compose.image_volumes["db"] = ["/var/lib/postgresql/data"]  # postgres 15's image: its own VOLUME takes the data
+    outcome = grade("compose_volumes", above, paths=paths)
+    assert outcome.fraction == 0.5 and "declares VOLUME /var/lib/postgresql/data beneath it" in outcome.message
+    above.compose.image_volumes["db"] = ["/var/lib/postgresql"]  # postgres 18's
+    assert grade("compose_volumes", above, paths=paths).fraction == 1
+    elsewhere = read(tmp_path / "pgsib", written.replace("db-data:/var/lib/postgresql/data", "db-data:/var/lib/postgresql-old"),
+                     env="DB_PASSWORD=s3cret\n")
+    assert grade("compose_volumes", elsewhere, paths=paths).fraction == 0.5
     outcome = grade("compose_volumes", bad(tmp_path), paths=paths)
     assert outcome.fraction == 0
     assert any("nothing is mounted at /data" in p for p in outcome.evidence["problems"])
@@ -221,3 +240,23 @@ def test_gpu_reservation_forms_and_places(tmp_path):
     unsafe = read(tmp_path / "gpus-main", base + "    gpus: all\n")
     assert grade("compose_gpu", unsafe, services=["api"]).fraction == 0.5
 
+
+
+def test_gpu_reservation_on_any_service_that_uses_it_and_never_passed_by_the_override_alone(tmp_path):
+    """A GPU service of its own behind a profile (a trainer next to a CPU-only API) is a good place;
+    a request in the main file is still judged as the main file's when an override exists."""
+    from graders import compose_stages
+    from graders.course import ComposeLab
+
+    base = "services:\n  api:\n    image: python:3.11-slim\n"
+    trainer = base + "  trainer:\n    image: python:3.11-slim\n    profiles: [gpu]\n    gpus: all\n"
+    outcome = grade("compose_gpu", read(tmp_path / "trainer", trainer))
+    assert outcome.fraction == 1 and "trainer reserves a GPU in compose.yaml:4, behind a profile" in outcome.message
+    assert grade("compose_gpu", read(tmp_path / "api-only", trainer), services=["api"]).fraction == 0
+    folder = tmp_path / "main-and-override"
+    folder.mkdir()
+    (folder / "compose.yaml").write_text(base + "    gpus: all\n")
+    (folder / "compose.gpu.yaml").write_text("services:\n  api:\n    environment: {TORCH_DEVICE: cuda}\n")
+    facts = Facts(submission=folder)
+    compose_stages.read(facts, ComposeLab(gpu_file="compose.gpu.yaml"), folder, "unit")
+    assert grade("compose_gpu", facts).fraction == 0.5
