@@ -97,13 +97,21 @@ class Dockerfile:
         return None
 
     def copies_from_stages(self, stage: Stage | None = None) -> list[tuple[Instruction, Stage]]:
-        """The `COPY --from=<earlier stage>` instructions of a stage (default: the final one), each
-        with the stage it copies from. `--from` naming an image rather than a stage is left out."""
+        """The instructions of a stage (default: the final one) that take files from an earlier stage,
+        each with that stage: `COPY --from=<stage>`, and `RUN --mount=type=bind,from=<stage>`, which
+        installs from the stage (wheels, say) without a layer to hold them. A `from` naming an image
+        rather than a stage is left out."""
         stage = stage or self.final
         found = []
         for instruction in stage.all("COPY"):
             for ref in instruction.flags.get("from", []):
                 source = self.stage(ref)
+                if source is not None and source.index < stage.index:
+                    found.append((instruction, source))
+        for instruction in stage.all("RUN"):
+            for mount in instruction.flags.get("mount", []):
+                options = dict(part.partition("=")[::2] for part in mount.split(","))
+                source = self.stage(options["from"]) if options.get("type", "bind") == "bind" and options.get("from") else None
                 if source is not None and source.index < stage.index:
                     found.append((instruction, source))
         return found

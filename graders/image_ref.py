@@ -45,6 +45,21 @@ MINOR_RELEASES = {"python", "pypy", "ruby", "golang", "php", "perl"}
 (`python:3-slim`) moves from one to the next. (postgres:15 or node:20 name a release line.)"""
 
 
+SLIM_TAGS = ("slim", "alpine", "distroless", "minimal", "micro", "chiseled")
+"""Words in a tag (or name) that mark a small variant: python:3.12-slim, ubi9/ubi-minimal, dotnet's -chiseled."""
+MINIMAL_REGISTRIES = ("cgr.dev/chainguard/", "docker.io/chainguard/", "chainguard/", "dhi.io/", "gcr.io/distroless/")
+"""Publishers whose every runtime image is minimal (Chainguard, Docker Hardened Images, distroless);
+their `-dev` tags add a shell and package tools for building, and are not."""
+
+
+def slim(ref: str) -> bool:
+    """Whether `ref` names a small variant of its image."""
+    name, tag, _digest = split(ref)
+    if any(marker in f"{name}:{tag or ''}" for marker in SLIM_TAGS):
+        return True
+    return name.startswith(MINIMAL_REGISTRIES) and not re.search(r"(^|-)dev($|-)", tag or "")
+
+
 def _short_name(name: str) -> str:
     """`docker.io/library/python` -> `python`."""
     return name.rsplit("/", 1)[-1]

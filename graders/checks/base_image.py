@@ -6,7 +6,6 @@ from graders.facts import Facts, gathered
 
 
 class P(Params):
-    slim_markers: list[str] = ["slim", "alpine", "distroless", "minimal"]
     slim_share: float = 0.5
     """The share of the points for slimness; the rest is for pinning."""
 
@@ -24,7 +23,7 @@ class BaseImagePinned(Check):
         if ref == "scratch":
             return Outcome.passed("the final stage starts from scratch: nothing to pin, nothing extra", **evidence)
         pinned, why = image_ref.pinned(ref)
-        slim = any(marker in f"{name}:{tag or ''}" for marker in params.slim_markers)
+        slim = image_ref.slim(dockerfile.root_base())
         problems = []
         if not pinned:
             problems.append(f"'{ref}' is not pinned to a version" + (" ('latest' moves)" if tag in (None, "latest") else f" ({why})"))

@@ -6,12 +6,13 @@ from fnmatch import fnmatch
 from graders.checks.base import Check, Outcome, Params
 from graders.facts import BuildContext, Facts, Query, gathered
 
-# Every path outside system folders and installed packages, so a package's own tests do not count.
+# Every path outside system folders, installed packages and tools' caches, so a package's own tests
+# (or the .git of a source uv cached) do not count; caches are pip-no-cache's to judge.
 LIST_FILES = Query(
     "command",
     "find / -xdev \\( -path /proc -o -path /sys -o -path /dev -o -path /usr -o -path /etc "
     "-o -path /var/lib -o -path /var/cache -o -name site-packages -o -name dist-packages "
-    "-o -name node_modules \\) -prune -o -print 2>/dev/null",
+    "-o -name node_modules -o -name .cache \\) -prune -o -print 2>/dev/null",
 )
 
 

@@ -5,22 +5,21 @@ from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, gathered
 
 
-class P(Params):
-    slim_markers: list[str] = ["slim", "alpine", "distroless", "minimal"]
+class MultiStageParams(Params):
+    pass
 
 
 class MultiStage(Check):
-    Params = P
+    Params = MultiStageParams
     needs = ("dockerfile",)
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: MultiStageParams, facts: Facts) -> Outcome:
         dockerfile = gathered(facts.dockerfile)
         evidence = {"stages": [f"line {s.line}: FROM {s.base}" + (f" AS {s.name}" if s.name else "") for s in dockerfile.stages]}
         if len(dockerfile.stages) < 2:
             return Outcome.failed("the Dockerfile has a single stage, so build tools end up in the image", **evidence)
         named = [source.name for _copy, source in dockerfile.copies_from_stages() if source.name]
-        name, tag, _digest = image_ref.split(dockerfile.root_base())
-        slim = any(marker in f"{name}:{tag or ''}" for marker in params.slim_markers)
+        slim = image_ref.slim(dockerfile.root_base())
         problems = []
         if not named:
             problems.append("the final stage copies nothing from a named earlier stage (COPY --from=builder ...)")

@@ -55,6 +55,13 @@ VARIANTS = {
                         (INSTALL, "")], [], False, set()),
     # valid: pip3 is how many real Dockerfiles spell it (the official image links pip3 to pip)
     "pip3-install": ([("RUN pip install --no-cache-dir", "RUN pip3 install --no-cache-dir")], [], False, set()),
+    # uv, installed with pip and removed after use: told to keep no cache (valid), or not (its cache stays)
+    "uv-no-cache": ([("RUN pip install --no-cache-dir -r requirements.txt",
+                      "RUN pip install --no-cache-dir uv==0.13.9 \\\n && uv pip install --system --no-cache -r requirements.txt"
+                      " \\\n && pip uninstall -y uv")], [], False, set()),
+    "uv-cache-kept": ([("RUN pip install --no-cache-dir -r requirements.txt",
+                        "RUN pip install --no-cache-dir uv==0.13.9 \\\n && uv pip install --system -r requirements.txt"
+                        " \\\n && pip uninstall -y uv")], [], False, {"pip-no-cache"}),
     "pip-told-nothing": ([("    PIP_NO_CACHE_DIR=1 \\\n", ""), ("pip install --no-cache-dir", "pip install")],
                          [], False, {"pip-no-cache"}),
     "selective-copy-no-dockerignore": ([], [], True, {"dockerignore"}),
@@ -102,6 +109,7 @@ MESSAGES = {
     "no-dockerignore": ".git",
     "script-without-exec": "did not stop it within 5 s",
     "pip-told-nothing": "without --no-cache-dir",
+    "uv-cache-kept": ".cache/uv",
     "selective-copy-no-dockerignore": "there is no .dockerignore",
 }
 

@@ -51,6 +51,12 @@ VARIANTS = {
                         {"stages", "carried", "model", "health-endpoint", "healthcheck"}),
     "model-baked": ([(USER_LINES, "COPY model/ /models/iris-knn/\n" + USER_LINES)], [("model/\n", "")], {"model-not-baked"}),
     "root-user": ([(USER_LINES, "")], [], {"non-root"}),
+    # valid: wheels built in the builder, installed through a bind mount of it (no layer holds them)
+    "wheels-through-a-bind-mount": ([("RUN pip install --no-cache-dir ./native\n",
+                                      "RUN pip install --no-cache-dir ./native\n"
+                                      "RUN pip wheel --no-cache-dir -w /wheels -r requirements.txt ./native\n"),
+                                     (VENV_COPY, "RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \\\n"
+                                                 "    pip install --no-cache-dir --no-index /wheels/*.whl\n")], [], set()),
 }
 
 

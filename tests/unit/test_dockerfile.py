@@ -104,6 +104,15 @@ def test_copies_from_earlier_stages_only():
     assert [(i.line, s.index) for i, s in df.copies_from_stages()] == [(4, 0), (6, 0)]
 
 
+def test_a_bind_mount_from_an_earlier_stage_carries_from_it_too():
+    """Wheels installed through `RUN --mount=type=bind,from=builder` reach the image with no layer of their own."""
+    df = parse("FROM a AS builder\nRUN pip wheel -w /wheels x\nFROM b\n"
+               "RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels pip install --no-index /wheels/*\n"
+               "RUN --mount=from=builder,target=/w true\n"
+               "RUN --mount=type=cache,from=builder,target=/c true\nRUN --mount=type=bind,from=nginx:1,target=/n true\n")
+    assert [(i.line, s.name) for i, s in df.copies_from_stages()] == [(4, "builder"), (5, "builder")]
+
+
 def test_what_buildkit_accepts_that_a_home_made_grammar_may_not():
     df = parse("\ufeff# syntax=docker/dockerfile:1\nfrom --platform=linux/amd64 python:3.11-slim as base\n"
                "RUN\techo tab\nONBUILD RUN echo later\nCOPY <<a.txt <<b.txt /dst/\nA\na.txt\nB\nb.txt\n"

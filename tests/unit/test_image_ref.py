@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graders.image_ref import pinned, split
+from graders.image_ref import pinned, slim, split
 
 
 @pytest.mark.parametrize("ref, parts", [
@@ -35,3 +35,22 @@ def test_a_reference_splits_into_name_tag_and_digest(ref, parts):
 ])
 def test_pinned_means_a_digest_or_a_versioned_tag(ref, verdict, why):
     assert pinned(ref) == (verdict, why)
+
+
+@pytest.mark.parametrize("ref, verdict", [
+    ("python:3.12-slim", True),
+    ("python:3.12-alpine", True),
+    ("gcr.io/distroless/python3-debian12:nonroot", True),
+    ("cgr.dev/chainguard/python:latest", True),  # Chainguard: every runtime image is minimal
+    ("cgr.dev/chainguard/python:latest-dev", False),  # its -dev tags add a shell and apk
+    ("dhi.io/python:3.13-debian13", True),  # Docker Hardened Images
+    ("dhi.io/python:3.13-debian13-dev", False),
+    ("registry.access.redhat.com/ubi9/ubi-minimal:9.6", True),
+    ("registry.access.redhat.com/ubi9/ubi-micro:9.6", True),
+    ("mcr.microsoft.com/dotnet/runtime:9.0-noble-chiseled", True),
+    ("python:3.12", False),
+    ("python:3.12-bookworm", False),
+    ("ghcr.io/someone/dhi.io-mirror/python:3.13", False),  # the publisher is the name's start, not a substring
+])
+def test_slim_names_the_small_variants_and_the_minimal_publishers(ref, verdict):
+    assert slim(ref) is verdict

@@ -93,13 +93,24 @@ def test_pip_no_cache():
     ("RUN pip install x\nENV PIP_NO_CACHE_DIR=1", [2]),  # set too late for that install
     ("RUN <<EOF\npip install x\nEOF", [2]),
     ("RUN apt-get install -y python3-pip", []),
+    # uv: --no-cache or UV_NO_CACHE, `uv cache clean`, or a cache mount
+    ("RUN uv pip install --system -r r.txt", [2]),
+    ("RUN uv sync --locked", [2]),
+    ("RUN uv pip sync r.txt", [2]),
+    ("RUN uv pip install --system --no-cache -r r.txt", []),
+    ("RUN uv sync --locked --no-cache", []),
+    ("ENV UV_NO_CACHE=1\nRUN uv sync --locked", []),
+    ("ENV PIP_NO_CACHE_DIR=1\nRUN uv sync --locked", [3]),  # pip's variable tells uv nothing
+    ("RUN uv sync --locked && uv cache clean", []),
+    ("RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked", []),
+    ("RUN pip install --no-cache-dir uv && uv pip install --system --no-cache x", []),
 ])
 def test_pip_told_to_keep_no_cache(lines, careless):
     from graders.checks.pip_cache import careless_installs
     from graders.dockerfile import parse
 
     found = careless_installs(parse(f"FROM python:3.11-slim\n{lines}\n"), {})
-    assert [line for line, _ in found] == careless
+    assert [line for line, _, _ in found] == careless
 
 
 def test_pip_practice_judged_even_when_the_network_left_no_cache():
