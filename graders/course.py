@@ -107,7 +107,8 @@ class Job(Strict):
     data: Mount | None = None
     """An artifact mounted read-only (the training data)."""
     writable: list[str] = Field(default_factory=list)
-    """Container paths that get an empty, writable folder of their own (outputs, checkpoints)."""
+    """Container paths that get a new named volume of their own (outputs, checkpoints), filled from the
+    image's folder there, owner included."""
     shm_mb: int = Field(default=256, ge=1)
     memory_mb: int = Field(default=4096, ge=64)
     timeout_seconds: int = Field(default=300, gt=0)

@@ -110,7 +110,7 @@ IMAGE: list[Stage[ImageLab]] = [
     Stage("run", ("container", "http"), lambda g: image_work.run(g.facts, g.lab, g.course_root, g.engine.session),
           when=_connected(*SERVICE_FACTS)),
     Stage("probe", ("http",), lambda g: image_work.probe(g.facts, g.bound), when=_connected(*SERVICE_FACTS)),
-    Stage("train", ("job",), lambda g: image_work.train(g.facts, g.lab, g.course_root, g.engine.session, g.scratch / "job"),
+    Stage("train", ("job",), lambda g: image_work.train(g.facts, g.lab, g.course_root, g.engine.session),
           when=lambda g: _connected("job")(g) and g.lab.job is not None),
     Stage("ask", ("inside",), lambda g: image_work.inside_service(
         g.facts, g.lab, g.engine.session, g.bound, lambda: g.results.get("inside")), when=_connected("inside"), after="inside"),

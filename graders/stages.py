@@ -14,7 +14,7 @@ from graders import dockerfile_features
 from graders import layers as layers_mod
 from graders.course import ImageLab, Job, LabBase
 from graders.dockerfile import Dockerfile
-from graders.engine import artifacts, build_sandbox
+from graders.engine import artifacts, build_sandbox, volumes
 from graders.engine import build as builder_mod
 from graders.engine import gpu as gpu_engine
 from graders.engine import images as images_mod
@@ -238,10 +238,11 @@ def efficiency(facts: Facts, session: Session) -> None:
 TEXT_SUFFIXES = {".json", ".jsonl", ".txt", ".csv", ".log"}
 
 
-def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session, scratch: Path) -> None:
-    """Run the image as the lab's training job: data mounted read-only, empty writable folders for
-    its outputs, shared memory and limits from course.yml, GPUs when the engine has them and the
-    image's CUDA suits the host driver (judged before running)."""
+def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session) -> None:
+    """Run the image as the lab's training job: data mounted read-only, a new named volume for each
+    of its outputs (filled from the image's folder, owner included, as `docker run -v` does),
+    shared memory and limits from course.yml, GPUs when the engine has them and the image's CUDA
+    suits the host driver (judged before running)."""
     if isinstance(facts.image, Missing) or lab.job is None:
         facts.job = facts.image if isinstance(facts.image, Missing) else Missing("the lab runs no job", False)
         return
@@ -258,15 +259,15 @@ def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session, scra
     mounts: dict[str, tuple[str, str]] = {}
     if job.data:
         mounts[str(artifacts.ensure(lab, course_root, job.data.artifact))] = (job.data.target, "ro")
-    outputs = _output_folders(scratch, job.writable)
-    mounts.update({str(folder): (target, "rw") for target, folder in outputs.items()})
+    outputs = volumes.create(session, job.writable, "train")
+    mounts.update({name: (target, "rw") for target, name in outputs.items()})
     run_name = f"grade-{session.run_id}"
     args = [arg.replace("{run}", run_name) for arg in job.args]
     device_requests = [gpu_engine.device_request(job.gpus)] if requested else None
     exit_code, logs, seconds, timed_out = run_mod.run_job(
         session, image.id, name="train", args=args, mounts=mounts, shm_mb=job.shm_mb, memory_mb=job.memory_mb,
         cpus=sandbox.cpus, pids=sandbox.pids, timeout=job.timeout_seconds, device_requests=device_requests)
-    files, texts = _written(outputs)
+    files, texts = volumes.written(session, "train", job.writable, TEXT_SUFFIXES)
     limit = run_mod.job_limit_hit(session, "train", logs, run_mod.Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids),
                                   stopped=timed_out)
     facts.job = TrainingJob(run_name, exit_code, timed_out, seconds, logs, job.shm_mb, files, texts, None,
@@ -276,7 +277,7 @@ def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session, scra
     if checkpoint and job.load_code:
         target = checkpoint.rsplit("/", 1)[0]
         code, output = _python(session, image.id, "load", ["-c", job.load_code, checkpoint], job, sandbox,
-                               {str(outputs[target]): (target, "ro")})
+                               {outputs[target]: (target, "ro")})
         facts.job.checkpoint_load = (code if code is not None else -1, output.strip()[-300:])
 
 
@@ -288,27 +289,6 @@ def _python(session: Session, image_id: str, name: str, args: list[str], job: Jo
         session, image_id, name=name, args=args, mounts=mounts or {}, entrypoint=["python"], shm_mb=64,
         memory_mb=job.memory_mb, cpus=sandbox.cpus, pids=sandbox.pids, timeout=120)
     return code, output
-
-
-def _output_folders(scratch: Path, writable: list[str]) -> dict[str, Path]:
-    """An empty folder on this machine for each writable path of the job: container path -> folder."""
-    outputs = {}
-    for target in writable:
-        folder = scratch / target.strip("/").replace("/", "_")
-        folder.mkdir(parents=True)
-        folder.chmod(0o777)  # the image's own (non-root) user must be able to write here
-        outputs[target] = folder
-    return outputs
-
-
-def _written(outputs: dict[str, Path]) -> tuple[dict[str, int], dict[str, str]]:
-    """What the job left in its folders: container path -> bytes, and the text of the small text files."""
-    files = {f"{target}/{path.relative_to(folder)}": path.stat().st_size
-             for target, folder in outputs.items() for path in sorted(folder.rglob("*")) if path.is_file()}
-    texts = {f"{target}/{path.relative_to(folder)}": path.read_text(errors="replace")
-             for target, folder in outputs.items() for path in sorted(folder.rglob("*"))
-             if path.is_file() and path.suffix in TEXT_SUFFIXES and path.stat().st_size < 2**20}
-    return files, texts
 
 
 def _gpu_plan(gpu: Gpu | None, cuda_version: str | None) -> tuple[bool, str]:

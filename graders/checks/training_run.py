@@ -1,4 +1,5 @@
-"""The training job finishes, in time, with exit code 0; a shared-memory failure is named as such."""
+"""The training job finishes, in time, with exit code 0; a shared-memory failure, and outputs its user
+cannot write, are named as such."""
 
 from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, gathered
@@ -24,5 +25,11 @@ class TrainingRun(Check):
             return Outcome.failed(
                 f"DataLoader workers ran out of shared memory (/dev/shm had {job.shm_mb} MB): give the container "
                 "more with --shm-size (or shm_size in Compose), or use fewer workers or smaller batches", **evidence)
+        denied = next((line for line in reversed(tail) if "Permission denied" in line), "")
+        if denied:
+            return Outcome.failed(
+                f"the job could not write its outputs ({denied.strip()[-160:]}): the grader mounts a new volume on each "
+                "output folder, as `docker run -v NAME:/checkpoints` does, and the engine gives it the image's folder's "
+                "owner; create the folders in the image and chown them to the user the job runs as", **evidence)
         last = tail[-1] if tail else "(no output)"
         return Outcome.failed(f"training exited with code {job.exit_code}: {last}", **evidence)

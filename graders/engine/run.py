@@ -243,8 +243,8 @@ def job_limit_hit(session: Session, name: str, logs: str, sandbox: Sandbox, *, s
 def run_job(session: Session, image_id: str, *, name: str, args: list[str], mounts: dict[str, tuple[str, str]],
             shm_mb: int, memory_mb: int, cpus: float, pids: int, timeout: int, device_requests: list[Any] | None = None,
             entrypoint: list[str] | None = None) -> tuple[int | None, str, float, bool]:
-    """Run the image to completion in the sandbox (no network). `mounts` maps host folders to
-    (container path, "ro" or "rw"). Returns (exit code, logs, seconds, timed out)."""
+    """Run the image to completion in the sandbox (no network). `mounts` maps host folders, or the
+    names of volumes the grader made, to (container path, "ro" or "rw"). Returns (exit code, logs, seconds, timed out)."""
     client = session.client
     try:
         container = client.containers.create(

@@ -24,6 +24,9 @@ VARIANTS = {
     "checkpoints-inside": ([("USER trainer\n", "USER trainer\nENV CHECKPOINT_DIR=/home/trainer/checkpoints\n")],
                            {"checkpoint"}),
     "root-user": ([("USER trainer\n", "")], {"non-root"}),
+    # the folders made but left to root: a new volume takes their owner, so the job cannot write there
+    "outputs-owned-by-root": ([(" && chown trainer:trainer /output /checkpoints", "")],
+                              {"training", "checkpoint", "metrics"}),
     # What a CUDA base brings, seen from the image: CUDA_VERSION in its environment. Set after the
     # pip layer, so the variant reuses the solution's cached torch install.
     "under-a-cuda-base": ([("USER trainer\n", "USER trainer\nENV CUDA_VERSION=13.0.2\n")], {"pinned"}),
@@ -35,6 +38,7 @@ VARIANTS = {
 MESSAGES = {
     "under-a-cuda-base": "never used",
     "gpus-chosen-in-the-image": "leaves out `compute`",
+    "outputs-owned-by-root": "chown them to the user the job runs as",
 }
 
 

@@ -40,6 +40,9 @@ def test_training_run_names_shared_memory():
     oom = run03("training_run", job=job(exit_code=137, limit_hit="it used more than its memory limit of 4096 MB and "
                                                                  "the kernel killed it"))
     assert oom.fraction == 0 and "memory limit of 4096 MB" in oom.message
+    denied = run03("training_run", job=job(exit_code=1, logs="Traceback (most recent call last):\n"
+                                                        "PermissionError: [Errno 13] Permission denied: '/checkpoints/x.pt'"))
+    assert denied.fraction == 0 and "chown them to the user the job runs as" in denied.message
 
 
 def test_checkpoint_where_and_whether_it_loads():
