@@ -99,6 +99,20 @@ class Service(Strict):
     mounts: list[Mount] = Field(default_factory=list)
 
 
+class Preempt(Strict):
+    """Stop the job mid-run as a preemptible machine would (`docker stop`), then start it again with
+    the same arguments on the same volumes: it must stop within the grace period and carry on."""
+
+    args: list[str]
+    """Arguments for both runs, `{run}` as in the job's (more epochs than the job, to be cut short)."""
+    epochs: int = Field(ge=2)
+    """The epochs those arguments ask for."""
+    after: str
+    """A regular expression: the first run is stopped once its logs match it (an epoch finished)."""
+    grace_seconds: int = Field(default=5, ge=1, le=60)
+    """What `docker stop -t` waits before SIGKILL."""
+
+
 class Job(Strict):
     """A run-to-completion container (Lab 03's training), started with the image's ENTRYPOINT."""
 
@@ -122,6 +136,8 @@ class Job(Strict):
     load_code: str | None = None
     """Python run in the image with the checkpoint's path as argv[1]: loads it back and prints what
     it recorded (the epoch). Unset: the checkpoint is not loaded."""
+    preempt: Preempt | None = None
+    """A second job, stopped mid-run and started again (Lab 03's `preemption`). Unset: not run."""
 
 
 class Artifact(Strict):

@@ -191,6 +191,36 @@ class TrainingJob:
 
 
 @dataclass(frozen=True)
+class JobStop:
+    """A job stopped the way a preemptible machine stops it: `docker stop` once its logs showed a sign."""
+
+    seen: bool
+    """The logs showed the sign before the job ended or ran out of time (else it was never stopped)."""
+    exit_code: int | None
+    seconds_to_exit: float
+    """From the stop signal to the exit."""
+    killed: bool
+    """The engine sent SIGKILL: the grace period ended with the job still running."""
+    logs: str
+
+
+@dataclass
+class Preemption:
+    """Lab 03's job stopped mid-run, then started again with the same arguments on the same volumes."""
+
+    run_name: str
+    epochs: int
+    """Epochs the run asks for."""
+    grace_seconds: int
+    stop: JobStop
+    resume_exit: int | None = None
+    resume_timed_out: bool = False
+    resume_logs: str = ""
+    texts: dict[str, str] = field(default_factory=dict)
+    """The small text files in its volumes after the second run (the metrics)."""
+
+
+@dataclass(frozen=True)
 class HttpRequest:
     method: str
     path: str
@@ -337,6 +367,7 @@ class Facts:
     efficiency: Efficiency | Missing = field(default_factory=lambda: Missing("not gathered", False))
     """Layer efficiency as dive computes it (graders.layers)."""
     job: TrainingJob | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    preempt: Preemption | Missing = field(default_factory=lambda: Missing("not gathered", False))
     compose: ComposeFile | Missing = field(default_factory=lambda: Missing("not gathered", False))
     stack: Stack | Missing = field(default_factory=lambda: Missing("not gathered", False))
     gpu: Gpu | None = None

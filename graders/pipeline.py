@@ -84,7 +84,7 @@ def grade(lab: Lab, submission: Path, *, course_root: Path | None = None,
 
 
 # An image lab: a Dockerfile built, inspected, run, probed, looked into, stopped.
-#   copy → static → engine → build → inspect → run → probe → train → ask → stop → layers
+#   copy → static → engine → build → inspect → run → probe → train → preempt → ask → stop → layers
 #                                     ↘ inside (looks)   ↘ baseline → cache (builds)   beside, in threads
 
 def _connected(*names: str) -> Callable[[Grading[Any]], bool]:
@@ -112,6 +112,8 @@ IMAGE: list[Stage[ImageLab]] = [
     Stage("probe", ("http",), lambda g: image_work.probe(g.facts, g.bound), when=_connected(*SERVICE_FACTS)),
     Stage("train", ("job",), lambda g: image_work.train(g.facts, g.lab, g.course_root, g.engine.session),
           when=lambda g: _connected("job")(g) and g.lab.job is not None),
+    Stage("preempt", ("preempt",), lambda g: image_work.preempt(g.facts, g.lab, g.course_root, g.engine.session),
+          when=lambda g: _connected("preempt")(g) and g.lab.job is not None and g.lab.job.preempt is not None),
     Stage("ask", ("inside",), lambda g: image_work.inside_service(
         g.facts, g.lab, g.engine.session, g.bound, lambda: g.results.get("inside")), when=_connected("inside"), after="inside"),
     Stage("stop", ("stop",), lambda g: image_work.stop(g.facts, g.engine.session), when=_connected("stop")),

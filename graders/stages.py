@@ -26,7 +26,7 @@ from graders.engine import run as run_mod
 from graders.engine import state as state_mod
 from graders.engine.session import Session
 from graders.errors import EngineError
-from graders.facts import IMAGE_HEALTHCHECK, Build, Container, Facts, Gpu, Missing, Query, TrainingJob
+from graders.facts import IMAGE_HEALTHCHECK, Build, Container, Facts, Gpu, Image, Missing, Preemption, Query, TrainingJob
 from graders.runner import Progress
 from graders.scoring import Bound
 
@@ -279,6 +279,46 @@ def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session) -> N
         code, output = _python(session, image.id, "load", ["-c", job.load_code, checkpoint], job, sandbox,
                                {outputs[target]: (target, "ro")})
         facts.job.checkpoint_load = (code if code is not None else -1, output.strip()[-300:])
+
+
+def preempt(facts: Facts, lab: ImageLab, course_root: Path, session: Session) -> None:
+    """Run the job on new volumes, `docker stop` it once an epoch is done, then start it again with
+    the same arguments on the same volumes, as a preemptible machine's scheduler would. Only when
+    the job itself ran to its end: otherwise there is nothing to cut short."""
+    if lab.job is None or lab.job.preempt is None:
+        facts.preempt = Missing("the lab does not stop its job", False)
+        return
+    if isinstance(facts.job, Missing) or facts.job.exit_code != 0:
+        facts.preempt = facts.job if isinstance(facts.job, Missing) else Missing(
+            "the training job did not finish, so it was not stopped and started again", learner=True)
+        return
+    job, plan, sandbox = lab.job, lab.job.preempt, _sandbox(lab)
+    image = gathered_image(facts)
+    run_name = f"preempt-{session.run_id}"
+    args = [arg.replace("{run}", run_name) for arg in plan.args]
+    mounts: dict[str, tuple[str, str]] = {}
+    if job.data:
+        mounts[str(artifacts.ensure(lab, course_root, job.data.artifact))] = (job.data.target, "ro")
+    outputs = volumes.create(session, job.writable, "preempt")
+    mounts.update({name: (target, "rw") for target, name in outputs.items()})
+    job_sandbox = run_mod.Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids)
+    stopped = run_mod.run_and_stop(session, image.id, name="preempted", args=args, mounts=mounts, shm_mb=job.shm_mb,
+                                   sandbox=job_sandbox, when=plan.after, grace=plan.grace_seconds,
+                                   timeout=job.timeout_seconds)
+    facts.preempt = Preemption(run_name, plan.epochs, plan.grace_seconds, stopped)
+    if not stopped.seen:
+        return
+    code, logs, _seconds, timed_out = run_mod.run_job(
+        session, image.id, name="resumed", args=args, mounts=mounts, shm_mb=job.shm_mb, memory_mb=job.memory_mb,
+        cpus=sandbox.cpus, pids=sandbox.pids, timeout=job.timeout_seconds)
+    facts.preempt.resume_exit, facts.preempt.resume_timed_out, facts.preempt.resume_logs = code, timed_out, logs
+    _files, facts.preempt.texts = volumes.written(session, "resumed", job.writable, TEXT_SUFFIXES)
+
+
+def gathered_image(facts: Facts) -> Image:
+    if isinstance(facts.image, Missing):
+        raise EngineError("the image went missing between stages")
+    return facts.image
 
 
 def _python(session: Session, image_id: str, name: str, args: list[str], job: Job, sandbox: run_mod.Sandbox,

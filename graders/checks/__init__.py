@@ -55,6 +55,7 @@ REGISTRY: dict[str, str] = {
     "size_added": "graders.checks.size_added:SizeAdded",
     "size_vs_baseline": "graders.checks.size_vs_baseline:SizeVsBaseline",
     "stops_on_signal": "graders.checks.stops:StopsOnSignal",
+    "survives_preemption": "graders.checks.preemption:SurvivesPreemption",
     "torch_pinned": "graders.checks.torch_pinned:TorchPinned",
     "training_run": "graders.checks.training_run:TrainingRun",
     "volumes_declared": "graders.checks.volumes:VolumesDeclared",

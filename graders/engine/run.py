@@ -6,6 +6,7 @@ limits, no-new-privileges, a small capability set, no host mounts, and a time bu
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from graders.engine.build_sandbox import FORK_FAILURES
 from graders.engine.probe import port_open
 from graders.engine.session import Session
 from graders.errors import EngineError
-from graders.facts import Container, Stopped
+from graders.facts import Container, JobStop, Stopped
 
 # Docker's defaults minus the ones a web service never needs (raw sockets, mknod, chroot, ...).
 CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "NET_BIND_SERVICE"]
@@ -244,10 +245,58 @@ def run_job(session: Session, image_id: str, *, name: str, args: list[str], moun
             shm_mb: int, memory_mb: int, cpus: float, pids: int, timeout: int, device_requests: list[Any] | None = None,
             entrypoint: list[str] | None = None) -> tuple[int | None, str, float, bool]:
     """Run the image to completion in the sandbox (no network). `mounts` maps host folders, or the
-    names of volumes the grader made, to (container path, "ro" or "rw"). Returns (exit code, logs, seconds, timed out)."""
-    client = session.client
+    names of volumes the grader made, to (container path, "ro" or "rw"). Returns (exit code, logs,
+    seconds, timed out)."""
+    container = _create_job(session, image_id, name, args, mounts, shm_mb, Sandbox(memory_mb, cpus, pids),
+                            device_requests, entrypoint)
+    started = time.monotonic()
+    refused = _start(container, f"{name} container")
+    if refused:
+        return None, f"the container could not start: {refused}", 0.0, False
+    exit_code, timed_out = _wait(container, timeout)
+    return exit_code, _logs(container, lines=400), time.monotonic() - started, timed_out
+
+
+@boundary
+def run_and_stop(session: Session, image_id: str, *, name: str, args: list[str], mounts: dict[str, tuple[str, str]],
+                 shm_mb: int, sandbox: Sandbox, when: str, grace: int, timeout: int) -> JobStop:
+    """Run the job until its logs match the regular expression `when`, then `docker stop -t GRACE`
+    (the image's STOPSIGNAL, SIGTERM unless it says otherwise, then SIGKILL after GRACE seconds)."""
+    container = _create_job(session, image_id, name, args, mounts, shm_mb, sandbox, None, None)
+    refused = _start(container, f"{name} container")
+    if refused:
+        return JobStop(False, None, 0.0, False, f"the container could not start: {refused}")
+    pattern = re.compile(when)
+    deadline = time.monotonic() + timeout
+    seen = False
+    while time.monotonic() < deadline:
+        container.reload()
+        if pattern.search(_logs(container, lines=400)):
+            seen = True
+            break
+        if container.status != "running":
+            break
+        time.sleep(0.2)
+    if not seen:
+        exit_code, _ = _wait(container, 1)
+        return JobStop(False, exit_code, 0.0, False, _logs(container, lines=400))
+    signalled = time.monotonic()
     try:
-        container = client.containers.create(
+        container.stop(timeout=grace)
+    except DockerException as error:
+        raise EngineError(f"the engine could not stop the {name} container: {error}") from error
+    exit_code, _ = _wait(container, grace + 30)
+    seconds = time.monotonic() - signalled
+    state = session.client.api.inspect_container(session.name(name))["State"]
+    killed = exit_code == 137 and not state.get("OOMKilled")
+    return JobStop(True, exit_code, seconds, killed, _logs(container, lines=400))
+
+
+def _create_job(session: Session, image_id: str, name: str, args: list[str], mounts: dict[str, tuple[str, str]],
+                shm_mb: int, sandbox: Sandbox, device_requests: list[Any] | None,
+                entrypoint: list[str] | None) -> EngineContainer:
+    try:
+        return session.client.containers.create(
             image_id,
             command=args,
             entrypoint=entrypoint,
@@ -257,21 +306,19 @@ def run_job(session: Session, image_id: str, *, name: str, args: list[str], moun
             volumes={host: {"bind": target, "mode": mode} for host, (target, mode) in mounts.items()},
             shm_size=f"{shm_mb}m",
             device_requests=device_requests or None,
-            **Sandbox(memory_mb, cpus, pids).options(),
+            **sandbox.options(),
         )
     except DockerException as error:
         raise EngineError(f"the engine could not create the {name} container: {error}") from error
-    started = time.monotonic()
-    refused = _start(container, f"{name} container")
-    if refused:
-        return None, f"the container could not start: {refused}", 0.0, False
-    timed_out = False
+
+
+def _wait(container: EngineContainer, timeout: int) -> tuple[int | None, bool]:
+    """(exit code, timed out); a container still running at the time limit is killed."""
     try:
-        exit_code = container.wait(timeout=timeout)["StatusCode"]
+        return int(container.wait(timeout=timeout)["StatusCode"]), False
     except Exception:  # the SDK raises requests' ReadTimeout (or ConnectionError) when the time is up
-        timed_out, exit_code = True, None
         try:
             container.kill()
         except DockerException:
             pass
-    return exit_code, _logs(container, lines=400), time.monotonic() - started, timed_out
+        return None, True

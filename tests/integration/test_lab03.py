@@ -20,9 +20,12 @@ ENTRYPOINT = 'ENTRYPOINT ["python", "-m", "src.train"]'
 # name: (Dockerfile edits, criteria that must be lost)
 VARIANTS = {
     "no-volumes": ([('VOLUME ["/data", "/output", "/checkpoints"]\n', "")], {"volumes"}),
-    "shell-form-entrypoint": ([(ENTRYPOINT, "ENTRYPOINT python -m src.train")], {"entrypoint", "checkpoint", "metrics"}),
+    # a shell as process 1: arguments dropped, and `docker stop` has to kill it
+    "shell-form-entrypoint": ([(ENTRYPOINT, "ENTRYPOINT python -m src.train")],
+                              {"entrypoint", "checkpoint", "metrics", "preemption"}),
+    # and a new container finds no checkpoint to resume from
     "checkpoints-inside": ([("USER trainer\n", "USER trainer\nENV CHECKPOINT_DIR=/home/trainer/checkpoints\n")],
-                           {"checkpoint"}),
+                           {"checkpoint", "preemption"}),
     "root-user": ([("USER trainer\n", "")], {"non-root"}),
     # the folders made but left to root: a new volume takes their owner, so the job cannot write there
     "outputs-owned-by-root": ([(" && chown trainer:trainer /output /checkpoints", "")],
@@ -38,6 +41,7 @@ VARIANTS = {
 MESSAGES = {
     "under-a-cuda-base": "never used",
     "gpus-chosen-in-the-image": "leaves out `compute`",
+    "checkpoints-inside": "a second time",
     "outputs-owned-by-root": "chown them to the user the job runs as",
 }
 
@@ -68,6 +72,9 @@ def test_solution_without_a_gpu(engine, lab03, has_gpu):
     assert {k for k, v in statuses.items() if v == "not_gradable"} == GPU_CRITERIA
     assert {k for k, v in statuses.items() if v != "not_gradable"} == {k for k, v in statuses.items() if v == "passed"}
     assert result.score == result.max_score == 90 and result.passed
+    preemption = next(c for c in result.criteria if c.id == "preemption")
+    assert "resumed and finished epochs 1 to 4 once each" in preemption.message, preemption.message
+    assert preemption.evidence["seconds_to_exit"] < 5 and preemption.evidence["stop_exit_code"] == 143
     reasons = [c.message for c in result.criteria if c.id in GPU_CRITERIA]
     assert all("no NVIDIA driver" in r or "no GPU runtime" in r for r in reasons)
 

@@ -6,6 +6,10 @@ Reads /data (made by `python -m src.data --out /data`) when it holds a data set,
 same kind of data in memory. Writes /checkpoints/<run-name>.pt after every epoch and appends one
 JSON line per epoch to /output/<run-name>.metrics.jsonl. The folders can be moved with --data,
 --checkpoints and --output, or with DATA_DIR, CHECKPOINT_DIR and OUTPUT_DIR.
+
+Preemptible: on SIGTERM (`docker stop`, a spot machine reclaimed, a Kubernetes eviction) it stops
+after the batch it is on and exits, its last finished epoch already saved. Started again with the
+same --run-name and the same /checkpoints, it resumes after that epoch.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import argparse
 import json
 import os
 import random
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -71,8 +77,17 @@ def arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
+STOP = {"asked": False}
+
+
+def _stop_asked(signum: int, _frame: object) -> None:
+    STOP["asked"] = True  # acted on between batches: a checkpoint is never cut off half-written
+    print(f"signal {signal.Signals(signum).name}: stopping after this batch", flush=True)
+
+
 def main() -> None:
     args = arguments()
+    signal.signal(signal.SIGTERM, _stop_asked)  # as process 1, Python gets no SIGTERM without a handler
     torch.manual_seed(args.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "no GPU visible"
@@ -85,9 +100,20 @@ def main() -> None:
     optimizer = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9)
     args.checkpoints.mkdir(parents=True, exist_ok=True)
     args.output.mkdir(parents=True, exist_ok=True)
-    for epoch in range(1, args.epochs + 1):
+    checkpoint = args.checkpoints / f"{args.run_name}.pt"
+    first = 1
+    if checkpoint.is_file():  # a run stopped before its end: carry on after its last saved epoch
+        saved = torch.load(checkpoint, map_location=device, weights_only=False)
+        net.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        first = saved["epoch"] + 1
+        print(f"resumed: {checkpoint} holds epoch {saved['epoch']}", flush=True)
+    for epoch in range(first, args.epochs + 1):
         started, total, correct, loss_sum = time.monotonic(), 0, 0, 0.0
         for images, labels in loader:
+            if STOP["asked"]:
+                print(f"stopped during epoch {epoch}; {checkpoint} holds epoch {epoch - 1}", flush=True)
+                sys.exit(143)  # 128 + SIGTERM, as a shell reports it
             images, labels = images.to(device), labels.to(device)
             optimizer.zero_grad()
             logits = net(images)
@@ -101,7 +127,6 @@ def main() -> None:
                    "samples": total, "seconds": round(time.monotonic() - started, 2), "device": device.type}
         with open(args.output / f"{args.run_name}.metrics.jsonl", "a") as handle:
             handle.write(json.dumps(metrics) + "\n")
-        checkpoint = args.checkpoints / f"{args.run_name}.pt"
         partial = checkpoint.with_suffix(".pt.tmp")
         torch.save({"epoch": epoch, "model": net.state_dict(), "optimizer": optimizer.state_dict(),
                     "run_name": args.run_name}, partial)

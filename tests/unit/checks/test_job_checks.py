@@ -172,3 +172,32 @@ def test_gpu_policy_zero_turns_not_gradable_into_failed():
     zero = score([item], facts(), "zero")[0]
     assert zero.status == "failed" and "zero without a GPU" in zero.message
 
+
+
+def preempted(**changes):
+    from graders.facts import JobStop, Preemption
+
+    rows = "".join(f'{{"epoch": {e}, "loss": 1.0}}\n' for e in changes.pop("epochs", [1, 2, 3, 4]))
+    stop = JobStop(**{"seen": True, "exit_code": 143, "seconds_to_exit": 0.4, "killed": False,
+                      "logs": "signal SIGTERM: stopping after this batch\n", **changes.pop("stop", {})})
+    values = dict(run_name="preempt-x", epochs=4, grace_seconds=5, stop=stop, resume_exit=0,
+                  resume_logs="resumed: /checkpoints/preempt-x.pt holds epoch 1\n",
+                  texts={"/output/preempt-x.metrics.jsonl": rows})
+    values.update(changes)
+    return Preemption(**values)
+
+
+def test_preemption_stops_in_time_and_resumes_where_it_left_off():
+    outcome = run03("survives_preemption", preempt=preempted())
+    assert outcome.fraction == 1 and "resumed and finished epochs 1 to 4 once each" in outcome.message
+    # a shell as process 1: killed at the end of the grace period; it still resumes (half)
+    killed = run03("survives_preemption", preempt=preempted(stop={"exit_code": 137, "seconds_to_exit": 5.2,
+                                                                   "killed": True}))
+    assert killed.fraction == 0.5 and "waited its 5 s grace period and then killed" in killed.message
+    # the checkpoint inside the container's layer: the new container starts over
+    over = run03("survives_preemption", preempt=preempted(epochs=[1, 1, 2, 3, 4]))
+    assert over.fraction == 0.5 and "trained epochs 1 a second time" in over.message
+    both = run03("survives_preemption", preempt=preempted(stop={"killed": True, "exit_code": 137}, resume_exit=1))
+    assert both.fraction == 0 and "did not finish" in both.message
+    never = run03("survives_preemption", preempt=preempted(stop={"seen": False}))
+    assert never.fraction == 0 and "never finished an epoch" in never.message
