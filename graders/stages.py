@@ -128,7 +128,7 @@ def inside_image(facts: Facts, lab: ImageLab, session: Session, bound: list[Boun
         return None
     twin = run_mod.start_idle(session, facts.image.id, _sandbox(lab)) if queries else None
     asked = {query: _resolved(query, facts.image.healthcheck) for query in queries}
-    answers = inside_mod.answer(twin, [q for q in asked.values() if q is not None]) if twin else {}
+    answers = inside_mod.answer(session, twin, [q for q in asked.values() if q is not None]) if twin else {}
     facts.inside = {query: answers[real] if real is not None else (None, "") for query, real in asked.items()} if twin else {}
     return twin
 
@@ -162,7 +162,7 @@ def inside_service(facts: Facts, lab: ImageLab, session: Session, bound: list[Bo
         where = session.name("service")
     else:
         where = idle or run_mod.start_idle(session, facts.image.id, _sandbox(lab))
-    facts.inside = {**facts.inside, **inside_mod.answer(where, queries)}
+    facts.inside = {**facts.inside, **inside_mod.answer(session, where, queries)}
 
 
 def _queries(bound: list[Bound]) -> list[Query]:

@@ -15,7 +15,7 @@ import docker
 from docker.errors import APIError, DockerException
 from docker.models.containers import Container as EngineContainer
 
-from graders.engine import boundary
+from graders.engine import boundary, toolbox
 from graders.engine import state as state_mod
 from graders.engine.build_sandbox import FORK_FAILURES
 from graders.engine.probe import port_open
@@ -212,21 +212,34 @@ def _logs(container: EngineContainer, lines: int = 200) -> str:
 
 @boundary
 def start_idle(session: Session, image_id: str, sandbox: Sandbox) -> str:
-    """A twin of the service that only sleeps, to look inside an image whose service exits at once; its id."""
+    """A twin of the service that only sleeps, to look inside an image whose service exits at once; its id.
+    An image with no `sleep` (distroless) sleeps with the grader's own, copied in before it starts."""
+    twin = _idle(session, image_id, sandbox, ["sleep", "600"])
+    refused = _start(twin, "idle twin")
+    if refused is None:
+        return str(twin.id)
+    twin.remove(force=True)
+    twin = _idle(session, image_id, sandbox, [toolbox.SLEEP, "600"])
+    toolbox.put(twin)
+    refused = _start(twin, "idle twin")
+    if refused:
+        raise EngineError(f"could not start a container to look inside the image: {refused}")
+    return str(twin.id)
+
+
+def _idle(session: Session, image_id: str, sandbox: Sandbox, entrypoint: list[str]) -> EngineContainer:
     try:
-        twin = session.client.containers.run(
+        return session.client.containers.create(
             image_id,
-            detach=True,
             name=session.name("idle"),
             labels=session.labels,
-            entrypoint=["sleep", "600"],
+            entrypoint=entrypoint,
             command=[],
             network_disabled=True,
             **sandbox.options(),
         )
     except DockerException as error:
         raise EngineError(f"could not start a container to look inside the image: {error}") from error
-    return str(twin.id)
 
 
 @boundary

@@ -20,6 +20,7 @@ USER_LINES = "USER app\n"
 FINAL_USER = ("RUN groupadd --system --gid 10001 app \\\n"
               " && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app\n")
 
+SHELL_LESS = 'RUN ["/bin/rm", "-f", "/bin/sh", "/bin/dash", "/bin/bash", "/usr/bin/sleep"]\n'
 SINGLE_STAGE = """\
 FROM python:3.11-slim
 RUN apt-get update \\
@@ -51,6 +52,10 @@ VARIANTS = {
                         {"stages", "carried", "model", "health-endpoint", "healthcheck"}),
     "model-baked": ([(USER_LINES, "COPY model/ /models/iris-knn/\n" + USER_LINES)], [("model/\n", "")], {"model-not-baked"}),
     "root-user": ([(USER_LINES, "")], [], {"non-root"}),
+    # valid: a final image with no shell and no sleep, as distroless and Chainguard ship them; the
+    # grader looks inside with its own tools. Then the same running as root, which must lose non-root.
+    "shell-less-final": ([(USER_LINES, SHELL_LESS + USER_LINES)], [], set()),
+    "shell-less-final-as-root": ([(USER_LINES, SHELL_LESS)], [], {"non-root"}),
     # valid: wheels built in the builder, installed through a bind mount of it (no layer holds them)
     "wheels-through-a-bind-mount": ([("RUN pip install --no-cache-dir ./native\n",
                                       "RUN pip install --no-cache-dir ./native\n"
