@@ -1,7 +1,7 @@
-# A stand-in for redis:7.0-bookworm, made from Debian's redis-server when no registry can be reached.
+# A stand-in for redis:8.0, made from Debian 13's redis-server (8.0) when no registry can be reached.
 # Like the official image: data in /data (a volume), started as root and run as the redis user,
 # protected mode off unless the command sets it, and `redis-server` implied for bare options.
-ARG BASE=debian:bookworm-slim
+ARG BASE=debian:trixie-slim
 FROM ${BASE}
 RUN export DEBIAN_FRONTEND=noninteractive \
  && apt-get update \

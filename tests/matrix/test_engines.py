@@ -18,7 +18,7 @@ from tests.matrix import engines
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.matrix]
 
-BASES = ["python:3.11-slim", "debian:bookworm-slim", "redis:7.0-bookworm", "postgres:15-bookworm"]
+BASES = ["python:3.11-slim", "debian:bookworm-slim", "redis:8.0", "postgres:15-bookworm"]
 SOME_VARIANTS = ["root-user", "shell-form-cmd", "curl-healthcheck"]
 HOSTILE = {  # the build sandbox's cases (tests/hostile), with Lab 01's limits of the hostile batch
     "build-fork-bomb": ("FROM python:3.11-slim\nRUN for i in $(seq 1 2000); do sleep 60 & done; wait\n", "limit of 512 processes"),
