@@ -75,20 +75,13 @@ def test_solution_full_marks_with_the_runtime_path_really_run(engine, lab04, qdr
         assert any("qdrant" in p and "not run here" in p for p in result.problems)
 
 
-def test_a_password_on_mlflows_command_line_costs_half_of_its_criterion(engine, lab04, stack_folder):
-    """The earlier reference put ${POSTGRES_PASSWORD} into MLflow's store URL: it runs, but every
-    user of the host can read it with `ps`, and a / in the password breaks the URL."""
+def test_secrets_given_away_in_the_file_lose_only_their_criterion(engine, lab04, stack_folder, qdrant_here):
+    """A default password written in the file (used whenever .env lacks the variable), password
+    checks turned off (the stack still runs: mlflow's connection needs no password then), and the
+    earlier reference's ${POSTGRES_PASSWORD} in MLflow's store URL (it runs, but every user of the
+    host can read it with `ps`, and a / in the password breaks the URL). One grading for the three."""
     edit(stack_folder / "compose.yaml", "postgresql+psycopg2://mlflow@postgres",
          "postgresql+psycopg2://mlflow:${POSTGRES_PASSWORD}@postgres")
-    result = pipeline.grade(lab04, stack_folder)
-    assert lost(result) == {"no-plaintext-secrets"}
-    secrets = next(c for c in result.criteria if c.id == "no-plaintext-secrets")
-    assert secrets.status == "partial" and "services.mlflow.command" in secrets.message and "`ps`" in secrets.message
-
-
-def test_secrets_given_away_in_the_file_lose_only_their_criterion(engine, lab04, stack_folder, qdrant_here):
-    """A default password written in the file (used whenever .env lacks the variable), and password
-    checks turned off (the stack still runs: mlflow's connection needs no password then)."""
     edit(stack_folder / "compose.yaml", "JUPYTER_TOKEN: ${JUPYTER_TOKEN:?set JUPYTER_TOKEN in .env (see .env.example)}",
          "JUPYTER_TOKEN: ${JUPYTER_TOKEN:-letmein}")
     edit(stack_folder / "compose.yaml", "      POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password\n",
@@ -106,6 +99,7 @@ def test_secrets_given_away_in_the_file_lose_only_their_criterion(engine, lab04,
     found = "\n".join(secrets.evidence["secrets"])
     assert "JUPYTER_TOKEN is written in the file (as the variable's default)" in found, found
     assert "POSTGRES_HOST_AUTH_METHOD turns password checks off" in found, found
+    assert "services.mlflow.command" in found and "`ps`" in found, found
     assert secrets.hint
 
 
