@@ -5,16 +5,16 @@ from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, gathered
 
 
-class P(Params):
+class BaseImagePinnedParams(Params):
     slim_share: float = 0.5
     """The share of the points for slimness; the rest is for pinning."""
 
 
 class BaseImagePinned(Check):
-    Params = P
+    Params = BaseImagePinnedParams
     needs = ("dockerfile",)
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: BaseImagePinnedParams, facts: Facts) -> Outcome:
         dockerfile = gathered(facts.dockerfile)
         ref = dockerfile.root_base()
         stage = next(s for s in dockerfile.stages if s.base == ref)

@@ -4,23 +4,23 @@ from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, Query, gathered
 
 
-class P(Params):
+class CarriedFromBuilderParams(Params):
     modules: list[str]
     """Modules that must import in the final image (the compiled one first)."""
 
 
-def query(params: P) -> Query:
+def query(params: CarriedFromBuilderParams) -> Query:
     return Query("command", f"python -c 'import {', '.join(params.modules)}' 2>&1 | tail -n 1")
 
 
 class CarriedFromBuilder(Check):
-    Params = P
+    Params = CarriedFromBuilderParams
     needs = ("dockerfile", "inside")
 
-    def queries(self, params: P) -> list[Query]:
+    def queries(self, params: CarriedFromBuilderParams) -> list[Query]:
         return [query(params)]
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: CarriedFromBuilderParams, facts: Facts) -> Outcome:
         copies = [copy for copy, _source in gathered(facts.dockerfile).copies_from_stages()]
         code, output = gathered(facts.inside)[query(params)]
         imports = code == 0 and not output.strip()

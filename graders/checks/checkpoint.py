@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from graders.course import Lab
 
 
-class P(Params):
+class CheckpointSavedParams(Params):
     folder: str
     """The mounted folder the checkpoint must land in (one of the job's writable folders)."""
     epochs: int
@@ -23,17 +23,17 @@ class P(Params):
 
 
 class CheckpointSaved(Check):
-    Params = P
+    Params = CheckpointSavedParams
     needs = ("job",)
 
-    def validate(self, params: P, lab: Lab) -> list[tuple[str, str]]:
+    def validate(self, params: CheckpointSavedParams, lab: Lab) -> list[tuple[str, str]]:
         job = getattr(lab, "job", None)  # only an image lab has one
         if job is None or not job.checkpoint or params.folder not in job.writable:
             return [("folder", "the lab's job must name its checkpoint (job.checkpoint) and have this folder in "
                                "job.writable")]
         return []
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: CheckpointSavedParams, facts: Facts) -> Outcome:
         job = gathered(facts.job)
         wanted = f"{params.folder}/{job.checkpoint}"
         evidence = {"expected": wanted, "files": sorted(job.files)}

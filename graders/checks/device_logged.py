@@ -6,16 +6,16 @@ from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, gathered
 
 
-class P(Params):
+class DeviceLoggedParams(Params):
     line: str
     """A regular expression for the log line that names the device (Lab 03: `device: (cuda|cpu)…`)."""
 
 
 class DeviceLogged(Check):
-    Params = P
+    Params = DeviceLoggedParams
     needs = ("job",)
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: DeviceLoggedParams, facts: Facts) -> Outcome:
         found = re.search(params.line, gathered(facts.job).logs)
         if found:
             return Outcome.passed(f"the log says: {found.group(0)[:120]}")

@@ -4,15 +4,15 @@ from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, gathered
 
 
-class P(Params):
+class EnvSetParams(Params):
     names: list[str]
 
 
 class EnvSet(Check):
-    Params = P
+    Params = EnvSetParams
     needs = ("image",)
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: EnvSetParams, facts: Facts) -> Outcome:
         env = gathered(facts.image).env
         missing = [name for name in params.names if not env.get(name)]
         evidence = {name: env.get(name) for name in params.names}

@@ -5,16 +5,16 @@ from graders.dockerfile import Stage
 from graders.facts import Facts, gathered
 
 
-class P(Params):
+class ExecFormParams(Params):
     require_entrypoint: bool = False
     """Demand an ENTRYPOINT (so `docker run IMAGE --flag` passes flags to the program)."""
 
 
 class ExecForm(Check):
-    Params = P
+    Params = ExecFormParams
     needs = ("dockerfile",)
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: ExecFormParams, facts: Facts) -> Outcome:
         dockerfile = gathered(facts.dockerfile)
         chain: list[Stage] = []
         stage: Stage | None = dockerfile.final

@@ -4,15 +4,15 @@ from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, gathered
 
 
-class P(Params):
+class ExposedPortParams(Params):
     port: int = 8000
 
 
 class ExposedPort(Check):
-    Params = P
+    Params = ExposedPortParams
     needs = ("image",)
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: ExposedPortParams, facts: Facts) -> Outcome:
         ports = gathered(facts.image).exposed_ports
         if f"{params.port}/tcp" in ports:
             return Outcome.passed(f"port {params.port}/tcp is exposed", exposed=ports)

@@ -16,7 +16,7 @@ LIST_FILES = Query(
 )
 
 
-class P(Params):
+class FilesAbsentParams(Params):
     groups: dict[str, list[str]]
     """A name for each kind of file, and the path patterns (fnmatch, on the full path) that find it."""
     context: dict[str, list[str]] = {}
@@ -25,16 +25,16 @@ class P(Params):
 
 
 class FilesAbsent(Check):
-    Params = P
+    Params = FilesAbsentParams
     needs = ("inside", "context")
 
-    def queries(self, params: P) -> list[Query]:
+    def queries(self, params: FilesAbsentParams) -> list[Query]:
         return [LIST_FILES]
 
-    def context_paths(self, params: P) -> list[str]:
+    def context_paths(self, params: FilesAbsentParams) -> list[str]:
         return [path for paths in params.context.values() for path in paths]
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: FilesAbsentParams, facts: Facts) -> Outcome:
         _code, output = gathered(facts.inside)[LIST_FILES]
         paths = output.splitlines()
         found = {}

@@ -4,17 +4,17 @@ from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, gathered
 
 
-class P(Params):
+class HadolintCleanParams(Params):
     levels: list[str] = ["error", "warning"]
     ignore: list[str] = []
     per_finding: float = 0.25
 
 
 class HadolintClean(Check):
-    Params = P
+    Params = HadolintCleanParams
     needs = ("lint",)
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: HadolintCleanParams, facts: Facts) -> Outcome:
         counted = [f for f in gathered(facts.lint) if f.level in params.levels and f.code not in params.ignore]
         evidence = {"findings": [f"line {f.line} {f.code} ({f.level}): {f.message}" for f in counted]}
         if not counted:

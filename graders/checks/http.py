@@ -20,7 +20,7 @@ class Case(Params):
     within_ms: float | None = None
 
 
-class P(Params):
+class HttpParams(Params):
     cases: list[Case]
 
 
@@ -48,13 +48,13 @@ def judge(case: Case, response: HttpResponse) -> str:
 
 
 class Http(Check):
-    Params = P
+    Params = HttpParams
     needs = ("container", "http")
 
-    def requests(self, params: P) -> list[HttpRequest]:
+    def requests(self, params: HttpParams) -> list[HttpRequest]:
         return [request_for(case) for case in params.cases]
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: HttpParams, facts: Facts) -> Outcome:
         results = []
         for case in params.cases:
             response = gathered(facts.http)[request_for(case).key]

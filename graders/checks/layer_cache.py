@@ -16,7 +16,7 @@ INSTALL = (
 """The dependency installs people write: pip in its spellings, uv, Poetry, Pipenv, PDM, conda and mamba."""
 
 
-class P(Params):
+class LayerCacheParams(Params):
     install: str = INSTALL
     """A regular expression that finds the dependency-install step."""
     touch: list[str] = ["app/main.py"]
@@ -24,13 +24,13 @@ class P(Params):
 
 
 class LayerCache(Check):
-    Params = P
+    Params = LayerCacheParams
     needs = ("rebuild",)
 
-    def touches(self, params: P) -> list[str]:
+    def touches(self, params: LayerCacheParams) -> list[str]:
         return params.touch
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: LayerCacheParams, facts: Facts) -> Outcome:
         steps = gathered(facts.rebuild).steps
         install = [s for s in steps if re.search(params.install, s.instruction)]
         evidence = {"steps": [f"{'CACHED ' if s.cached else 'rebuilt'} {s.instruction}" for s in steps]}

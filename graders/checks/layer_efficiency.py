@@ -6,16 +6,16 @@ from graders.checks.base import Check, Outcome, Params, linear, megabytes
 from graders.facts import Facts, gathered
 
 
-class P(Params):
+class LayerEfficiencyParams(Params):
     full_mb: float = 5
     zero_mb: float = 50
 
 
 class LayerEfficiency(Check):
-    Params = P
+    Params = LayerEfficiencyParams
     needs = ("efficiency", "image")
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: LayerEfficiencyParams, facts: Facts) -> Outcome:
         report = gathered(facts.efficiency)
         base_layers = gathered(facts.image).base_history_length
         added = sum(w for w, index in zip(report.per_layer, report.history_index, strict=False) if index >= base_layers)

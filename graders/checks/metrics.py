@@ -6,7 +6,7 @@ from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, gathered
 
 
-class P(Params):
+class MetricsWrittenParams(Params):
     folder: str
     """The mounted folder the metrics must land in (one of the job's writable folders)."""
     file: str
@@ -17,10 +17,10 @@ class P(Params):
 
 
 class MetricsWritten(Check):
-    Params = P
+    Params = MetricsWrittenParams
     needs = ("job",)
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: MetricsWrittenParams, facts: Facts) -> Outcome:
         job = gathered(facts.job)
         wanted = f"{params.folder}/{params.file.replace('{run}', job.run_name)}"
         if wanted not in job.files:

@@ -6,25 +6,25 @@ from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, Query, gathered
 
 
-class P(Params):
+class PathsAbsentParams(Params):
     groups: dict[str, list[str]]
     """A name for each kind of leftover, and shell globs that find it (e.g. /usr/bin/gcc*)."""
 
 
-def query(params: P) -> Query:
+def query(params: PathsAbsentParams) -> Query:
     # The globs stay unquoted on purpose: the container's own shell expands them.
     globs = " ".join(sorted({g for patterns in params.groups.values() for g in patterns}))
     return Query("command", f'for p in {globs}; do if [ -e "$p" ] || [ -L "$p" ]; then echo "$p"; fi; done')
 
 
 class PathsAbsent(Check):
-    Params = P
+    Params = PathsAbsentParams
     needs = ("inside",)
 
-    def queries(self, params: P) -> list[Query]:
+    def queries(self, params: PathsAbsentParams) -> list[Query]:
         return [query(params)]
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: PathsAbsentParams, facts: Facts) -> Outcome:
         _code, output = gathered(facts.inside)[query(params)]
         present = set(output.split())
         found = {}

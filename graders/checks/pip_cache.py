@@ -35,19 +35,19 @@ INSTALLERS = (Installer("pip", PIP_INSTALL, "--no-cache-dir", "PIP_NO_CACHE_DIR"
 SEGMENTS = re.compile(r"&&|\|\||;|\n")
 
 
-class P(Params):
+class PipNoCacheParams(Params):
     max_kb: int = 100
     """Cache folders may hold this much (empty folder trees take a few kB)."""
 
 
 class PipNoCache(Check):
-    Params = P
+    Params = PipNoCacheParams
     needs = ("dockerfile", "image", "inside")
 
-    def queries(self, params: P) -> list[Query]:
+    def queries(self, params: PipNoCacheParams) -> list[Query]:
         return [FIND_PIP_CACHE]
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: PipNoCacheParams, facts: Facts) -> Outcome:
         _code, output = gathered(facts.inside)[FIND_PIP_CACHE]
         caches = {}
         for line in output.splitlines():

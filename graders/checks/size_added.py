@@ -4,7 +4,7 @@ from graders.checks.base import Check, Outcome, Params, linear, megabytes
 from graders.facts import Facts, gathered
 
 
-class P(Params):
+class SizeAddedParams(Params):
     full_mb: float
     """Full points at or below this many MB added."""
     zero_mb: float
@@ -12,10 +12,10 @@ class P(Params):
 
 
 class SizeAdded(Check):
-    Params = P
+    Params = SizeAddedParams
     needs = ("image",)
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: SizeAddedParams, facts: Facts) -> Outcome:
         image = gathered(facts.image)
         added = image.added_bytes
         fraction = linear(added / 1e6, params.full_mb, params.zero_mb)

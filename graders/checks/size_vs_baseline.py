@@ -4,17 +4,17 @@ from graders.checks.base import Check, Outcome, Params, megabytes
 from graders.facts import Facts, gathered
 
 
-class P(Params):
+class SizeVsBaselineParams(Params):
     full_at_percent: float = 40
     """Full points when the image is at least this much smaller than the baseline."""
     zero_at_percent: float = 10
 
 
 class SizeVsBaseline(Check):
-    Params = P
+    Params = SizeVsBaselineParams
     needs = ("image", "baseline")
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: SizeVsBaselineParams, facts: Facts) -> Outcome:
         size, naive = gathered(facts.image).size_bytes, gathered(facts.baseline).size_bytes
         reduction = 100 * (1 - size / naive) if naive else 0.0
         span = params.full_at_percent - params.zero_at_percent

@@ -19,18 +19,18 @@ PIP_PACKAGES = Query("pip_packages")
 CUDA_WHEEL = re.compile(r"^nvidia-cuda-runtime(-cu\d+)?$", re.IGNORECASE)
 
 
-class P(Params):
+class TorchPinnedParams(Params):
     package: str = "torch"
 
 
 class TorchPinned(Check):
-    Params = P
+    Params = TorchPinnedParams
     needs = ("dockerfile", "image", "job", "inside")
 
-    def queries(self, params: P) -> list[Query]:
+    def queries(self, params: TorchPinnedParams) -> list[Query]:
         return [PIP_PACKAGES]
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: TorchPinnedParams, facts: Facts) -> Outcome:
         ref = gathered(facts.dockerfile).root_base()
         base_pinned = image_ref.pinned(ref)[0]
         pins = _pins(facts, params.package)

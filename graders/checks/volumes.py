@@ -4,15 +4,15 @@ from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, gathered
 
 
-class P(Params):
+class VolumesDeclaredParams(Params):
     paths: list[str]
 
 
 class VolumesDeclared(Check):
-    Params = P
+    Params = VolumesDeclaredParams
     needs = ("image",)
 
-    def grade(self, params: P, facts: Facts) -> Outcome:
+    def grade(self, params: VolumesDeclaredParams, facts: Facts) -> Outcome:
         declared = gathered(facts.image).volumes
         missing = [path for path in params.paths if path not in declared]
         if not missing:

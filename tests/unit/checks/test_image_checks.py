@@ -48,9 +48,9 @@ def test_size_vs_baseline(size_mb, fraction):
 
 
 def test_large_files_skip_programs_and_packages():
-    from graders.checks.large_files import P, query
+    from graders.checks.large_files import LargeFilesAbsentParams, query
 
-    asked = query(P())
+    asked = query(LargeFilesAbsentParams())
     listing = "30000\t/usr/lib/gcc/x86_64-linux-gnu/12/cc1\n48000\t/models/iris-knn/table.f32\n"
     outcome = run("large_files_absent", inside={asked: (0, listing)})
     assert outcome.fraction == 0 and "table.f32" in outcome.message and "cc1" not in outcome.message
@@ -58,10 +58,10 @@ def test_large_files_skip_programs_and_packages():
 
 
 def test_paths_absent_partial_per_group():
-    from graders.checks.paths_absent import P, query
+    from graders.checks.paths_absent import PathsAbsentParams, query
 
     params = {"groups": {"compilers": ["/usr/bin/gcc*"], "lists": ["/var/lib/apt/lists/*Packages*"]}}
-    asked = query(P.model_validate(params))
+    asked = query(PathsAbsentParams.model_validate(params))
     assert "/usr/bin/gcc*" in asked.arg and asked.where == "image"
     assert run("paths_absent", params, inside={asked: (0, "")}).fraction == 1
     outcome = run("paths_absent", params, inside={asked: (0, "/usr/bin/gcc-12\n")})
@@ -104,10 +104,10 @@ def test_ignore_file_judged_with_the_image(tmp_path):
 
 
 def test_carried_from_builder():
-    from graders.checks.carried import P, query
+    from graders.checks.carried import CarriedFromBuilderParams, query
 
     params = {"modules": ["fastknn"]}
-    asked = query(P.model_validate(params))
+    asked = query(CarriedFromBuilderParams.model_validate(params))
     assert run("carried_from_builder", params, _facts=facts(MULTI, inside={asked: (0, "")})).fraction == 1
     broken = run("carried_from_builder", params, _facts=facts(MULTI, inside={asked: (0, "ModuleNotFoundError: No module named 'fastknn'")}))
     assert broken.fraction == 0.5 and "cannot import fastknn" in broken.message
