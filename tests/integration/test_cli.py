@@ -76,7 +76,7 @@ def test_ctrl_c_removes_everything(engine, submission):
     process = subprocess.Popen(DOCKERLAB + ["check", "01-basic-dockerfile", str(submission)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
-    while not engine.containers.list(filters={"label": f"{MANAGED}=true"}):
+    while not engine.containers.list(filters={"label": f"{MANAGED}=true"}, sparse=True):
         assert process.poll() is None and time.monotonic() < deadline, "no container appeared"
         time.sleep(0.5)
     process.send_signal(signal.SIGINT)
