@@ -51,25 +51,31 @@ def test_the_magic_finds_the_lab_from_the_folder_and_explains_its_usage(tmp_path
     assert seen == [(None, "."), ("02-multi-stage", "../x")]
 
 
-def test_a_hidden_criterion_shows_its_mark_and_points_but_no_message_hint_or_evidence_in_every_view(capsys):
+def every_view(document: dict, criterion_id: str, maximum: float, capsys) -> dict[str, str]:
+    """The document as each view shows it: scorecard, feedback page, terminal, and a notebook cell
+    asking for `criterion_id`."""
     from rich.console import Console
 
     from graders.report import html, terminal
     from graders.results import CriterionResult, Environment, GradingResult
 
-    secret = dict(criterion("secret-case", "failed", 0, 20, "expected class virginica for [6.3, 2.5]",
-                            'Check the model (README, section 7 "Serving").'), visibility="hidden")
-    secret["evidence"] = {"body": "the hidden input"}
-    document = dict(RESULT, criteria=[*RESULT["criteria"], secret])
-    views = {"scorecard": scorecard.render(document), "feedback page": html.feedback_page(dict(document, learner="ada",
-                                                                                               refusals=[]), "Lab 01")}
-    result = GradingResult("01-basic-dockerfile", "x", 70, 110, True,
+    views = {"scorecard": scorecard.render(document),
+             "feedback page": html.feedback_page(dict(document, learner="ada", refusals=[]), "Lab 01")}
+    result = GradingResult("01-basic-dockerfile", "x", 70, maximum, True,
                            [CriterionResult(**c) for c in document["criteria"]], None, Environment(), {})
     console = Console(record=True, width=200)
     terminal.render(result, console)
     views["terminal"] = console.export_text()
-    notebook.NotebookGrade(result).points("secret-case")
+    notebook.NotebookGrade(result).points(criterion_id)
     views["notebook cell"] = capsys.readouterr().out
+    return views
+
+
+def test_a_hidden_criterion_shows_its_mark_and_points_but_no_message_hint_or_evidence_in_every_view(capsys):
+    secret = dict(criterion("secret-case", "failed", 0, 20, "expected class virginica for [6.3, 2.5]",
+                            'Check the model (README, section 7 "Serving").'), visibility="hidden")
+    secret["evidence"] = {"body": "the hidden input"}
+    views = every_view(dict(RESULT, criteria=[*RESULT["criteria"], secret]), "secret-case", 110, capsys)
     for view, text in views.items():
         assert "ecret" in text, view  # its title is shown
         for withheld in ("virginica", "Check the model", "the hidden input"):
@@ -80,22 +86,8 @@ def test_a_hidden_criterion_shows_its_mark_and_points_but_no_message_hint_or_evi
 
 
 def test_a_skipped_criterion_is_named_as_waiting_in_every_view_never_as_a_loss(capsys):
-    from rich.console import Console
-
-    from graders.report import html, terminal
-    from graders.results import CriterionResult, Environment, GradingResult
-
     waiting = criterion("dockerignore", "skipped", 0, 5, "judged once 'predict' passes: fix that first")
-    document = dict(RESULT, criteria=[*RESULT["criteria"], waiting])
-    views = {"scorecard": scorecard.render(document), "feedback page": html.feedback_page(dict(document, learner="ada",
-                                                                                               refusals=[]), "Lab 01")}
-    result = GradingResult("01-basic-dockerfile", "x", 70, 90, True,
-                           [CriterionResult(**c) for c in document["criteria"]], None, Environment(), {})
-    console = Console(record=True, width=200)
-    terminal.render(result, console)
-    views["terminal"] = console.export_text()
-    notebook.NotebookGrade(result).points("dockerignore")
-    views["notebook cell"] = capsys.readouterr().out
+    views = every_view(dict(RESULT, criteria=[*RESULT["criteria"], waiting]), "dockerignore", 90, capsys)
     for view, text in views.items():
         assert "judged once 'predict' passes" in text.replace("&#x27;", "'"), view
         assert "↷" in text, view
