@@ -254,6 +254,7 @@ class Query:
 
     kind: "process_uid" (uid of PID 1), "exec_uid" (uid a `docker exec` runs as),
     "command" (run `arg` with /bin/sh as root; answer is (exit code, stdout)),
+    "user_command" (the same as the image's user: what its process would find, ~/.local included),
     "pip_packages" (name -> version of the pip on PATH).
     where: "image" asks an idle twin of the image with nothing mounted (what the image holds);
     "service" asks the running service (what its process does).

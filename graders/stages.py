@@ -145,8 +145,9 @@ def _resolved(query: Query, healthcheck: dict[str, Any] | None) -> Query | None:
     if len(test) < 2 or test[0] not in ("CMD", "CMD-SHELL"):
         return None
     command = shlex.join(test[1:]) if test[0] == "CMD" else f"sh -c {shlex.quote(test[1])}"
-    # bounded: a command that waits on a service that is not there must not hold the grader
-    return Query("command", f"if command -v timeout >/dev/null; then timeout {HEALTH_SECONDS} {command}; else {command}; fi")
+    # bounded: a command that waits on a service that is not there must not hold the grader; as the
+    # image's user, as Docker runs a healthcheck
+    return Query("user_command", f"if command -v timeout >/dev/null; then timeout {HEALTH_SECONDS} {command}; else {command}; fi")
 
 
 def inside_service(facts: Facts, lab: ImageLab, session: Session, bound: list[Bound],

@@ -10,7 +10,8 @@ class CarriedFromBuilderParams(Params):
 
 
 def query(params: CarriedFromBuilderParams) -> Query:
-    return Query("command", f"python -c 'import {', '.join(params.modules)}' 2>&1 | tail -n 1")
+    # as the image's user, who runs the service: packages installed with `pip install --user` import for it
+    return Query("user_command", f"python -c 'import {', '.join(params.modules)}' 2>&1 | tail -n 1")
 
 
 class CarriedFromBuilder(Check):

@@ -46,8 +46,8 @@ def _ask(query: Query, as_root: Any, as_image_user: Any) -> Any:  # testinfra ho
         return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:")))
     if query.kind == "exec_uid":
         return as_image_user.user().uid
-    if query.kind == "command":
-        result = as_root.run(query.arg)
+    if query.kind in ("command", "user_command"):
+        result = (as_root if query.kind == "command" else as_image_user).run(query.arg)
         return result.rc, result.stdout
     if query.kind == "pip_packages":
         return {name: info["version"] for name, info in as_root.pip.get_packages().items()}
@@ -73,8 +73,8 @@ def _without_shell(container: EngineContainer, queries: list[Query]) -> dict[Que
         elif query.kind == "exec_uid":
             _code, uid = run("id -u", user="")
             answers[query] = int(uid.strip())
-        elif query.kind == "command":
-            answers[query] = run(query.arg)
+        elif query.kind in ("command", "user_command"):
+            answers[query] = run(query.arg, user="root" if query.kind == "command" else "")
         elif query.kind == "pip_packages":
             raise EngineError("the image has no shell, and its packages are listed only with pip, which it lacks")
         else:

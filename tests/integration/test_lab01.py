@@ -66,6 +66,8 @@ VARIANTS = {
                          [], False, {"pip-no-cache"}),
     "selective-copy-no-dockerignore": ([], [], True, {"dockerignore"}),
     "no-expose": ([("EXPOSE 8000\n", "")], [], False, {"port"}),
+    # valid: the port from a variable the service could read too, with its protocol
+    "expose-from-a-variable": ([("EXPOSE 8000\n", "ENV PORT=8000\nEXPOSE ${PORT}/tcp\n")], [], False, set()),
     "no-healthcheck": ([(HEALTHCHECK_TEXT, "")], [], False, {"healthcheck"}),
     "curl-healthcheck": ([(HEALTHCHECK_TEXT, "HEALTHCHECK CMD curl -f http://localhost:8000/health || exit 1\n")],
                          [], False, {"healthcheck"}),
@@ -91,6 +93,57 @@ VARIANTS = {
                         (INSTALL, INSTALL + "COPY vendor/ ./vendor/\nRUN pip install --no-build-isolation vendor/tinypkg-1.0.tar.gz\n")],
                        [], False, {"pip-no-cache"}),
     "bloated": ([(INSTALL, INSTALL + "RUN apt-get update && apt-get install -y build-essential\n")], [], False, {"size"}),
+}
+
+HTTP_CLIENT_CHECK = ("  CMD [\"python\", \"-c\", \"import http.client as h; c = h.HTTPConnection('localhost:8000', timeout=3); "
+                     "c.request('GET', '/health'); exit(c.getresponse().status != 200)\"]\n")
+"""A healthcheck through http.client, in exec form (the line after HEALTHCHECK's options)."""
+
+# Whole Dockerfiles written the way others write them, each keeping every criterion: name -> (Dockerfile,
+# .dockerignore or None to keep the reference's)
+VALID_FORMS = {
+    # `docker init`'s Python template (its shell-form CMD aside): the version as a build ARG, adduser,
+    # pip's cache in a cache mount, requirements bound for the install only, then `COPY . .`
+    "docker-init-template": ("""\
+ARG PYTHON_VERSION=3.11
+FROM python:${PYTHON_VERSION}-slim AS base
+ENV PYTHONDONTWRITEBYTECODE=1
+ENV PYTHONUNBUFFERED=1
+WORKDIR /app
+ARG UID=10001
+RUN adduser \\
+    --disabled-password \\
+    --gecos "" \\
+    --home "/nonexistent" \\
+    --shell "/sbin/nologin" \\
+    --no-create-home \\
+    --uid "${UID}" \\
+    appuser
+RUN --mount=type=cache,target=/root/.cache/pip \\
+    --mount=type=bind,source=requirements.txt,target=requirements.txt \\
+    python -m pip install -r requirements.txt
+USER appuser
+COPY . .
+EXPOSE 8000
+HEALTHCHECK CMD python -c "import urllib.request as u; u.urlopen('http://localhost:8000/health', timeout=3)" || exit 1
+CMD ["uvicorn", "app.main:app", "--host=0.0.0.0", "--port=8000"]
+""", None),
+    # an allow-list .dockerignore, a numeric user with no passwd entry (what Kubernetes' runAsNonRoot
+    # can verify), the cache removed in the install's own RUN, `python -m uvicorn` split into
+    # ENTRYPOINT and CMD, and a healthcheck through http.client
+    "allow-list-numeric-user": ("""\
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1
+WORKDIR /srv
+COPY requirements.txt /tmp/requirements.txt
+RUN pip install -r /tmp/requirements.txt && rm -rf /root/.cache/pip /tmp/requirements.txt
+COPY . .
+USER 10001:10001
+EXPOSE 8000/tcp
+HEALTHCHECK --interval=10s --timeout=3s \\
+""" + HTTP_CLIENT_CHECK + """ENTRYPOINT ["python", "-m", "uvicorn"]
+CMD ["app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+""", "*\n!app/\n!model/\n!requirements.txt\n**/__pycache__\n"),
 }
 
 # Words the lost criterion's message must hold, where the reason is worth checking.
@@ -217,6 +270,16 @@ def test_flawed_variant_loses_exactly_its_criteria(name, submission, engine, lab
     if name == "latest-base":  # hadolint's finding is shown as the criterion's evidence
         base = next(c for c in result.criteria if c.id == "base-image")
         assert any("DL3007" in line for line in base.evidence["hadolint"])
+
+
+@pytest.mark.parametrize("name", sorted(VALID_FORMS))
+def test_valid_form_keeps_full_marks(name, submission, engine, lab01):
+    dockerfile, ignore = VALID_FORMS[name]
+    (submission / "Dockerfile").write_text(dockerfile)
+    if ignore is not None:
+        (submission / ".dockerignore").write_text(ignore)
+    result = pipeline.grade(lab01, submission)
+    assert result.score == result.max_score == 100, {c.id: c.message for c in result.criteria if c.status != "passed"}
 
 
 

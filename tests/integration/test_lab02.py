@@ -41,6 +41,58 @@ HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen(
 CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
 """
 
+HTTP_CLIENT_CHECK = ("  CMD [\"python\", \"-c\", \"import http.client as h; c = h.HTTPConnection('localhost:8000', timeout=3); "
+                     "c.request('GET', '/health'); exit(c.getresponse().status != 200)\"]\n")
+"""A healthcheck through http.client, in exec form (the line after HEALTHCHECK's options)."""
+
+# The official image's layout, as its docs and many tutorials build it: pip --prefix in the builder,
+# copied over /usr/local; a named user with a home, the code owned by it, ENTRYPOINT and CMD split.
+PREFIX_LAYOUT = """\
+FROM python:3.11-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential \\
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY requirements.txt .
+RUN pip install --no-cache-dir --prefix=/install -r requirements.txt
+COPY native/ ./native/
+RUN pip install --no-cache-dir --prefix=/install ./native
+
+FROM python:3.11-slim
+COPY --from=build /install /usr/local
+RUN useradd --uid 1000 --create-home appuser
+WORKDIR /home/appuser
+COPY --chown=appuser:appuser app/ ./app/
+USER appuser
+ENV MODEL_PATH=/models/iris-knn
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s \\
+  CMD python -c "import urllib.request as u; u.urlopen('http://localhost:8000/health', timeout=3)" || exit 1
+ENTRYPOINT ["uvicorn", "app.main:app"]
+CMD ["--host", "0.0.0.0", "--port", "8000"]
+"""
+# `pip install --user` in the builder and ~/.local carried to the user's home in the final stage
+USER_SITE = """\
+FROM python:3.11-slim AS compile
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends gcc libc6-dev \\
+ && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt /tmp/
+RUN pip install --user --no-cache-dir -r /tmp/requirements.txt
+COPY native /tmp/native
+RUN pip install --user --no-cache-dir /tmp/native
+
+FROM python:3.11-slim AS final
+RUN useradd --create-home app
+COPY --from=compile --chown=app /root/.local /home/app/.local
+ENV PATH=/home/app/.local/bin:$PATH PYTHONUNBUFFERED=1
+WORKDIR /home/app
+COPY app ./app
+USER app
+EXPOSE 8000
+HEALTHCHECK \\
+""" + HTTP_CLIENT_CHECK + """CMD ["python", "-m", "uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+"""
+
 # name: (Dockerfile edits, or a whole Dockerfile; .dockerignore edits; criteria that must be lost)
 VARIANTS = {
     "single-stage": (SINGLE_STAGE, [], {"stages", "final-clean", "carried", "size"}),
@@ -52,6 +104,15 @@ VARIANTS = {
                         {"stages", "carried", "model", "health-endpoint", "healthcheck"}),
     "model-baked": ([(USER_LINES, "COPY model/ /models/iris-knn/\n" + USER_LINES)], [("model/\n", "")], {"model-not-baked"}),
     "root-user": ([(USER_LINES, "")], [], {"non-root"}),
+    "shell-form-cmd": ([('CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]',
+                         "CMD uvicorn app.main:app --host 0.0.0.0 --port 8000")], [], {"exec-form"}),
+    # chown after the copy: the whole venv is written a second time, in a layer of its own
+    "chown-after-copy": ([(VENV_COPY, VENV_COPY + "RUN chown -R app:app /opt/venv\n")], [], {"layers"}),
+    # a file the context does not have: the build fails at that line and nothing runs
+    "copies-a-missing-file": ([("COPY requirements.txt .\n", "COPY requirements-prod.txt .\n")], [],
+                              {"builds", "carried", "model", "non-root", "healthcheck", "health-endpoint"}),
+    "prefix-layout": (PREFIX_LAYOUT, [], set()),
+    "user-site": (USER_SITE, [], set()),
     # valid: a final image with no shell and no sleep, as distroless and Chainguard ship them; the
     # grader looks inside with its own tools. Then the same running as root, which must lose non-root.
     "shell-less-final": ([(USER_LINES, SHELL_LESS + USER_LINES)], [], set()),

@@ -44,7 +44,7 @@ def test_the_image_s_health_command_is_asked_as_it_is_written_and_bounded():
     from graders.stages import _resolved
 
     exec_form = _resolved(IMAGE_HEALTHCHECK, {"Test": ["CMD", "python", "-c", "import sys; sys.exit(1)"]})
-    assert exec_form == Query("command", "if command -v timeout >/dev/null; then timeout 10 python -c 'import sys; sys.exit(1)'; "
+    assert exec_form == Query("user_command", "if command -v timeout >/dev/null; then timeout 10 python -c 'import sys; sys.exit(1)'; "
                                          "else python -c 'import sys; sys.exit(1)'; fi")
     shell_form = _resolved(IMAGE_HEALTHCHECK, {"Test": ["CMD-SHELL", "curl -f http://localhost:8000/health || exit 1"]})
     assert shell_form is not None and "timeout 10 sh -c 'curl -f http://localhost:8000/health || exit 1'" in shell_form.arg
