@@ -24,7 +24,8 @@ class SurvivesPreemption(Check):
         evidence: dict[str, Any] = {"stop_exit_code": stop.exit_code, "seconds_to_exit": round(stop.seconds_to_exit, 1),
                     "stop_log_tail": stop.logs.strip().splitlines()[-4:]}
         if not stop.seen:
-            return Outcome.failed("the job never finished an epoch, so it was not stopped and started again", **evidence)
+            return Outcome.failed("its log never showed a finished epoch (the metrics line the program prints), so it was "
+                                  "not stopped and started again; keep the program's output on stdout", **evidence)
         problems = []
         if stop.killed:
             problems.append(f"`docker stop` waited its {run.grace_seconds} s grace period and then killed the job: "

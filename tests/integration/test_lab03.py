@@ -37,8 +37,33 @@ VARIANTS = {
                                    "NVIDIA_DRIVER_CAPABILITIES=utility\n")], {"gpu-env"}),
     # valid: `void` gives GPUs only to runs that ask (where the NVIDIA runtime is the default)
     "no-gpu-unless-asked": ([("USER trainer\n", "USER trainer\nENV NVIDIA_VISIBLE_DEVICES=void\n")], set()),
+    # a folder the context does not have: the build fails at that line, and only the Dockerfile is judged
+    "copies-a-missing-folder": ([("COPY src/ ./src/\n", "COPY src/ ./src/\nCOPY configs/ ./configs/\n")],
+                                {"builds", "pinned", "gpu-env", "volumes", "non-root", "training", "checkpoint",
+                                 "metrics", "device", "cuda-compat", "gpu-used"}),
+    # the program's output sent to a file: `docker logs` is empty, and nothing tells when to stop it
+    "output-to-a-file": ([(ENTRYPOINT, 'COPY --chmod=755 train.sh /train.sh\nENTRYPOINT ["/train.sh"]')],
+                         {"device", "preemption"}),
+    # valid: an entrypoint script that ends in exec, VOLUME in its plain form, a numeric user, the
+    # checkpoint folder named explicitly, and every driver part (compute among them)
+    "script-with-exec": ([(ENTRYPOINT, 'COPY --chmod=755 train.sh /train.sh\nENTRYPOINT ["/train.sh"]'),
+                          ('VOLUME ["/data", "/output", "/checkpoints"]', "VOLUME /data /output /checkpoints"),
+                          ("USER trainer\n", "ENV CHECKPOINT_DIR=/checkpoints NVIDIA_DRIVER_CAPABILITIES=all\nUSER 10001\n")],
+                         set()),
+    # valid: an init (tini) as process 1 forwarding the stop, one VOLUME per line, user and group named,
+    # `python -u` with the arguments split between ENTRYPOINT and CMD, driver parts listed
+    "tini-as-init": ([('RUN mkdir -p', "RUN apt-get update && apt-get install -y --no-install-recommends tini \\\n"
+                                       " && rm -rf /var/lib/apt/lists/*\nRUN mkdir -p"),
+                      ('VOLUME ["/data", "/output", "/checkpoints"]', 'VOLUME ["/data"]\nVOLUME /output\nVOLUME ["/checkpoints"]'),
+                      ("USER trainer\n", "ENV NVIDIA_DRIVER_CAPABILITIES=compute,utility\nUSER trainer:trainer\n"),
+                      (ENTRYPOINT, 'ENTRYPOINT ["/usr/bin/tini", "--", "python", "-u", "-m", "src.train"]')], set()),
+}
+SCRIPTS = {  # the variants' train.sh
+    "output-to-a-file": '#!/bin/sh\nexec python -m src.train "$@" > /output/train.log 2>&1\n',
+    "script-with-exec": '#!/bin/sh\nset -e\nmkdir -p /output /checkpoints\nexec python -m src.train "$@"\n',
 }
 MESSAGES = {
+    "output-to-a-file": "look for a 'device: ...' line",
     "under-a-cuda-base": "never used",
     "gpus-chosen-in-the-image": "leaves out `compute`",
     "checkpoints-inside": "a second time",
@@ -94,6 +119,8 @@ def test_flawed_variant_loses_exactly_its_criteria(name, engine, lab03, submissi
     edits, expected = VARIANTS[name]
     for old, new in edits:
         edit(submission03 / "Dockerfile", old, new)
+    if name in SCRIPTS:
+        (submission03 / "train.sh").write_text(SCRIPTS[name])
     result = pipeline.grade(lab03, submission03)
     assert lost(result) == expected, {c.id: c.message for c in result.criteria if c.status != "passed"}
     assert {c.id for c in result.criteria if c.status == "not_gradable"} <= GPU_CRITERIA
@@ -102,6 +129,9 @@ def test_flawed_variant_loses_exactly_its_criteria(name, engine, lab03, submissi
     if name == "checkpoints-inside":
         checkpoint = next(c for c in result.criteria if c.id == "checkpoint")
         assert "inside the container (/home/trainer/checkpoints/" in checkpoint.message
+    if name == "output-to-a-file":
+        preemption = next(c for c in result.criteria if c.id == "preemption")
+        assert "keep the program's output on stdout" in preemption.message, preemption.message
     if name == "shell-form-entrypoint":
         checkpoint = next(c for c in result.criteria if c.id == "checkpoint")
         assert "did not reach it" in checkpoint.message

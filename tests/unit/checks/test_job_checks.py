@@ -200,4 +200,4 @@ def test_preemption_stops_in_time_and_resumes_where_it_left_off():
     both = run03("survives_preemption", preempt=preempted(stop={"killed": True, "exit_code": 137}, resume_exit=1))
     assert both.fraction == 0 and "did not finish" in both.message
     never = run03("survives_preemption", preempt=preempted(stop={"seen": False}))
-    assert never.fraction == 0 and "never finished an epoch" in never.message
+    assert never.fraction == 0 and "never showed a finished epoch" in never.message
