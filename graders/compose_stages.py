@@ -222,7 +222,7 @@ def run(facts: Facts, lab: StackLab, session: Session, built: dict[str, str], le
         say("ready", spec.ready_path)
         result.ready = _ready(result.address, spec.ready_path, set(left_out))
         runnable = _runnable(spec, left_out, result)
-        if runnable and result.up_ok:
+        if runnable:
             say("persist", "write, down, up, read")
             volumes |= _persist(running, result, result.address, runnable)
     finally:
@@ -264,9 +264,22 @@ def _runnable(spec: ComposeLab, left_out: dict[str, str], result: Stack) -> list
         if item not in runnable:
             out = ", ".join(sorted(set(item.services) & set(left_out)))
             result.not_tried[item.id] = (f"{out} not run here: {left_out[out.split(', ')[0]]}", False)
-        elif not result.up_ok:
-            result.not_tried[item.id] = ("the stack did not come up healthy, so nothing was written", True)
+    # a service the probe does not go through (an unhealthy notebook server) does not stop it
+    for item in [p for p in runnable if not result.up_ok]:
+        down = _not_serving(result.services, [spec.entry, *item.services])
+        if down:
+            result.not_tried[item.id] = (f"{down} did not come up healthy, so nothing was written", True)
+            runnable.remove(item)
     return runnable
+
+
+def _not_serving(states: dict[str, ServiceState], names: list[str]) -> str:
+    """The first of `names` that is not running and healthy (or running with no healthcheck); "" if none."""
+    for name in names:
+        state = states.get(name)
+        if state is None or state.status != "running" or state.health not in ("healthy", None):
+            return name
+    return ""
 
 
 def _persist(running: _Project, result: Stack, address: str, runnable: list[Persistence]) -> set[str]:
@@ -277,11 +290,12 @@ def _persist(running: _Project, result: Stack, address: str, runnable: list[Pers
     running.down(volumes=False)
     again = running.up()
     address_again = running.address()
-    seen = running.states()[1]
+    states, seen = running.states()
     for item in runnable:
         read_back = probe.send(address_again, _request(item.read, token)) if address_again else None
-        note = "" if again.ok else f"the stack did not come back up: {(again.stopped_early or again.output)[-300:]}"
-        result.persistence[item.id] = Persisted(written[item.id], read_back, token, again.ok, note)
+        back = again.ok or not _not_serving(states, [running.spec.entry, *item.services])
+        note = "" if back else f"the stack did not come back up: {(again.stopped_early or again.output)[-300:]}"
+        result.persistence[item.id] = Persisted(written[item.id], read_back, token, back, note)
     return seen
 
 
