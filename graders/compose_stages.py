@@ -309,11 +309,14 @@ def _env_file(context: Path, spec: ComposeLab) -> str:
 
 
 def _hopeless(client: DockerClient, project: str) -> str | None:
-    """A reason to stop waiting: a healthcheck whose command is not in the image can never pass."""
-    for service, output in stack_state.failed_health_output(client, project):
-        if command_missing(output):
-            return f"service '{service}': its healthcheck cannot run in its image: {output[-200:]}"
-    return None
+    """A reason to stop waiting: a healthcheck whose command is not in the image can never pass. Only
+    once no other service is still starting, so that each of them is judged on its own check."""
+    hopeless = [(service, output) for service, output in stack_state.failed_health_output(client, project)
+                if command_missing(output)]
+    if not hopeless or stack_state.starting(client, project) - {service for service, _ in hopeless}:
+        return None
+    service, output = hopeless[0]
+    return f"service '{service}': its healthcheck cannot run in its image: {output[-200:]}"
 
 
 def _ready(address: str, path: str, left_out: set[str], budget_s: float = 30.0) -> HttpResponse:

@@ -80,6 +80,14 @@ def failed_health_output(client: docker.DockerClient, project: str) -> list[tupl
     return failed
 
 
+def starting(client: docker.DockerClient, project: str) -> set[str]:
+    """Services whose healthcheck has not passed or failed for good yet (health "starting")."""
+    try:
+        return {_service(c) for c in _containers(client, project) if state_mod.health(c.attrs.get("State", {})) == "starting"}
+    except DockerException:
+        return set()
+
+
 @boundary
 def states(client: docker.DockerClient, project: str, services: list[str]) -> tuple[dict[str, ServiceState], set[str]]:
     """Each service's state (missing when it has no container), and the named volumes they mount."""

@@ -45,18 +45,21 @@ VARIANTS = {
     "output-to-a-file": ([(ENTRYPOINT, 'COPY --chmod=755 train.sh /train.sh\nENTRYPOINT ["/train.sh"]')],
                          {"device", "preemption"}),
     # valid: an entrypoint script that ends in exec, VOLUME in its plain form, a numeric user, the
-    # checkpoint folder named explicitly, and every driver part (compute among them)
+    # checkpoint folder named explicitly, every driver part (compute among them), the base's Debian named
     "script-with-exec": ([(ENTRYPOINT, 'COPY --chmod=755 train.sh /train.sh\nENTRYPOINT ["/train.sh"]'),
                           ('VOLUME ["/data", "/output", "/checkpoints"]', "VOLUME /data /output /checkpoints"),
-                          ("USER trainer\n", "ENV CHECKPOINT_DIR=/checkpoints NVIDIA_DRIVER_CAPABILITIES=all\nUSER 10001\n")],
+                          ("USER trainer\n", "ENV CHECKPOINT_DIR=/checkpoints NVIDIA_DRIVER_CAPABILITIES=all\nUSER 10001\n"),
+                          ("FROM python:3.11-slim\n", "FROM python:3.11-slim-bookworm\n")],
                          set()),
     # valid: an init (tini) as process 1 forwarding the stop, one VOLUME per line, user and group named,
-    # `python -u` with the arguments split between ENTRYPOINT and CMD, driver parts listed
+    # `python -u` with the arguments split between ENTRYPOINT and CMD, driver parts listed, the base
+    # pinned to its patch release (both tags are the stand-in's, so the torch layer stays cached)
     "tini-as-init": ([('RUN mkdir -p', "RUN apt-get update && apt-get install -y --no-install-recommends tini \\\n"
                                        " && rm -rf /var/lib/apt/lists/*\nRUN mkdir -p"),
                       ('VOLUME ["/data", "/output", "/checkpoints"]', 'VOLUME ["/data"]\nVOLUME /output\nVOLUME ["/checkpoints"]'),
                       ("USER trainer\n", "ENV NVIDIA_DRIVER_CAPABILITIES=compute,utility\nUSER trainer:trainer\n"),
-                      (ENTRYPOINT, 'ENTRYPOINT ["/usr/bin/tini", "--", "python", "-u", "-m", "src.train"]')], set()),
+                      (ENTRYPOINT, 'ENTRYPOINT ["/usr/bin/tini", "--", "python", "-u", "-m", "src.train"]'),
+                      ("FROM python:3.11-slim\n", "FROM python:3.11.2-slim-bookworm\n")], set()),
 }
 SCRIPTS = {  # the variants' train.sh
     "output-to-a-file": '#!/bin/sh\nexec python -m src.train "$@" > /output/train.log 2>&1\n',
@@ -81,6 +84,21 @@ def has_gpu(engine):
     from graders.engine import client
 
     return gpu_engine.detect(client.info(engine)).runtime != "none"
+
+
+@pytest.fixture
+def bookworm_tags(engine):
+    """The stand-in (CPython 3.11.2 on Debian 12) under the tags that say so, where they are missing."""
+    made = []
+    for tag in ("3.11-slim-bookworm", "3.11.2-slim-bookworm"):
+        try:
+            engine.images.get(f"python:{tag}")
+        except Exception:
+            engine.images.get("python:3.11-slim").tag("python", tag)
+            made.append(tag)
+    yield
+    for tag in made:
+        engine.images.remove(f"python:{tag}")
 
 
 @pytest.fixture
@@ -115,7 +133,7 @@ def test_solution_on_a_gpu(engine, lab03, has_gpu):
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_flawed_variant_loses_exactly_its_criteria(name, engine, lab03, submission03):
+def test_flawed_variant_loses_exactly_its_criteria(name, engine, lab03, submission03, bookworm_tags):
     edits, expected = VARIANTS[name]
     for old, new in edits:
         edit(submission03 / "Dockerfile", old, new)

@@ -52,6 +52,18 @@ def redis_full_tag(engine):
 
 
 @pytest.fixture
+def postgres_full_tag(engine):
+    """postgres:15.18-bookworm, the stand-in's full version, made from postgres:15-bookworm where it is missing."""
+    try:
+        engine.images.get("postgres:15.18-bookworm")
+        yield
+    except Exception:
+        engine.images.get("postgres:15-bookworm").tag("postgres", "15.18-bookworm")
+        yield
+        engine.images.remove("postgres:15.18-bookworm")
+
+
+@pytest.fixture
 def stack_folder(tmp_path):
     folder = tmp_path / "submission"
     shutil.copytree(SOLUTION, folder)
@@ -193,8 +205,9 @@ def other_valid_forms_and_flaws(folder):
     """The reference written another way, with two flaws of its own.
 
     Valid forms: postgres's password from .env as a variable with `:?` (no secret file), its data in a
-    PGDATA folder beneath the volume (the image's docs do this), a healthcheck in the string form and
-    `expose:` without publishing; redis published on loopback only; mlflow's command as one string.
+    PGDATA folder beneath the volume (the image's docs do this), a healthcheck in the string form,
+    `expose:` without publishing, and a full version tag; redis published on loopback only; mlflow's
+    command as one string, with .env given whole; depends_on in flow style; a variable named VERSION.
     Flaws: jupyter left out (its GPU moved to api in the override), and REDIS_URL naming localhost,
     which inside the api container is the api itself."""
     compose = folder / "compose.yaml"
@@ -218,6 +231,27 @@ def other_valid_forms_and_flaws(folder):
          "        # A CUDA build of PyTorch (the default wheels on Linux carry their CUDA libraries).\n"
          "        EXTRA_PACKAGES: torch==2.13.0\n", "  api:\n")
     edit(compose, "      REDIS_URL: redis://redis:6379/0\n      QDRANT_URL", "      REDIS_URL: redis://localhost:6379/0\n      QDRANT_URL")
+    # more valid forms: the full version tag, .env handed to mlflow whole, depends_on in flow style, and
+    # an environment variable named like the obsolete key
+    edit(compose, "    image: postgres:15-bookworm\n", "    image: postgres:15.18-bookworm\n")
+    edit(compose, "    secrets: [postgres_password]\n    command: >\n",
+         "    secrets: [postgres_password]\n    env_file: .env\n    command: >\n")
+    edit(compose, "    depends_on:\n      postgres:\n        condition: service_healthy\n",
+         "    depends_on: {postgres: {condition: service_healthy}}\n")
+    edit(compose, "      MLFLOW_TRACKING_URI: http://mlflow:5000\n    ports:\n      - \"127.0.0.1:8000:8000\"",
+         "      MLFLOW_TRACKING_URI: http://mlflow:5000\n      VERSION: \"2\"\n    ports:\n      - \"127.0.0.1:8000:8000\"")
+
+
+def seed_with_more_flaws(folder):
+    """The course example's style, and a mistake people make in it: a healthcheck in exec form with the
+    whole command as one word (redis, postgres: "redis-cli ping" is no program)."""
+    compose = folder / "compose.yaml"
+    shutil.copy(SEED, compose)
+    (folder / "compose.gpu.yaml").unlink()
+    edit(compose, "  redis:\n    image: redis:8.0\n",
+         "  redis:\n    image: redis:8.0\n    healthcheck:\n      test: [\"CMD\", \"redis-cli ping\"]\n")
+    edit(compose, "  postgres:\n    image: postgres:15-bookworm\n",
+         "  postgres:\n    image: postgres:15-bookworm\n    healthcheck:\n      test: [\"CMD\", \"pg_isready -U mlflow\"]\n")
 
 
 SEED_LOST = {"no-version", "images-pinned", "no-plaintext-secrets", "named-volumes", "healthchecks", "depends-healthy",
@@ -225,15 +259,14 @@ SEED_LOST = {"no-version", "images-pinned", "no-plaintext-secrets", "named-volum
 """What the course example's style costs, at least (ready-* are lost too: its api is never healthy)."""
 
 
-def test_two_stacks_graded_side_by_side_in_a_batch(engine, tmp_path, qdrant_here):
+def test_two_stacks_graded_side_by_side_in_a_batch(engine, tmp_path, qdrant_here, postgres_full_tag):
     """Two stacks at once (project names, volumes and networks must not collide): the reference written
     another way, with two flaws, and the course example's style."""
     submissions = tmp_path / "class"
     shutil.copytree(SOLUTION, submissions / "ada")
     other_valid_forms_and_flaws(submissions / "ada")
     shutil.copytree(SOLUTION, submissions / "bo")
-    shutil.copy(SEED, submissions / "bo" / "compose.yaml")
-    (submissions / "bo" / "compose.gpu.yaml").unlink()
+    seed_with_more_flaws(submissions / "bo")
     out = tmp_path / "grades"
     done = subprocess.run([sys.executable, "-m", "graders", "grade", "04-compose-stack", str(submissions),
                            "--out", str(out), "-j", "2"], cwd=ROOT, capture_output=True, text=True, timeout=900)
@@ -255,7 +288,10 @@ def test_two_stacks_graded_side_by_side_in_a_batch(engine, tmp_path, qdrant_here
     assert criterion(ada, "services")["status"] == "partial"  # five of the six services
     assert ada["score"] == pytest.approx((100 if qdrant_here else 91) - 5 / 6 - 3 - 4 - 3, abs=0.01) and ada["passed"]
 
-    assert SEED_LOST <= lost_in(bo) and not {"services", "healthy-redis", "healthy-postgres"} & lost_in(bo)
+    assert SEED_LOST | {"healthy-redis", "healthy-postgres"} <= lost_in(bo), lost_in(bo)
+    assert "services" not in lost_in(bo)
+    redis = criterion(bo, "healthy-redis")["message"]
+    assert "redis-cli ping" in redis, redis
     assert bo["score"] < 70 and not bo["passed"]
     api = criterion(bo, "healthy-api")
     assert "unhealthy" in api["message"] and "curl" in api["message"] and "not found" in api["message"]
