@@ -80,6 +80,7 @@ def failed_health_output(client: docker.DockerClient, project: str) -> list[tupl
     return failed
 
 
+@boundary
 def starting(client: docker.DockerClient, project: str) -> set[str]:
     """Services whose healthcheck has not passed or failed for good yet (health "starting")."""
     try:
