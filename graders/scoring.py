@@ -41,7 +41,7 @@ def decide(item: Bound, facts: Facts) -> Outcome:
             return Outcome.ungradable(f"{fact.reason} ({fact.fix})" if fact.fix else fact.reason)
     try:
         return item.check.grade(item.params, facts)
-    except Exception as error:  # a bug in a check must not cost the learner points
+    except Exception as error:  # noqa: BLE001 (a bug in a check must not cost the learner points: not gradable)
         return Outcome.ungradable(f"internal error in check '{item.criterion.type}': {type(error).__name__}: {error}")
 
 

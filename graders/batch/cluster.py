@@ -162,7 +162,7 @@ def grade_all(client: Client, lab: Lab, todo: list[Submission], *, timeout: int,
             answer = future.result()
         except (CancelledError, OSError, TimeoutError) as error:  # the scheduler is gone: stop, keep what came back
             raise SchedulerLost(f"{type(error).__name__}: {error}") from error
-        except Exception as error:  # the task died with every worker it was given (Dask's KilledWorker)
+        except Exception as error:  # noqa: BLE001 (the task died with every worker it was given: Dask's KilledWorker)
             finish(submission, None, f"no worker could grade it: {type(error).__name__}: {error}", False)
             continue
         if "refused" in answer:

@@ -149,7 +149,7 @@ def grade_one(lab: Lab, submission: Submission, out: Path, course_root: Path, ti
             result = ungraded(lab, submission.source, str(refused), learner=True)
         except _TooLong:
             result = ungraded(lab, submission.source, f"grading took longer than {timeout} s", learner=False)
-        except Exception as error:  # an engine hiccup or a bug: this learner is not gradable, the batch goes on
+        except Exception as error:  # noqa: BLE001 (an engine hiccup or a bug: this learner is not gradable, the batch goes on)
             result = ungraded(lab, submission.source, f"{type(error).__name__}: {error}", learner=False)
         finally:
             signal.alarm(0)

@@ -16,7 +16,7 @@ from rich.table import Table
 from graders.commands import load_course
 from graders.course import Course
 from graders.engine import client as engine_client
-from graders.engine import gpu, hadolint
+from graders.engine import gpu, hadolint, images
 from graders.engine.build import Builder, detect_builder, sandboxed
 from graders.engine.inspect import stand_in
 from graders.errors import EngineError
@@ -146,8 +146,11 @@ def _base_image(client: DockerClient | None, ref: str, optional: bool = False) -
     if client is None:
         return Item(f"image {ref}", False, "unknown (no engine)", "start the engine first", required=not optional)
     try:
-        client.images.get(ref)
-    except Exception:
+        here = images.present(client, ref)
+    except EngineError as error:
+        return Item(f"image {ref}", False, f"unknown: {error}", "dockerlab doctor again once the engine answers",
+                    required=not optional)
+    if not here:
         if optional:
             return Item(f"image {ref}", False, "missing (optional: the labs that use it run without it)",
                         "dockerlab images prepare, where a registry is in reach", required=False)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import docker
+import requests
 from docker.errors import APIError, DockerException
 from docker.models.containers import Container as EngineContainer
 
@@ -327,9 +328,12 @@ def _create_job(session: Session, image_id: str, name: str, args: list[str], mou
 
 def _wait(container: EngineContainer, timeout: int) -> tuple[int | None, bool]:
     """(exit code, timed out); a container still running at the time limit is killed."""
+    started = time.monotonic()
     try:
         return int(container.wait(timeout=timeout)["StatusCode"]), False
-    except Exception:  # the SDK raises requests' ReadTimeout (or ConnectionError) when the time is up
+    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as error:  # how the SDK says time is up
+        if time.monotonic() - started < timeout - 1:  # before the time: the engine went away, not the learner's
+            raise EngineError(f"the engine stopped answering while the job ran: {error}") from error
         try:
             container.kill()
         except DockerException:
