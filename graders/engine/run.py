@@ -102,6 +102,9 @@ def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str]
 
 UNHEALTHY_GRACE_SECONDS = 15
 """How long a service its own healthcheck calls unhealthy may still take to listen."""
+SETTLE_SECONDS = 5
+"""How long checks may go on once the server listens: a slow start judged unhealthy just before it
+listened turns healthy at the next check (at the image's own interval that check would be the first)."""
 
 
 @boundary
@@ -111,6 +114,7 @@ def watch(client: docker.DockerClient, container: EngineContainer, port: int, sa
     healthy_after = None
     address = None
     listening = False
+    listening_since: float | None = None
     while True:
         try:
             container.reload()
@@ -125,11 +129,14 @@ def watch(client: docker.DockerClient, container: EngineContainer, port: int, sa
         if health == "healthy" and healthy_after is None:
             healthy_after = time.monotonic() - started
         listening = address is not None and port_open(address, timeout=0.5)
+        if listening and listening_since is None:
+            listening_since = time.monotonic()
         if listening and (health is None or health == "healthy"):
             break
-        # the engine has judged (3 failed checks): the probes run once the server answers, or after a
-        # grace for a slow start (a check that fails at once must not cut that short)
-        if health == "unhealthy" and (listening or time.monotonic() - started > UNHEALTHY_GRACE_SECONDS):
+        # the engine has judged (3 failed checks): the probes run once the server has answered for a few
+        # checks, or after a grace for a slow start (a check that fails at once must not cut that short)
+        settled = listening_since is not None and time.monotonic() - listening_since > SETTLE_SECONDS
+        if health == "unhealthy" and (settled or (not listening and time.monotonic() - started > UNHEALTHY_GRACE_SECONDS)):
             break
         if time.monotonic() - started > sandbox.start_seconds:
             break

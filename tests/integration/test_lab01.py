@@ -84,6 +84,12 @@ VARIANTS = {
     "slow-start-curl-healthcheck": ([(HEALTHCHECK_TEXT, "HEALTHCHECK CMD curl -f http://localhost:8000/health || exit 1\n"),
                                      ('CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]',
                                       'COPY --chmod=755 start.sh /start.sh\nENTRYPOINT ["/start.sh"]')], [], False, {"healthcheck"}),
+    # valid: a server that listens only after 14 s or so, and a healthcheck with no start period. At its
+    # own 30 s interval the first check finds it up; probed every second, the engine calls it unhealthy
+    # just before it listens, and the next check must turn it healthy
+    "slow-start-no-start-period": ([("--start-period=15s --retries=3", "--retries=3"),
+                                    ('CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]',
+                                     'COPY --chmod=755 start.sh /start.sh\nENTRYPOINT ["/start.sh"]')], [], False, set()),
     "broken-health-endpoint": ([], [('return {"status": "ok"}', 'raise HTTPException(500, "broken on purpose")')],
                                False, {"healthcheck", "health-endpoint"}),
     "no-dockerignore": ([(APP, "COPY . .\n")], [], True, {"dockerignore"}),
@@ -150,6 +156,7 @@ CMD ["app.main:app", "--host", "0.0.0.0", "--port", "8000"]
 SCRIPTS = {  # the variants' start.sh
     "script-without-exec": "#!/bin/sh\nuvicorn app.main:app --host 0.0.0.0 --port 8000\n",
     "slow-start-curl-healthcheck": "#!/bin/sh\nsleep 8\nexec uvicorn app.main:app --host 0.0.0.0 --port 8000\n",
+    "slow-start-no-start-period": "#!/bin/sh\nsleep 12\nexec uvicorn app.main:app --host 0.0.0.0 --port 8000\n",
 }
 MESSAGES = {
     "curl-healthcheck": "slim images ship no curl",
