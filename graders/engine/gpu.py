@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graders.engine import boundary
 from graders.facts import Gpu
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 CDI_DIRS = ("/etc/cdi", "/var/run/cdi")
 
 
+@boundary
 def detect(engine_info: dict[str, Any] | None) -> Gpu:
     runtimes = (engine_info or {}).get("runtimes", [])
     cdi_dirs = (engine_info or {}).get("cdi_spec_dirs") or CDI_DIRS

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from graders.engine import child
+from graders.engine import boundary, child
 from graders.errors import EngineError
 from graders.facts import Finding
 
@@ -19,6 +19,7 @@ def binary() -> str | None:
     return str(beside) if beside.exists() else shutil.which("hadolint")
 
 
+@boundary
 def version() -> str | None:
     path = binary()
     if not path:
@@ -30,6 +31,7 @@ def version() -> str | None:
     return out.strip().split()[-1] if out.strip() else None
 
 
+@boundary
 def lint(dockerfile: Path) -> list[Finding]:
     path = binary()
     if not path:

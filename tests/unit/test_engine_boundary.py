@@ -48,15 +48,58 @@ def _cli_calls(tree: ast.AST) -> list[int]:
     return lines
 
 
+STARTS_PROCESSES = {
+    "graders/batch/cluster.py": "a Dask worker runs `python -m graders check` (the grader itself, not Docker) "
+                                "in a process group it can stop",
+}
+"""The modules outside engine/ that start a process, each with what it starts."""
+
+
+def _violations(path: str, tree: ast.AST) -> list[str]:
+    found = [f"{path} imports {m}" for m in _imports(tree) | _dynamic_imports(tree) if m.split(".")[0] in TALKERS]
+    found += [f"{path}:{line} runs a docker CLI" for line in _cli_calls(tree)]
+    found += [f"{path}:{line} uses a Docker SDK object" for line in _sdk_calls(tree)]
+    if path not in STARTS_PROCESSES:
+        found += [f"{path} starts a process ({how})" for how in _process_starts(tree)]
+    return found
+
+
 def test_only_the_engine_package_talks_to_docker():
-    offenders = []
-    for path in _outside_engine():
-        tree = ast.parse(path.read_text(), str(path))
-        for module in _imports(tree):
-            if module.split(".")[0] in TALKERS:
-                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
-        offenders += [f"{path.relative_to(ROOT)}:{line} runs a docker CLI" for line in _cli_calls(tree)]
+    offenders = [v for path in _outside_engine()
+                 for v in _violations(str(path.relative_to(ROOT)), ast.parse(path.read_text(), str(path)))]
     assert not offenders, "\n".join(offenders)
+
+
+PLANTED = [  # each a way out of engine/ that the scan must catch
+    "import docker",
+    "from docker.models.containers import Container",
+    "import requests.exceptions",
+    "docker = __import__('docker')",
+    "import importlib\nsdk = importlib.import_module('docker')",
+    "import subprocess\ncommand = ['docker', 'ps']\nsubprocess.run(command)",
+    "from subprocess import run\nrun(('docker', 'ps'))",
+    "import subprocess\nsubprocess.run('docker ps', shell=True)",
+    "import subprocess\nsubprocess.run(['hadolint', 'Dockerfile'])",
+    "import subprocess\nsubprocess.Popen(['docker', 'compose', 'up'])",
+    "import os\nos.system('docker ps')",
+    "import os\nos.execvp('dive', ['dive', 'image'])",
+    "from os import popen\npopen('docker ps')",
+    "import asyncio\nasyncio.create_subprocess_exec('docker', 'ps')",
+    "def look(handle):\n    return handle.containers.list()",
+    "def look(box):\n    return box.exec_run(['id'])",
+    "def look(engine):\n    return engine.images.get('python:3.11-slim')",
+]
+
+
+@pytest.mark.parametrize("source", PLANTED)
+def test_a_planted_way_out_is_found(source):
+    assert _violations("graders/planted.py", ast.parse(source)), source
+
+
+def test_what_stays_inside_is_not_flagged():
+    fine = ("import os\nimport json\nos.environ.get('X')\nos.path.join('a', 'b')\n"
+            "def look(facts):\n    return facts.image.layers, facts.stack.services.get('api')\n")
+    assert _violations("graders/fine.py", ast.parse(fine)) == []
 
 
 def test_checks_read_facts_and_never_import_the_engine():
@@ -76,20 +119,74 @@ def test_the_scan_finds_what_it_looks_for():
 
 
 HANDLES = {"client", "session", "container"}
+SDK_CALLS = {"from_env", "DockerClient", "APIClient", "exec_run", "put_archive", "get_archive"}
+COLLECTIONS = {"containers", "images", "volumes", "networks", "api"}
+PROCESS_MODULES = {"subprocess", "pty", "asyncio.subprocess"}
+OS_STARTS = ("system", "popen", "exec", "spawn", "posix_spawn", "fork")
+
+
+def _dynamic_imports(tree: ast.AST) -> set[str]:
+    """Modules named to __import__ or importlib.import_module."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            if name in ("__import__", "import_module") and isinstance(node.args[0].value, str):
+                found.add(node.args[0].value)
+    return found
+
+
+def _process_starts(tree: ast.AST) -> list[str]:
+    """Every way a module could start a process: the modules that do it, and os's and asyncio's calls."""
+    found = [f"imports {m}" for m in _imports(tree) | _dynamic_imports(tree) if m in PROCESS_MODULES]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id == "os" and node.attr.startswith(OS_STARTS) or node.attr.startswith("create_subprocess"):
+                found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and node.module in ("os", "asyncio") and any(
+                a.name.startswith(OS_STARTS) or a.name.startswith("create_subprocess") for a in node.names):
+            found.append(f"line {node.lineno}: from {node.module} import {', '.join(a.name for a in node.names)}")
+    return found
+
+
+def _sdk_calls(tree: ast.AST) -> list[int]:
+    """Lines that use a Docker SDK object, however it arrived: `x.containers.get(…)`, `x.exec_run(…)`."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and (node.attr in SDK_CALLS or (
+                isinstance(node.value, ast.Attribute) and node.value.attr in COLLECTIONS
+                and node.attr in ("get", "list", "run", "create", "build", "pull", "prune", "remove"))):
+            lines.append(node.lineno)
+    return lines
+
+
+def _reaches(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    params = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+    return bool(params & HANDLES) or bool(_sdk_calls(node)) or any(
+        isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "subprocess" for n in ast.walk(node))
+
+
+def _calls(node: ast.AST) -> set[str]:
+    return {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
 
 
 def _unguarded(tree: ast.Module) -> list[str]:
-    """Public functions that reach the engine (take a client, session or container, or make a
-    client) without the @boundary decorator."""
+    """Public functions and methods (async ones too) that reach the engine — take a client, session or
+    container, use an SDK object, start a process, or call a private helper of the module that does —
+    without the @boundary decorator. Private ones are reached only through a public one."""
+    units = [(node, "") for node in tree.body] + [
+        (item, f"{node.name}.") for node in tree.body if isinstance(node, ast.ClassDef) for item in node.body]
+    functions = [(n, owner) for n, owner in units if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    helpers = {n.name for n, owner in functions if n.name.startswith("_") and not owner and _reaches(n)}
+    for _ in range(3):  # helpers that call helpers
+        helpers |= {n.name for n, owner in functions if n.name.startswith("_") and not owner and _calls(n) & helpers}
     found = []
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+    for node, owner in functions:
+        if node.name.startswith("_"):
             continue
-        params = {a.arg for a in node.args.args + node.args.kwonlyargs}
-        makes_client = any(isinstance(n, ast.Attribute) and n.attr == "from_env" for n in ast.walk(node))
         guarded = any(isinstance(d, ast.Name) and d.id == "boundary" for d in node.decorator_list)
-        if (params & HANDLES or makes_client) and not guarded:
-            found.append(node.name)
+        if (_reaches(node) or _calls(node) & helpers) and not guarded:
+            found.append(owner + node.name)
     return found
 
 
@@ -101,8 +198,14 @@ def test_every_engine_function_that_reaches_docker_is_a_boundary():
 
 def test_the_boundary_scan_finds_an_unguarded_function():
     tree = ast.parse("def state(client, ref): pass\n@boundary\ndef ok(client): pass\n"
-                     "def connect(): return docker.from_env()\ndef _private(client): pass\ndef pure(text): pass\n")
-    assert _unguarded(tree) == ["state", "connect"]
+                     "def connect(): return docker.from_env()\ndef _private(client): pass\ndef pure(text): pass\n"
+                     "async def later(session): pass\ndef lint(path): return subprocess.run(['hadolint', path])\n"
+                     "def peek(box): return box.exec_run(['id'])\n"
+                     "class Run:\n    def cleanup(self): self.handle.containers.list()\n"
+                     "    @boundary\n    def fine(self, client): pass\n    def pure(self): return 1\n"
+                     "def _run(args): return subprocess.run(args)\ndef _again(args): return _run(args)\n"
+                     "def config(path): return _again(['compose', 'config'])\n")
+    assert _unguarded(tree) == ["state", "connect", "later", "lint", "peek", "config", "Run.cleanup"]
 
 
 def test_sdk_errors_leave_the_engine_as_engine_errors():
@@ -120,6 +223,19 @@ def test_sdk_errors_leave_the_engine_as_engine_errors():
     @boundary
     def buggy() -> None:
         raise KeyError("a bug in the grader stays a bug")
+
+    @boundary
+    def no_cli() -> None:
+        raise FileNotFoundError(2, "No such file or directory", "docker")
+
+    @boundary
+    def too_long() -> None:
+        raise subprocess.TimeoutExpired(["docker", "compose", "up"], 120)
+
+    with pytest.raises(EngineError, match="No such file or directory"):
+        no_cli()
+    with pytest.raises(EngineError, match="timed out after 120 seconds"):
+        too_long()
 
     with pytest.raises(EngineError, match="the engine went away"):
         refused()
