@@ -114,7 +114,7 @@ IMAGE: list[Stage[ImageLab]] = [
           when=lambda g: _connected("job")(g) and g.lab.job is not None),
     Stage("preempt", ("preempt",), lambda g: image_work.preempt(g.facts, g.lab, g.course_root, g.engine.session),
           when=lambda g: _connected("preempt")(g) and g.lab.job is not None and g.lab.job.preempt is not None),
-    Stage("ask", ("inside",), lambda g: image_work.inside_service(
+    Stage("process", ("inside",), lambda g: image_work.inside_service(
         g.facts, g.lab, g.engine.session, g.bound, lambda: g.results.get("inside")), when=_connected("inside"), after="inside"),
     Stage("stop", ("stop",), lambda g: image_work.stop(g.facts, g.engine.session), when=_connected("stop")),
     Stage("layers", ("efficiency",), lambda g: image_work.efficiency(g.facts, g.engine.session), when=_connected("efficiency")),
