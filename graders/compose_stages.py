@@ -198,7 +198,7 @@ def run(facts: Facts, lab: StackLab, session: Session, built: dict[str, str], le
         return
     spec = lab.compose
     project = f"dockerlab-{session.run_id}"
-    limits = stack_mod.Limits(spec.memory_mb, spec.cpus, spec.pids)
+    limits = stack_mod.ContainerLimits(spec.memory_mb, spec.cpus, spec.pids)
     model = stack_mod.derive(compose_file.model, project=project, labels=session.labels, images=built,
                              left_out=set(left_out), limits=limits)
     file = folder / "stack.json"

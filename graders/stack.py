@@ -38,7 +38,9 @@ class Refusal:
 
 
 @dataclass(frozen=True)
-class Limits:
+class ContainerLimits:
+    """What each of a stack's containers may use (course.yml's compose memory_mb, cpus, pids)."""
+
     memory_mb: int
     cpus: float
     pids: int
@@ -149,7 +151,7 @@ def missing_edges(model: dict[str, Any], left_out: set[str]) -> dict[str, list[s
 
 
 def derive(model: dict[str, Any], *, project: str, labels: dict[str, str], images: dict[str, str], left_out: set[str],
-           limits: Limits) -> dict[str, Any]:
+           limits: ContainerLimits) -> dict[str, Any]:
     """The model the grader runs (see the module's docstring). `images`: service -> built image id."""
     run = copy.deepcopy(model)
     run["name"] = project

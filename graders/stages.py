@@ -369,9 +369,9 @@ def _stand_ins(session: Session, dockerfile: Dockerfile) -> list[str]:
     return found
 
 
-def build_limits(lab: LabBase) -> build_sandbox.Limits:
+def build_limits(lab: LabBase) -> build_sandbox.BuildLimits:
     limits = lab.limits
-    return build_sandbox.Limits(limits.build_memory_mb, limits.build_pids, limits.build_cpus, limits.build_disk_mb,
+    return build_sandbox.BuildLimits(limits.build_memory_mb, limits.build_pids, limits.build_cpus, limits.build_disk_mb,
                                 limits.build_seconds)
 
 

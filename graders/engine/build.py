@@ -24,7 +24,7 @@ import docker
 from docker.errors import APIError, BuildError, DockerException
 
 from graders.engine import boundary, build_sandbox, child
-from graders.engine.build_sandbox import FORK_FAILURES, Limits
+from graders.engine.build_sandbox import FORK_FAILURES, BuildLimits
 from graders.errors import EngineError
 from graders.facts import Build, Step
 
@@ -86,7 +86,7 @@ def sandboxed(builder: Builder, probe_images: Callable[[], list[str]], engine_ro
     else:  # the legacy builder's step containers are put under the grader's own parent through the API
         found = build_sandbox.Enforcement(True, build_sandbox.OWN_PARENT, "", own=True)
     if found.enforced and found.cgroup:
-        applied = build_sandbox.apply(found.cgroup, Limits())  # proves the limits can be written here
+        applied = build_sandbox.apply(found.cgroup, BuildLimits())  # proves the limits can be written here
         if not applied.enforced:
             return replace(builder, sandbox=applied.detail, disk=disk)
         how = "the grader's own, named with --cgroup-parent" if found.own else "BuildKit's own"
@@ -128,7 +128,7 @@ def build(
     dockerfile: str,
     tag: str,
     labels: dict[str, str],
-    limits: Limits,
+    limits: BuildLimits,
     progress: Progress | None = None,
     *,
     target: str | None = None,
@@ -165,7 +165,7 @@ OOM_KILLED = "did not complete successfully: cannot allocate memory"
 """BuildKit's own word that the kernel killed a step at its cgroup's memory limit."""
 
 
-def _cause(result: Build, limits: Limits, hit_memory: bool) -> str:
+def _cause(result: Build, limits: BuildLimits, hit_memory: bool) -> str:
     """The build's error, naming the limit it reached when it reached one."""
     if result.error.startswith("the build "):  # the grader stopped it: time or disk
         return result.error
@@ -205,7 +205,7 @@ def infra_reason(log: str) -> str | None:
     return None
 
 
-def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels: dict[str, str], limits: Limits,
+def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels: dict[str, str], limits: BuildLimits,
               progress: Progress | None, options: Options = Options()) -> Build:
     cli = builder.cli or "docker"  # a BuildKit builder always names its CLI
     started = time.monotonic()
@@ -248,7 +248,7 @@ def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels
     return Build(ok, image_id if ok else None, "buildkit", time.monotonic() - started, log, steps, why)
 
 
-def _watch(process: subprocess.Popen[str], started: float, limits: Limits, disk: str | None, copies: int = 1) -> str:
+def _watch(process: subprocess.Popen[str], started: float, limits: BuildLimits, disk: str | None, copies: int = 1) -> str:
     """Wait for the build; stop it when it runs out of time or writes more than its disk budget
     (`copies` times the budget where the engine writes each layer that many times)."""
     free_before = _free_mb(disk)
@@ -328,7 +328,7 @@ def _buildkit_error(lines: list[str]) -> str:
 
 
 def _legacy(client: docker.DockerClient, builder: Builder, context: Path, dockerfile: str, tag: str, labels: dict[str, str],
-            limits: Limits, progress: Progress | None, options: Options = Options()) -> Build:
+            limits: BuildLimits, progress: Progress | None, options: Options = Options()) -> Build:
     """The SDK's builder. Its step containers get the memory and CPU limits, and are put under the
     build sandbox's cgroup for the process limit (through the API's `cgroupparent`)."""
     timeout = limits.seconds
@@ -373,7 +373,7 @@ def _legacy(client: docker.DockerClient, builder: Builder, context: Path, docker
     return Build(ok, image_id if ok else None, "legacy", time.monotonic() - started, "\n".join(lines), steps, error)
 
 
-def _sandboxed_api(limits: Limits, cgroup: str | None) -> docker.APIClient:
+def _sandboxed_api(limits: BuildLimits, cgroup: str | None) -> docker.APIClient:
     """A client of its own for one legacy build, whose requests carry the build options docker-py's
     `build()` does not pass on: the cgroup parent (for the process limit) and a CPU quota."""
     api = docker.from_env(timeout=limits.seconds + 60).api

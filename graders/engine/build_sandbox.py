@@ -50,7 +50,9 @@ _STEP_OUTPUT = re.compile(r"^#\d+ [\d.]+ (\d+:[\w,=]*:/\S*)$")
 
 
 @dataclass(frozen=True)
-class Limits:
+class BuildLimits:
+    """What a build's steps may use (course.yml's build_* limits)."""
+
     memory_mb: int = 4096
     pids: int = 512
     cpus: float = 1.0
@@ -152,7 +154,7 @@ def locate(cli: str, probe_images: list[str], buildx: bool, timeout: int = 120) 
 
 def _probe_own(cli: str, image: str, timeout: int) -> Enforcement:
     """Whether BuildKit puts steps under OWN_PARENT when asked: proved by a step meeting its process limit."""
-    applied = apply(OWN_PARENT, Limits(pids=PROBE_PIDS))
+    applied = apply(OWN_PARENT, BuildLimits(pids=PROBE_PIDS))
     if not applied.enforced:
         return Enforcement(False, None, applied.detail)
     before = _pid_limit_hits(OWN_PARENT)
@@ -212,7 +214,7 @@ def _pid_limit_hits(parent: str) -> int:
     return 0
 
 
-def apply(parent: str, limits: Limits) -> Enforcement:
+def apply(parent: str, limits: BuildLimits) -> Enforcement:
     """Write `limits` on the parent cgroup of all build steps."""
     try:
         if version() == 1:
@@ -238,7 +240,7 @@ def memory_mark(parent: str) -> int:
         return 0
 
 
-def memory_reached(parent: str, limits: Limits, mark: int) -> bool:
+def memory_reached(parent: str, limits: BuildLimits, mark: int) -> bool:
     """After a build: whether its steps together reached the memory limit since `memory_mark`."""
     try:
         if version() == 1:
@@ -262,7 +264,7 @@ def _exists(parent: str) -> bool:
     return (CGROUP_ROOT / parent.lstrip("/")).is_dir()
 
 
-def _apply_v1(parent: str, limits: Limits) -> None:
+def _apply_v1(parent: str, limits: BuildLimits) -> None:
     memory = CGROUP_ROOT / "memory" / parent.lstrip("/")
     pids = CGROUP_ROOT / "pids" / parent.lstrip("/")
     cpu = CGROUP_ROOT / "cpu" / parent.lstrip("/")
@@ -281,7 +283,7 @@ def _apply_v1(parent: str, limits: Limits) -> None:
     (cpu / "cpu.cfs_quota_us").write_text(str(int(limits.cpus * PERIOD_US)))
 
 
-def _apply_v2(parent: str, limits: Limits) -> None:
+def _apply_v2(parent: str, limits: BuildLimits) -> None:
     folder = CGROUP_ROOT / parent.lstrip("/")
     folder.mkdir(parents=True, exist_ok=True)
     for above in reversed(folder.relative_to(CGROUP_ROOT).parents):  # the root first, the parent's own last

@@ -12,7 +12,7 @@ import pytest
 
 from graders.engine import build as build_mod
 from graders.engine import layers as layers_engine
-from graders.engine.build_sandbox import Limits
+from graders.engine.build_sandbox import BuildLimits
 from graders.engine.session import Session
 from graders.layers import efficiency
 
@@ -33,7 +33,7 @@ def wasteful_image(engine, tmp_path):
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
     with Session(engine, purpose="test") as session:
         result = build_mod.build(engine, build_mod.detect_builder(), tmp_path, "Dockerfile",
-                                 f"dockerlab-test/waste:{session.run_id}", session.labels, Limits(seconds=300))
+                                 f"dockerlab-test/waste:{session.run_id}", session.labels, BuildLimits(seconds=300))
         assert result.ok, result.log[-2000:]
         yield result.image_id
 

@@ -1,7 +1,7 @@
 """Reading build logs: steps, what came from the cache, the error, and infrastructure failures."""
 
 from graders.engine.build import _buildkit_error, _buildkit_steps, _cause, _legacy_steps, infra_reason
-from graders.engine.build_sandbox import Limits
+from graders.engine.build_sandbox import BuildLimits
 from graders.engine.inspect import clean_instruction
 from graders.facts import Build, Step
 
@@ -89,7 +89,7 @@ def _failed(log: str) -> Build:
 
 
 def test_a_step_killed_at_the_memory_limit_is_named_so_whatever_the_engine_s_wording():
-    limits = Limits(memory_mb=256)
+    limits = BuildLimits(memory_mb=256)
     # Engine 28's BuildKit (seen in tests/vm on cgroup v2) says it itself: no exit code 137
     assert "memory limit of 256 MB" in _cause(_failed(OOM_ENGINE_28), limits, hit_memory=False)
     old = ("#5 ERROR: executor failed running [/bin/sh -c dd]: exit code: 137\n"

@@ -36,7 +36,7 @@ def v1(tmp_path, monkeypatch):
 
 
 def test_limits_are_written_on_the_parent_memory_and_swap_in_a_valid_order(v1):
-    done = build_sandbox.apply("/docker/buildkit", build_sandbox.Limits(memory_mb=512, pids=64, cpus=0.5))
+    done = build_sandbox.apply("/docker/buildkit", build_sandbox.BuildLimits(memory_mb=512, pids=64, cpus=0.5))
     assert done.enforced, done.detail
     memory = v1 / "memory/docker/buildkit"
     assert (memory / "memory.limit_in_bytes").read_text() == str(512 * 2**20)
@@ -46,7 +46,7 @@ def test_limits_are_written_on_the_parent_memory_and_swap_in_a_valid_order(v1):
 
 
 def test_reaching_the_memory_limit_is_told_from_the_peak(v1):
-    limits = build_sandbox.Limits(memory_mb=512)
+    limits = build_sandbox.BuildLimits(memory_mb=512)
     peak = v1 / "memory/docker/buildkit/memory.max_usage_in_bytes"
     mark = build_sandbox.memory_mark("/docker/buildkit")
     assert peak.read_text() == "0"
@@ -57,7 +57,7 @@ def test_reaching_the_memory_limit_is_told_from_the_peak(v1):
 
 def test_without_a_cgroup_file_system_nothing_is_enforced(tmp_path, monkeypatch):
     monkeypatch.setattr(build_sandbox, "CGROUP_ROOT", tmp_path / "none")
-    done = build_sandbox.apply("/docker/buildkit", build_sandbox.Limits())
+    done = build_sandbox.apply("/docker/buildkit", build_sandbox.BuildLimits())
     assert not done.enforced and "no cgroup file system" in done.detail
 
 
@@ -92,7 +92,7 @@ def test_on_cgroup_v2_the_controllers_are_enabled_down_to_the_grader_s_own_paren
                     _kernel_files(folder, ["cpu", "memory", "pids"])
 
     monkeypatch.setattr(type(made), "mkdir", mkdir)
-    done = build_sandbox.apply(build_sandbox.OWN_PARENT, build_sandbox.Limits(memory_mb=256, pids=64, cpus=1))
+    done = build_sandbox.apply(build_sandbox.OWN_PARENT, build_sandbox.BuildLimits(memory_mb=256, pids=64, cpus=1))
     assert done.enforced, done.detail
     assert set((v2 / "cgroup.subtree_control").read_text().split()) == {"+cpu", "+memory", "+pids"}
     assert set((made / "cgroup.subtree_control").read_text().split()) == {"+cpu", "+memory", "+pids"}

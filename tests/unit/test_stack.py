@@ -151,7 +151,7 @@ volumes:
 """)
     (tmp_path / "stack" / "Dockerfile").write_text("FROM scratch\n")
     model = stack.derive(facts.compose.model, project="dockerlab-x", labels={"org.dockerlab.run": "x"},
-                         images={"api": "sha256:abc"}, left_out={"vectors"}, limits=stack.Limits(512, 0.5, 64))
+                         images={"api": "sha256:abc"}, left_out={"vectors"}, limits=stack.ContainerLimits(512, 0.5, 64))
     api = model["services"]["api"]
     assert set(model["services"]) == {"api", "db"}
     assert api["image"] == "sha256:abc" and "build" not in api and "ports" not in api and "container_name" not in api
@@ -169,7 +169,7 @@ volumes:
 def test_derive_keeps_the_learners_tighter_limits(tmp_path):
     facts = read(tmp_path / "stack", BASE + "    mem_limit: 256m\n    cpus: 0.25\n    pids_limit: 32\n    cap_drop: [ALL]\n")
     model = stack.derive(facts.compose.model, project="p", labels={}, images={}, left_out=set(),
-                         limits=stack.Limits(1024, 1.0, 512))
+                         limits=stack.ContainerLimits(1024, 1.0, 512))
     api = model["services"]["api"]
     assert (api["mem_limit"], api["cpus"], api["pids_limit"]) == (str(256 * 2**20), 0.25, 32)
     assert "ALL" in api["cap_drop"] and "NET_RAW" in api["cap_drop"]
@@ -182,7 +182,7 @@ def test_dropping_all_and_adding_back_a_default_capability_is_hardening_not_refu
     assert refused(tmp_path, text) == []
     facts = read(tmp_path / "derived", text)
     model = stack.derive(facts.compose.model, project="p", labels={}, images={}, left_out=set(),
-                         limits=stack.Limits(1024, 1.0, 512))
+                         limits=stack.ContainerLimits(1024, 1.0, 512))
     api = model["services"]["api"]
     assert "NET_RAW" in api["cap_drop"] and "NET_RAW" not in api["cap_add"]
     assert [stack._cap(c) for c in api["cap_add"]] == ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]
