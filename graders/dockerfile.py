@@ -56,7 +56,7 @@ class Instruction:
 
 
 @dataclass
-class Stage:
+class BuildStage:
     """A build stage: `FROM base [AS name]` and what follows it."""
 
     index: int
@@ -78,16 +78,16 @@ class Dockerfile:
     """A parsed Dockerfile: global ARGs, stages in order."""
 
     instructions: list[Instruction]
-    stages: list[Stage]
+    stages: list[BuildStage]
     args: dict[str, str | None]
     syntax: str | None = None
     """The `# syntax=` parser directive: the frontend that builds it, when not the engine's own."""
 
     @property
-    def final(self) -> Stage:
+    def final(self) -> BuildStage:
         return self.stages[-1]
 
-    def stage(self, ref: str) -> Stage | None:
+    def stage(self, ref: str) -> BuildStage | None:
         """A stage by name or index, as `COPY --from` and `FROM` refer to them."""
         for stage in self.stages:
             if stage.name and stage.name.lower() == ref.lower():
@@ -96,7 +96,7 @@ class Dockerfile:
             return self.stages[int(ref)]
         return None
 
-    def copies_from_stages(self, stage: Stage | None = None) -> list[tuple[Instruction, Stage]]:
+    def copies_from_stages(self, stage: BuildStage | None = None) -> list[tuple[Instruction, BuildStage]]:
         """The instructions of a stage (default: the final one) that take files from an earlier stage,
         each with that stage: `COPY --from=<stage>`, and `RUN --mount=type=bind,from=<stage>`, which
         installs from the stage (wheels, say) without a layer to hold them. A `from` naming an image
@@ -116,7 +116,7 @@ class Dockerfile:
                     found.append((instruction, source))
         return found
 
-    def root_base(self, stage: Stage | None = None) -> str:
+    def root_base(self, stage: BuildStage | None = None) -> str:
         """The image a stage finally rests on, following `FROM <earlier stage>` chains."""
         stage = stage or self.final
         seen = set()
@@ -222,7 +222,7 @@ def _instruction(command: buildkit.Command) -> Instruction:
 
 def _stages(instructions: list[Instruction]) -> Dockerfile:
     args: dict[str, str | None] = {}
-    stages: list[Stage] = []
+    stages: list[BuildStage] = []
     for instruction in instructions:
         if instruction.keyword == "FROM":
             stages.append(_stage(instruction, len(stages), args))
@@ -241,7 +241,7 @@ def _stages(instructions: list[Instruction]) -> Dockerfile:
     return Dockerfile(instructions, stages, args)
 
 
-def _stage(instruction: Instruction, index: int, args: dict[str, str | None]) -> Stage:
+def _stage(instruction: Instruction, index: int, args: dict[str, str | None]) -> BuildStage:
     words = instruction.raw.split()
     while words and words[0].startswith("--"):  # --platform: in `flags`
         words.pop(0)
@@ -252,7 +252,7 @@ def _stage(instruction: Instruction, index: int, args: dict[str, str | None]) ->
         name = words[2]
     elif len(words) != 1:
         raise DockerfileError(instruction.line, "FROM takes an image and an optional 'AS name'", "e.g. FROM python:3.11-slim AS builder")
-    return Stage(index=index, base=substitute(words[0], args), name=name, line=instruction.line)
+    return BuildStage(index=index, base=substitute(words[0], args), name=name, line=instruction.line)
 
 
 def substitute(text: str, values: dict[str, str | None]) -> str:

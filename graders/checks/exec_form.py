@@ -1,7 +1,7 @@
 """CMD (and ENTRYPOINT, if any) in exec form, so the server is PID 1 and gets signals."""
 
 from graders.checks.base import Check, Outcome, Params
-from graders.dockerfile import Stage
+from graders.dockerfile import BuildStage
 from graders.facts import Facts, gathered
 
 
@@ -16,8 +16,8 @@ class ExecForm(Check):
 
     def grade(self, params: ExecFormParams, facts: Facts) -> Outcome:
         dockerfile = gathered(facts.dockerfile)
-        chain: list[Stage] = []
-        stage: Stage | None = dockerfile.final
+        chain: list[BuildStage] = []
+        stage: BuildStage | None = dockerfile.final
         while stage is not None and stage not in chain:
             chain.append(stage)
             stage = dockerfile.stage(stage.base)

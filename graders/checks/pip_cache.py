@@ -7,7 +7,7 @@ import re
 from typing import NamedTuple
 
 from graders.checks.base import Check, Outcome, Params, megabytes
-from graders.dockerfile import Dockerfile, Instruction, Stage, parse_assignments
+from graders.dockerfile import BuildStage, Dockerfile, Instruction, parse_assignments
 from graders.facts import Facts, Query, gathered
 
 FIND_PIP_CACHE = Query(
@@ -73,8 +73,8 @@ class PipNoCache(Check):
 def careless_installs(dockerfile: Dockerfile, image_env: dict[str, str]) -> list[tuple[int, str, Installer]]:
     """(line, command, installer) of each `pip install` or uv install in the final image's stages that
     may leave a cache."""
-    chain: list[Stage] = []
-    stage: Stage | None = dockerfile.final
+    chain: list[BuildStage] = []
+    stage: BuildStage | None = dockerfile.final
     while stage is not None and stage not in chain:
         chain.insert(0, stage)
         stage = dockerfile.stage(stage.base)
