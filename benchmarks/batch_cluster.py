@@ -18,7 +18,7 @@ from pathlib import Path
 from graders import course as course_mod
 from graders.batch import cluster, outputs
 from graders.batch.discover import discover
-from graders.batch.runner import grade_all
+from graders.batch.grading import grade_all
 from graders.commands.grade import write_reports
 
 ROOT = Path(__file__).resolve().parents[1]

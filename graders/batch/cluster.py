@@ -95,7 +95,7 @@ def grade_task(lab_id: str, learner: str, name: str, data: bytes, archive: bool,
     and return the result document with where it ran. Never raises for the learner's sake."""
     from distributed import get_worker
 
-    from graders.batch.runner import sweep_leftovers
+    from graders.batch.grading import sweep_leftovers
 
     where = get_worker().address
     sweep_leftovers()  # what a grading on this machine left when its worker was killed
@@ -209,7 +209,7 @@ def start_worker(scheduler: str, *, resources: dict[str, float], course: Path | 
     from distributed import Nanny
 
     from graders import course as course_mod
-    from graders.batch.runner import sweep_leftovers
+    from graders.batch.grading import sweep_leftovers
     from graders.commands import doctor
     from graders.engine import client as engine_client
     from graders.engine import images

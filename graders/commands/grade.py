@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from graders import gradebook as gradebook_mod
 from graders.batch import outputs
 from graders.batch.discover import discover
-from graders.batch.runner import grade_all, needs_grading
+from graders.batch.grading import grade_all, needs_grading
 from graders.commands import course_root, load_course, security
 from graders.errors import UsageError
 from graders.report import html

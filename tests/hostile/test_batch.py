@@ -10,7 +10,7 @@ import pytest
 
 from graders.batch import outputs
 from graders.batch.discover import discover
-from graders.batch.runner import grade_all
+from graders.batch.grading import grade_all
 from tests.conftest import ROOT, learner_folder
 from tests.hostile import corpus
 

@@ -21,7 +21,7 @@ import pytest
 
 from graders.batch import cluster, outputs
 from graders.batch.discover import discover
-from graders.batch.runner import grade_all
+from graders.batch.grading import grade_all
 from graders.engine import session
 from graders.engine.session import MANAGED, OWNER
 from tests.conftest import ROOT, edit, free_port, learner_folder, managed_leftovers

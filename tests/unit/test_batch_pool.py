@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 
 PARSE_IN_WORKERS = """
 import threading
-from graders.batch.runner import worker_pool
+from graders.batch.grading import worker_pool
 from graders.dockerfile import parse
 
 big = "FROM python:3.11-slim\\n" + "RUN echo hi\\n" * 3000
@@ -25,7 +25,7 @@ print(parsed[-1].final.name, parsed[-1].final.base)
 """
 
 GO_IN_A_FRESH_WORKER = """
-from graders.batch.runner import worker_pool
+from graders.batch.grading import worker_pool
 from graders.dockerfile import parse
 from tests.unit.test_batch_pool import go_loaded
 

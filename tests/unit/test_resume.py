@@ -3,7 +3,7 @@
 import json
 
 from graders.batch.discover import Submission
-from graders.batch.runner import needs_grading, result_path
+from graders.batch.grading import needs_grading, result_path
 from graders.fingerprint import digest
 
 
