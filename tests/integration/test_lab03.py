@@ -19,7 +19,6 @@ ENTRYPOINT = 'ENTRYPOINT ["python", "-m", "src.train"]'
 
 # name: (Dockerfile edits, criteria that must be lost)
 VARIANTS = {
-    "no-volumes": ([('VOLUME ["/data", "/output", "/checkpoints"]\n', "")], {"volumes"}),
     # a shell as process 1: arguments dropped, and `docker stop` has to kill it
     "shell-form-entrypoint": ([(ENTRYPOINT, "ENTRYPOINT python -m src.train")],
                               {"entrypoint", "checkpoint", "metrics", "preemption"}),
@@ -30,13 +29,12 @@ VARIANTS = {
     # the folders made but left to root: a new volume takes their owner, so the job cannot write there
     "outputs-owned-by-root": ([(" && chown trainer:trainer /output /checkpoints", "")],
                               {"training", "checkpoint", "metrics"}),
-    # What a CUDA base brings, seen from the image: CUDA_VERSION in its environment. Set after the
-    # pip layer, so the variant reuses the solution's cached torch install.
-    "under-a-cuda-base": ([("USER trainer\n", "USER trainer\nENV CUDA_VERSION=13.0.2\n")], {"pinned"}),
-    "gpus-chosen-in-the-image": ([("USER trainer\n", "USER trainer\nENV CUDA_VISIBLE_DEVICES=1 "
-                                   "NVIDIA_DRIVER_CAPABILITIES=utility\n")], {"gpu-env"}),
-    # valid: `void` gives GPUs only to runs that ask (where the NVIDIA runtime is the default)
-    "no-gpu-unless-asked": ([("USER trainer\n", "USER trainer\nENV NVIDIA_VISIBLE_DEVICES=void\n")], set()),
+    # Three settings judged from the image alone, in one grading (each run trains twice): no VOLUME;
+    # what a CUDA base brings, seen from the image (CUDA_VERSION, set after the pip layer so the torch
+    # install stays cached); GPUs chosen in the image, with `compute` left out.
+    "image-settings": ([('VOLUME ["/data", "/output", "/checkpoints"]\n', ""),
+                        ("USER trainer\n", "USER trainer\nENV CUDA_VERSION=13.0.2 CUDA_VISIBLE_DEVICES=1 "
+                                            "NVIDIA_DRIVER_CAPABILITIES=utility\n")], {"volumes", "pinned", "gpu-env"}),
     # a folder the context does not have: the build fails at that line, and only the Dockerfile is judged
     "copies-a-missing-folder": ([("COPY src/ ./src/\n", "COPY src/ ./src/\nCOPY configs/ ./configs/\n")],
                                 {"builds", "pinned", "gpu-env", "volumes", "non-root", "training", "checkpoint",
@@ -45,10 +43,12 @@ VARIANTS = {
     "output-to-a-file": ([(ENTRYPOINT, 'COPY --chmod=755 train.sh /train.sh\nENTRYPOINT ["/train.sh"]')],
                          {"device", "preemption"}),
     # valid: an entrypoint script that ends in exec, VOLUME in its plain form, a numeric user, the
-    # checkpoint folder named explicitly, every driver part (compute among them), the base's Debian named
+    # checkpoint folder named explicitly, every driver part (compute among them), GPUs only for runs
+    # that ask (`void`, where the NVIDIA runtime is the default), the base's Debian named
     "script-with-exec": ([(ENTRYPOINT, 'COPY --chmod=755 train.sh /train.sh\nENTRYPOINT ["/train.sh"]'),
                           ('VOLUME ["/data", "/output", "/checkpoints"]', "VOLUME /data /output /checkpoints"),
-                          ("USER trainer\n", "ENV CHECKPOINT_DIR=/checkpoints NVIDIA_DRIVER_CAPABILITIES=all\nUSER 10001\n"),
+                          ("USER trainer\n", "ENV CHECKPOINT_DIR=/checkpoints NVIDIA_DRIVER_CAPABILITIES=all "
+                                              "NVIDIA_VISIBLE_DEVICES=void\nUSER 10001\n"),
                           ("FROM python:3.11-slim\n", "FROM python:3.11-slim-bookworm\n")],
                          set()),
     # valid: an init (tini) as process 1 forwarding the stop, one VOLUME per line, user and group named,
@@ -67,8 +67,7 @@ SCRIPTS = {  # the variants' train.sh
 }
 MESSAGES = {
     "output-to-a-file": "look for a 'device: ...' line",
-    "under-a-cuda-base": "never used",
-    "gpus-chosen-in-the-image": "leaves out `compute`",
+    "image-settings": "never used",
     "checkpoints-inside": "a second time",
     "outputs-owned-by-root": "chown them to the user the job runs as",
 }
@@ -147,6 +146,9 @@ def test_flawed_variant_loses_exactly_its_criteria(name, engine, lab03, submissi
     if name == "checkpoints-inside":
         checkpoint = next(c for c in result.criteria if c.id == "checkpoint")
         assert "inside the container (/home/trainer/checkpoints/" in checkpoint.message
+    if name == "image-settings":
+        gpu_env = next(c for c in result.criteria if c.id == "gpu-env")
+        assert "leaves out `compute`" in gpu_env.message, gpu_env.message
     if name == "output-to-a-file":
         preemption = next(c for c in result.criteria if c.id == "preemption")
         assert "keep the program's output on stdout" in preemption.message, preemption.message

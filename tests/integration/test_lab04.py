@@ -244,14 +244,16 @@ def other_valid_forms_and_flaws(folder):
 
 
 def seed_with_more_flaws(folder):
-    """The course example's style, and a mistake people make in it: a healthcheck in exec form with the
-    whole command as one word (redis, postgres: "redis-cli ping" is no program). mlflow keeps having
-    none, so `healthchecks` is still lost."""
+    """The course example's style, and mistakes people make in it: a healthcheck in exec form with the
+    whole command as one word (redis, postgres: "redis-cli ping" is no program), and MLflow's store
+    URL with the `postgres://` scheme many hosting services print, which SQLAlchemy 1.4 and newer
+    refuse (MLflow exits). mlflow keeps having no healthcheck, so `healthchecks` is still lost."""
     compose = folder / "compose.yaml"
     shutil.copy(SEED, compose)
     (folder / "compose.gpu.yaml").unlink()
     edit(compose, "  redis:\n    image: redis:8.0\n",
          "  redis:\n    image: redis:8.0\n    healthcheck:\n      test: [\"CMD\", \"redis-cli ping\"]\n")
+    edit(compose, "postgresql+psycopg2://mlflow:mlflow_password@postgres", "postgres://mlflow:mlflow_password@postgres")
     edit(compose, "  postgres:\n    image: postgres:15-bookworm\n",
          "  postgres:\n    image: postgres:15-bookworm\n    healthcheck:\n      test: [\"CMD\", \"pg_isready -U mlflow\"]\n")
 
@@ -290,7 +292,7 @@ def test_two_stacks_graded_side_by_side_in_a_batch(engine, tmp_path, qdrant_here
     assert criterion(ada, "services")["status"] == "partial"  # five of the six services
     assert ada["score"] == pytest.approx((100 if qdrant_here else 91) - 5 / 6 - 3 - 4 - 3, abs=0.01) and ada["passed"]
 
-    assert SEED_LOST | {"healthy-redis", "healthy-postgres"} <= lost_in(bo), lost_in(bo)
+    assert SEED_LOST | {"healthy-redis", "healthy-postgres", "healthy-mlflow"} <= lost_in(bo), lost_in(bo)
     assert not {"services", "healthy-jupyter"} & lost_in(bo)
     redis = criterion(bo, "healthy-redis")["message"]
     assert "redis-cli ping" in redis, redis
