@@ -17,7 +17,7 @@ from graders.engine import build_sandbox
 from graders.engine.build import build, detect_builder, sandboxed
 
 BASE = "dockerlab/busybox:vm"
-LIMITS = build_sandbox.Limits(memory_mb=256, pids=64, cpus=1.0, disk_mb=1024, seconds=300)
+LIMITS = build_sandbox.BuildLimits(memory_mb=256, pids=64, cpus=1.0, disk_mb=1024, seconds=300)
 BUILDS = {
     "fork-bomb": "RUN for i in $(seq 1 1000); do sleep 60 & done; wait\n",
     "memory-hog": "RUN dd if=/dev/zero of=/dev/null bs=600M count=1\n",
