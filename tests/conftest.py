@@ -3,6 +3,7 @@ engine fails them instead of skipping them. Every docker test must leave nothing
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -79,6 +80,25 @@ def learner_folder(tmp_path: Path, lab: str) -> Path:
 @pytest.fixture
 def submission(tmp_path):
     return learner_folder(tmp_path, "01-basic-dockerfile")
+
+
+@contextlib.contextmanager
+def tag_aliases(client, source: str, refs: list[str]):
+    """`refs` as tags of the image `source` (a stand-in under the names a variant writes), made only
+    where missing and removed afterwards."""
+    made = []
+    for ref in refs:
+        try:
+            client.images.get(ref)
+        except docker.errors.ImageNotFound:
+            repository, tag = ref.rsplit(":", 1)
+            client.images.get(source).tag(repository, tag)
+            made.append(ref)
+    try:
+        yield
+    finally:
+        for ref in made:
+            client.images.remove(ref)
 
 
 def lost(result) -> set[str]:

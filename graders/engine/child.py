@@ -6,9 +6,35 @@ from __future__ import annotations
 
 import ctypes
 import resource
+import shutil
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+from graders.engine import boundary
+
+
+def program(name: str) -> str | None:
+    """A tool the course installs: the one beside this Python (the project's venv), else on PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+@boundary
+def version_output(name: str) -> str:
+    """What `name --version` prints; "" without the tool, or when it fails or takes over 20 s."""
+    path = program(name)
+    if not path:
+        return ""
+    try:
+        done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
 
 PARSER_MEMORY = 2 * 2**30
 """Address space for a parser of learner input (Compose, hadolint): far above what a sane file needs."""

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from graders.engine import boundary, child
@@ -15,20 +13,13 @@ from graders.facts import Finding
 
 
 def binary() -> str | None:
-    beside = Path(sys.executable).parent / "hadolint"
-    return str(beside) if beside.exists() else shutil.which("hadolint")
+    return child.program("hadolint")
 
 
 @boundary
 def version() -> str | None:
-    path = binary()
-    if not path:
-        return None
-    try:
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=20).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.strip().split()[-1] if out.strip() else None
+    out = child.version_output("hadolint")
+    return out.split()[-1] if out else None
 
 
 @boundary

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from graders import dockerfile_features, pipeline
-from tests.conftest import LAB01, SOLUTION01, edit, lost
+from tests.conftest import LAB01, SOLUTION01, edit, lost, tag_aliases
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -241,16 +241,8 @@ OTHER_TAGS = ("latest", "3-slim", "3.11-slim-bookworm")
 @pytest.fixture
 def latest_tag(engine):
     """`python:latest` and the other tags the base-image variants name: the stand-in, tagged."""
-    made = []
-    for tag in OTHER_TAGS:
-        try:
-            engine.images.get(f"python:{tag}")
-        except Exception:
-            engine.images.get("python:3.11-slim").tag("python", tag)
-            made.append(tag)
-    yield
-    for tag in made:
-        engine.images.remove(f"python:{tag}")
+    with tag_aliases(engine, "python:3.11-slim", [f"python:{tag}" for tag in OTHER_TAGS]):
+        yield
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))

@@ -8,7 +8,7 @@ import pytest
 from graders import pipeline
 from graders.course import Job
 from graders.engine import gpu as gpu_engine
-from tests.conftest import ROOT, edit, learner_folder, lost
+from tests.conftest import ROOT, edit, learner_folder, lost, tag_aliases
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -87,17 +87,9 @@ def has_gpu(engine):
 
 @pytest.fixture
 def bookworm_tags(engine):
-    """The stand-in (CPython 3.11.2 on Debian 12) under the tags that say so, where they are missing."""
-    made = []
-    for tag in ("3.11-slim-bookworm", "3.11.2-slim-bookworm"):
-        try:
-            engine.images.get(f"python:{tag}")
-        except Exception:
-            engine.images.get("python:3.11-slim").tag("python", tag)
-            made.append(tag)
-    yield
-    for tag in made:
-        engine.images.remove(f"python:{tag}")
+    """The stand-in (CPython 3.11.2 on Debian 12) under the tags that say so."""
+    with tag_aliases(engine, "python:3.11-slim", ["python:3.11-slim-bookworm", "python:3.11.2-slim-bookworm"]):
+        yield
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from graders import pipeline
 from graders.engine.session import MANAGED
 from graders.report.json import validate
-from tests.conftest import ROOT, edit, lost
+from tests.conftest import ROOT, edit, lost, tag_aliases
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -41,26 +41,16 @@ def qdrant_here(engine):
 
 @pytest.fixture
 def redis_full_tag(engine):
-    """redis:8.0.2, the full version of the stand-in's 8.0, made from it where it is missing."""
-    try:
-        engine.images.get("redis:8.0.2")
+    """redis:8.0.2, the full version of the stand-in's 8.0."""
+    with tag_aliases(engine, "redis:8.0", ["redis:8.0.2"]):
         yield
-    except Exception:
-        engine.images.get("redis:8.0").tag("redis", "8.0.2")
-        yield
-        engine.images.remove("redis:8.0.2")
 
 
 @pytest.fixture
 def postgres_full_tag(engine):
-    """postgres:15.18-bookworm, the stand-in's full version, made from postgres:15-bookworm where it is missing."""
-    try:
-        engine.images.get("postgres:15.18-bookworm")
+    """postgres:15.18-bookworm, the full version of the stand-in postgres:15-bookworm."""
+    with tag_aliases(engine, "postgres:15-bookworm", ["postgres:15.18-bookworm"]):
         yield
-    except Exception:
-        engine.images.get("postgres:15-bookworm").tag("postgres", "15.18-bookworm")
-        yield
-        engine.images.remove("postgres:15.18-bookworm")
 
 
 @pytest.fixture
