@@ -16,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from graders.engine.run import CAPABILITIES
+from graders.engine.api import CAPABILITIES
 
 DOCKER = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker"
 BUILDKIT = {"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin:/usr/local/bin"}

@@ -17,24 +17,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graders import compose_files, dockerfile, stages, yamlines
 from graders import stack as stack_mod
 from graders.course import ComposeLab, HttpCall, Persistence, StackLab
-from graders.engine import build as builder_mod
-from graders.engine import compose, probe, stack_state
-from graders.engine import inspect as inspect_mod
-from graders.engine.session import Session
+from graders.engine import compose
+from graders.engine.api import Engine
 from graders.errors import DockerfileError
 from graders.facts import ComposeFile, Facts, HttpRequest, HttpResponse, Missing, Persisted, ServiceState, Stack
 from graders.health import command_missing
 from graders.runner import Progress
 from graders.submission import check_dockerfile
-
-if TYPE_CHECKING:
-    from graders.engine.build import Builder
-    from graders.engine.client import DockerClient
 
 NOT_YET = Missing("the stack has not run yet", learner=False)
 
@@ -93,7 +87,7 @@ def _blocked(facts: Facts) -> bool:
     return isinstance(facts.compose, Missing) or (isinstance(facts.stack, Missing) and facts.stack is not NOT_YET)
 
 
-def build(facts: Facts, lab: StackLab, session: Session, builder: Builder, say: Progress) -> dict[str, str]:
+def build(facts: Facts, lab: StackLab, engine: Engine, say: Progress) -> dict[str, str]:
     """Build every service with a `build:` section; service -> image id. A failed build fails the stack."""
     built: dict[str, str] = {}
     if isinstance(facts.compose, Missing):
@@ -111,17 +105,16 @@ def build(facts: Facts, lab: StackLab, session: Session, builder: Builder, say: 
         except DockerfileError as error:
             facts.stack = Missing(f"service '{name}': {error.message}", learner=True, fix=error.fix)
             return built
-        result = builder_mod.build(
-            session.client, builder, context, options.get("dockerfile") or "Dockerfile",
-            f"dockerlab/{lab.id}-{name}:{session.run_id}", session.labels, stages.build_limits(lab),
-            _progress(say, name),
+        result = engine.build(
+            context, options.get("dockerfile") or "Dockerfile", f"dockerlab/{lab.id}-{name}:{engine.run_id}",
+            stages.build_limits(lab), _progress(say, name),
             target=options.get("target"), args={k: str(v) for k, v in (options.get("args") or {}).items() if v is not None},
         )
         if name == lab.compose.entry or isinstance(facts.build, Missing):
             facts.build = result
         if not result.ok:
-            infra = builder_mod.infra_reason(result.log)
-            if unbuildable := _beyond_builder(context / (options.get("dockerfile") or "Dockerfile"), builder):
+            infra = result.infra
+            if unbuildable := _beyond_builder(context / (options.get("dockerfile") or "Dockerfile"), engine):
                 facts.build = facts.stack = Missing(f"service '{name}': {unbuildable.reason}", learner=False, fix=unbuildable.fix)
             elif infra:
                 facts.stack = Missing(f"not gradable here: building '{name}' failed for a reason outside the submission: {infra}",
@@ -135,9 +128,9 @@ def build(facts: Facts, lab: StackLab, session: Session, builder: Builder, say: 
     return built
 
 
-def _beyond_builder(path: Path, builder: Builder) -> Missing | None:
+def _beyond_builder(path: Path, engine: Engine) -> Missing | None:
     try:
-        return stages.beyond_builder(dockerfile.parse_file(path), builder)
+        return stages.beyond_builder(dockerfile.parse_file(path), engine.builder.engine_version, engine.builder.kind)
     except DockerfileError:
         return None
 
@@ -146,7 +139,7 @@ def _progress(say: Progress, service: str) -> Callable[[str], None]:
     return lambda step: say("build", f"{service}: {step}")
 
 
-def images(facts: Facts, client: DockerClient, built: dict[str, str]) -> dict[str, str]:
+def images(facts: Facts, engine: Engine, built: dict[str, str]) -> dict[str, str]:
     """Services whose image is neither built nor on this machine nor pullable: service -> why (left out)."""
     left_out: dict[str, str] = {}
     compose_file = facts.compose
@@ -154,12 +147,12 @@ def images(facts: Facts, client: DockerClient, built: dict[str, str]) -> dict[st
         return left_out
     for name, service in compose_file.model["services"].items():
         if name in built:
-            compose_file.image_healthchecks[name] = stack_state.image_healthcheck(client, built[name])
-            compose_file.image_volumes[name] = stack_state.image_volumes(client, built[name])
-            _note_stand_ins(facts, client, _bases(service["build"]))
+            compose_file.image_healthchecks[name] = engine.image_healthcheck(built[name])
+            compose_file.image_volumes[name] = engine.image_volumes(built[name])
+            _note_stand_ins(facts, engine, _bases(service["build"]))
             continue
         ref = service.get("image", "")
-        available = stack_state.have_image(client, ref)
+        available = engine.available(ref)
         if available.unknown:
             facts.stack = Missing(f"service '{name}': the image {ref} does not exist", learner=True,
                                   fix="check the image's name and tag on its registry")
@@ -168,9 +161,9 @@ def images(facts: Facts, client: DockerClient, built: dict[str, str]) -> dict[st
             left_out[name] = f"its image {ref} is not on this machine and no registry is in reach"
             compose_file.image_healthchecks[name] = None
             continue
-        compose_file.image_healthchecks[name] = stack_state.image_healthcheck(client, ref)
-        compose_file.image_volumes[name] = stack_state.image_volumes(client, ref)
-        _note_stand_ins(facts, client, [ref])
+        compose_file.image_healthchecks[name] = engine.image_healthcheck(ref)
+        compose_file.image_volumes[name] = engine.image_volumes(ref)
+        _note_stand_ins(facts, engine, [ref])
     return left_out
 
 
@@ -183,27 +176,27 @@ def _bases(build: dict[str, Any]) -> list[str]:
     return [stage.base for stage in parsed.stages if parsed.stage(stage.base) is None]
 
 
-def _note_stand_ins(facts: Facts, client: DockerClient, refs: list[str]) -> None:
+def _note_stand_ins(facts: Facts, engine: Engine, refs: list[str]) -> None:
     for ref in refs:
-        label = inspect_mod.stand_in(client, ref)
+        label = engine.stand_in(ref)
         if label and label not in facts.stand_ins:
             facts.stand_ins.append(label)
 
 
-def run(facts: Facts, lab: StackLab, session: Session, built: dict[str, str], left_out: dict[str, str], folder: Path,
+def run(facts: Facts, lab: StackLab, engine: Engine, built: dict[str, str], left_out: dict[str, str], folder: Path,
         say: Progress, env_file: Path | None = None) -> None:
     """Up, ready, persistence, and down -v in every outcome (Ctrl-C included)."""
     compose_file = facts.compose
     if _blocked(facts) or isinstance(compose_file, Missing):
         return
     spec = lab.compose
-    project = f"dockerlab-{session.run_id}"
+    project = f"dockerlab-{engine.run_id}"
     limits = stack_mod.ContainerLimits(spec.memory_mb, spec.cpus, spec.pids)
-    model = stack_mod.derive(compose_file.model, project=project, labels=session.labels, images=built,
+    model = stack_mod.derive(compose_file.model, project=project, labels=engine.labels, images=built,
                              left_out=set(left_out), limits=limits)
     file = folder / "stack.json"
     file.write_text(json.dumps(model, indent=2))
-    running = _Project(file, project, spec, session.client, list(model["services"]), env_file)
+    running = _Project(file, project, spec, engine, list(model["services"]), env_file)
     volumes: set[str] = set()
     result = Stack(project, dict(left_out), False, "", "", 0.0, {}, None)
     facts.stack = result
@@ -220,7 +213,7 @@ def run(facts: Facts, lab: StackLab, session: Session, built: dict[str, str], le
                 result.not_tried[item.id] = (f"{spec.entry} is not running, so nothing could be written", True)
             return
         say("ready", spec.ready_path)
-        result.ready = _ready(result.address, spec.ready_path, set(left_out))
+        result.ready = _ready(engine, result.address, spec.ready_path, set(left_out))
         runnable = _runnable(spec, left_out, result)
         if runnable:
             say("persist", "write, down, up, read")
@@ -230,7 +223,7 @@ def run(facts: Facts, lab: StackLab, session: Session, built: dict[str, str], le
         done = running.down(volumes=True)
         if not done.ok:
             result.teardown = done.output[-500:]
-        session.problems.extend(stack_state.remove_volumes(session.client, volumes))
+        engine.problems.extend(engine.remove_volumes(volumes))
 
 
 @dataclass
@@ -240,21 +233,25 @@ class _Project:
     file: Path
     name: str
     spec: ComposeLab
-    client: DockerClient
+    engine: Engine
     services: list[str]
     env_file: Path | None
 
     def up(self) -> compose.Outcome:
-        return compose.up(self.file, self.name, self.spec.wait_seconds, lambda: _hopeless(self.client, self.name), self.env_file)
+        return self.engine.up(self.file, self.name, self.spec.wait_seconds, lambda: _hopeless(self.engine, self.name),
+                              self.env_file)
 
     def down(self, *, volumes: bool) -> compose.Outcome:
-        return compose.down(self.file, self.name, volumes=volumes)
+        return self.engine.down(self.file, self.name, volumes=volumes)
 
     def states(self) -> tuple[dict[str, ServiceState], set[str]]:
-        return stack_state.states(self.client, self.name, self.services)
+        return self.engine.services(self.name, self.services)
 
     def address(self) -> str | None:
-        return stack_state.address(self.client, self.name, self.spec.entry, self.spec.port)
+        return self.engine.address(self.name, self.spec.entry, self.spec.port)
+
+    def send(self, address: str, request: HttpRequest) -> HttpResponse:
+        return self.engine.send(address, request)
 
 
 def _runnable(spec: ComposeLab, left_out: dict[str, str], result: Stack) -> list[Persistence]:
@@ -286,13 +283,13 @@ def _persist(running: _Project, result: Stack, address: str, runnable: list[Pers
     """Write through the API, take the stack down keeping its volumes, bring it up, read back.
     Returns the named volumes the stack mounted the second time."""
     token = "dl" + uuid.uuid4().hex[:12]
-    written = {p.id: probe.send(address, _request(p.write, token)) for p in runnable}
+    written = {p.id: running.send(address, _request(p.write, token)) for p in runnable}
     running.down(volumes=False)
     again = running.up()
     address_again = running.address()
     states, seen = running.states()
     for item in runnable:
-        read_back = probe.send(address_again, _request(item.read, token)) if address_again else None
+        read_back = running.send(address_again, _request(item.read, token)) if address_again else None
         back = again.ok or not _not_serving(states, [running.spec.entry, *item.services])
         note = "" if back else f"the stack did not come back up: {(again.stopped_early or again.output)[-300:]}"
         result.persistence[item.id] = Persisted(written[item.id], read_back, token, back, note)
@@ -308,22 +305,21 @@ def _env_file(context: Path, spec: ComposeLab) -> str:
     return "no .env in the submission"
 
 
-def _hopeless(client: DockerClient, project: str) -> str | None:
+def _hopeless(engine: Engine, project: str) -> str | None:
     """A reason to stop waiting: a healthcheck whose command is not in the image can never pass. Only
     once no other service is still starting, so that each of them is judged on its own check."""
-    hopeless = [(service, output) for service, output in stack_state.failed_health_output(client, project)
-                if command_missing(output)]
-    if not hopeless or stack_state.starting(client, project) - {service for service, _ in hopeless}:
+    hopeless = [(service, output) for service, output in engine.failed_health(project) if command_missing(output)]
+    if not hopeless or engine.starting(project) - {service for service, _ in hopeless}:
         return None
     service, output = hopeless[0]
     return f"service '{service}': its healthcheck cannot run in its image: {output[-200:]}"
 
 
-def _ready(address: str, path: str, left_out: set[str], budget_s: float = 30.0) -> HttpResponse:
+def _ready(engine: Engine, address: str, path: str, left_out: set[str], budget_s: float = 30.0) -> HttpResponse:
     """GET the ready endpoint until every dependency that runs here is reported reachable (or time is up)."""
     deadline = time.monotonic() + budget_s
     while True:
-        answer = probe.send(address, HttpRequest("GET", path, timeout_s=10.0), retries=1)
+        answer = engine.send(address, HttpRequest("GET", path, timeout_s=10.0), retries=1)
         body = answer.json() if answer.status else None
         reported = (body or {}).get("dependencies") if isinstance(body, dict) else None
         settled = isinstance(reported, dict) and all(

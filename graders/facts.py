@@ -75,6 +75,8 @@ class Build:
     steps: list[Step] = field(default_factory=list)
     error: str = ""
     error_line: int | None = None  # Dockerfile line of the failing instruction
+    infra: str | None = None
+    """Why a failed build is the machine's fault (a registry out of reach), in the log's words."""
 
 
 @dataclass

@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib
 import tempfile
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,7 @@ from graders.course import ImageLab, Lab, StackLab, default_path
 from graders.errors import ConfigError, UsageError
 from graders.facts import Facts, Missing
 from graders.results import Environment, GradingResult
-from graders.runner import Connection, Grading, Progress, Stage, run
+from graders.runner import Grading, Opener, Progress, Stage, run
 from graders.scoring import bind, refuse, score, summarize, ungraded
 
 
@@ -45,7 +44,7 @@ class _LazyModule:
 if TYPE_CHECKING:
     from graders import compose_stages as stack_work
     from graders import stages as image_work
-    from graders.engine.build import Builder
+    from graders.engine.api import Engine
 else:  # imported on first use: a Dockerfile the static stage refuses never loads the engine's side
     image_work = _LazyModule("graders.stages")
     stack_work = _LazyModule("graders.compose_stages")
@@ -56,31 +55,40 @@ RESTARTED = "the Docker engine restarted while this submission was graded; grade
 
 
 def grade(lab: Lab, submission: Path, *, course_root: Path | None = None,
-          progress: Progress | None = None) -> GradingResult:
-    """Grade one submission folder against one lab's rubric (course_root holds the lab's own files)."""
+          progress: Progress | None = None, engine: Opener | None = None) -> GradingResult:
+    """Grade one submission folder against one lab's rubric (course_root holds the lab's own files).
+    `engine` opens the engine (None: Docker, as this machine's settings point at it)."""
     from graders.engine import client as engine_client
 
-    bound = bind(lab)
-    facts = Facts(submission=submission)
-    engine_run = engine_client.instance()  # a restart under the grading makes it not gradable
-    with tempfile.TemporaryDirectory(prefix="dockerlab-") as tmp:
-        grading: Grading[Any] = Grading(lab, submission, course_root or default_path().parent, bound, facts,
-                          progress or (lambda stage, detail: None), Path(tmp) / "context", Path(tmp),
-                          Environment(dockerlab=__version__), {need for item in bound for need in (*item.check.needs, *item.check.uses)})
-        if isinstance(lab, StackLab):
-            run(STACK, grading)
-        else:
-            run(IMAGE, grading)
-        grading.environment.stand_ins = facts.stand_ins
-        if isinstance(lab, StackLab) and grading.environment.left_out:
-            grading.problems.extend(f"'{name}' was not run here: {why}" for name, why in grading.environment.left_out.items())
+    engine_run = engine_client.instance() if engine is None else None  # a restart under the grading: not gradable
+    grading = gather(lab, submission, course_root=course_root, progress=progress, engine=engine)
     grading.say("score", "")
     if engine_run is not None and engine_client.instance() != engine_run:
         return ungraded(lab, submission, RESTARTED, learner=False)
     if grading.refused:
         return refuse(lab, submission, grading.refused, grading.environment, grading.timings)
-    return summarize(lab, submission, score(bound, facts, lab.gpu), facts, grading.environment, grading.timings,
-                     grading.problems)
+    return summarize(lab, submission, score(grading.bound, grading.facts, lab.gpu), grading.facts, grading.environment,
+                     grading.timings, grading.problems)
+
+
+def gather(lab: Lab, submission: Path, *, course_root: Path | None = None,
+           progress: Progress | None = None, engine: Opener | None = None) -> Grading[Any]:
+    """Run the lab's pipeline: the facts its criteria need, with what the stages met on the way."""
+    bound = bind(lab)
+    with tempfile.TemporaryDirectory(prefix="dockerlab-") as tmp:
+        grading: Grading[Any] = Grading(lab, submission, course_root or default_path().parent, bound,
+                                        Facts(submission=submission), progress or (lambda stage, detail: None),
+                                        Path(tmp) / "context", Path(tmp), Environment(dockerlab=__version__),
+                                        {need for item in bound for need in (*item.check.needs, *item.check.uses)},
+                                        opener=engine)
+        if isinstance(lab, StackLab):
+            run(STACK, grading)
+        else:
+            run(IMAGE, grading)
+    grading.environment.stand_ins = grading.facts.stand_ins
+    if isinstance(lab, StackLab) and grading.environment.left_out:
+        grading.problems.extend(f"'{name}' was not run here: {why}" for name, why in grading.environment.left_out.items())
+    return grading
 
 
 # An image lab: a Dockerfile built, inspected, run, probed, looked into, stopped.
@@ -96,28 +104,28 @@ IMAGE: list[Stage[ImageLab]] = [
     Stage("static", ("lint", "context"), lambda g: _static(g)),
     Stage("engine", ENGINE_FACTS, lambda g: _connect(g), when=lambda g: bool(g.needs & set(ENGINE_FACTS)) and not _decided(g)),
     Stage("build", ("build", "image", "rebuild"), lambda g: image_work.build(
-        g.facts, g.lab, g.context, g.engine.session, g.engine.builder, g.say, _course_bases(g.course_root)), when=_connected()),
-    Stage("inspect", ("image",), lambda g: image_work.inspect(g.facts, g.engine.client), when=_connected()),
+        g.facts, g.lab, g.context, g.engine, g.say, _course_bases(g.course_root)), when=_connected()),
+    Stage("inspect", ("image",), lambda g: image_work.inspect(g.facts, g.engine), when=_connected()),
     # Beside the service's start (mostly waiting for it to be healthy): the looks inside the image,
     # in an idle twin, and the builds that share nothing with the service.
-    Stage("inside", ("inside",), lambda g: image_work.inside_image(g.facts, g.lab, g.engine.session, g.bound),
+    Stage("inside", ("inside",), lambda g: image_work.inside_image(g.facts, g.lab, g.engine, g.bound),
           when=_connected("inside"), lane="looks"),
     Stage("baseline", ("baseline",), lambda g: image_work.baseline(
-        g.facts, g.lab, g.course_root, g.context, g.engine.session, g.engine.builder, g.say),
+        g.facts, g.lab, g.course_root, g.context, g.engine, g.say),
           when=lambda g: _connected("baseline")(g) and bool(g.lab.baseline), lane="builds"),
     Stage("cache", ("rebuild",), lambda g: image_work.rebuild(
-        g.facts, g.lab, g.context, g.engine.session, g.engine.builder, g.bound, g.say), when=_connected("rebuild"), lane="builds"),
-    Stage("run", ("container", "http"), lambda g: image_work.run(g.facts, g.lab, g.course_root, g.engine.session),
+        g.facts, g.lab, g.context, g.engine, g.bound, g.say), when=_connected("rebuild"), lane="builds"),
+    Stage("run", ("container", "http"), lambda g: image_work.run(g.facts, g.lab, g.course_root, g.engine),
           when=_connected(*SERVICE_FACTS)),
-    Stage("probe", ("http",), lambda g: image_work.probe(g.facts, g.bound), when=_connected(*SERVICE_FACTS)),
-    Stage("train", ("job",), lambda g: image_work.train(g.facts, g.lab, g.course_root, g.engine.session),
+    Stage("probe", ("http",), lambda g: image_work.probe(g.facts, g.engine, g.bound), when=_connected(*SERVICE_FACTS)),
+    Stage("train", ("job",), lambda g: image_work.train(g.facts, g.lab, g.course_root, g.engine),
           when=lambda g: _connected("job")(g) and g.lab.job is not None),
-    Stage("preempt", ("preempt",), lambda g: image_work.preempt(g.facts, g.lab, g.course_root, g.engine.session),
+    Stage("preempt", ("preempt",), lambda g: image_work.preempt(g.facts, g.lab, g.course_root, g.engine),
           when=lambda g: _connected("preempt")(g) and g.lab.job is not None and g.lab.job.preempt is not None),
     Stage("process", ("inside",), lambda g: image_work.inside_service(
-        g.facts, g.lab, g.engine.session, g.bound, lambda: g.results.get("inside")), when=_connected("inside"), after="inside"),
-    Stage("stop", ("stop",), lambda g: image_work.stop(g.facts, g.engine.session), when=_connected("stop")),
-    Stage("layers", ("efficiency",), lambda g: image_work.efficiency(g.facts, g.engine.session), when=_connected("efficiency")),
+        g.facts, g.lab, g.engine, g.bound, lambda: g.results.get("inside")), when=_connected("inside"), after="inside"),
+    Stage("stop", ("stop",), lambda g: image_work.stop(g.facts, g.engine), when=_connected("stop")),
+    Stage("layers", ("efficiency",), lambda g: image_work.efficiency(g.facts, g.engine), when=_connected("efficiency")),
 ]
 
 # A Compose lab: the stack read and judged, refused before anything runs, or built and brought up.
@@ -128,11 +136,11 @@ STACK: list[Stage[StackLab]] = [
     Stage("read", ("compose", "stack"), lambda g: stack_work.read(g.facts, g.lab.compose, g.context, "dockerlab-check")),
     Stage("policy", (), lambda g: g.refused.extend(str(item) for item in stack_work.policy(g.facts, g.context))),
     Stage("engine", ("stack",), lambda g: _connect(g)),
-    Stage("build", ("stack",), lambda g: stack_work.build(g.facts, g.lab, g.engine.session, g.engine.builder, g.say),
+    Stage("build", ("stack",), lambda g: stack_work.build(g.facts, g.lab, g.engine, g.say),
           when=_connected()),
     Stage("images", ("stack",), lambda g: _images(g), when=_connected()),
     Stage("up", ("stack",), lambda g: stack_work.run(
-        g.facts, g.lab, g.engine.session, g.results.get("build") or {}, g.environment.left_out or {}, g.scratch, g.say,
+        g.facts, g.lab, g.engine, g.results.get("build") or {}, g.environment.left_out or {}, g.scratch, g.say,
         g.context / ".env"), when=_connected()),
 ]
 
@@ -152,31 +160,32 @@ def _decided(g: Grading[Any]) -> bool:
 def _connect(g: Grading[Any]) -> None:
     """The engine, what it says of itself, its builder with the build sandbox, and a session whose
     resources are removed when the pipeline ends."""
-    from graders.engine import client as engine_client
-    from graders.engine.session import Session
-
-    client = engine_client.connect()
-    info = engine_client.info(client)
-    g.environment.describe_engine(info)
+    opener = g.opener or _docker
+    engine = g.cleanup.enter_context(opener(lambda: _course_bases(g.course_root)))
+    g.environment.describe_engine(engine.info)
+    builder = engine.builder
+    g.environment.builder, g.environment.builder_detail = builder.kind, builder.reason
+    g.environment.build_sandbox = {"enforced": builder.cgroup is not None, "detail": builder.sandbox}
     if g.lab.kind == "stack":
-        from graders.engine import compose
-
-        g.environment.compose = compose.version()
+        g.environment.compose = engine.compose_version()
         g.environment.left_out = {}
     else:
-        from graders.engine import gpu
-
-        g.facts.gpu = gpu.detect(info)
+        g.facts.gpu = engine.gpu()
         g.environment.gpu = g.facts.gpu.to_dict()
         if g.lab.gpu == "require" and g.facts.gpu.runtime == "none":
             raise UsageError(f"lab {g.lab.id} must be graded on a machine with a GPU runtime, and this one has "
                              "none (see `dockerlab doctor`)")
-    builder = _builder(g.course_root, g.environment)
-    g.connection = Connection(g.cleanup.enter_context(Session(client)), builder)
+    g.connection = engine
+
+
+def _docker(course_bases: Callable[[], list[str]]) -> Engine:
+    from graders.engine.docker_engine import connect
+
+    return connect(course_bases)
 
 
 def _images(g: Grading[StackLab]) -> None:
-    g.environment.left_out = stack_work.images(g.facts, g.engine.client, g.results.get("build") or {})
+    g.environment.left_out = stack_work.images(g.facts, g.engine, g.results.get("build") or {})
 
 
 def _course_bases(course_root: Path) -> list[str]:
@@ -185,15 +194,3 @@ def _course_bases(course_root: Path) -> list[str]:
         return [image.ref for image in course_mod.load(course_root / "course.yml").base_images]
     except ConfigError:
         return []
-
-
-def _builder(course_root: Path, environment: Environment) -> Builder:
-    """The builder, with its build sandbox; the environment says what the sandbox enforces."""
-    from graders.engine.build import detect_builder, sandboxed
-
-    builder = sandboxed(replace(detect_builder(), engine_version=environment.engine_version or ""),
-                        lambda: _course_bases(course_root), environment.root_dir, environment.image_store)
-    environment.builder = builder.kind
-    environment.builder_detail = builder.reason
-    environment.build_sandbox = {"enforced": builder.cgroup is not None, "detail": builder.sandbox}
-    return builder

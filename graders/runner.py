@@ -25,13 +25,13 @@ from graders.results import Environment
 from graders.scoring import Bound
 
 if TYPE_CHECKING:
-    from graders.engine.build import Builder
-    from graders.engine.client import DockerClient
-    from graders.engine.session import Session
+    from graders.engine.api import Engine
 
 L = TypeVar("L", bound=LabBase)
 
 Progress = Callable[[str, str], None]
+Opener = Callable[[Callable[[], list[str]]], "Engine"]
+"""Opens an engine for one grading; its argument names the course's trusted images (graders.engine.docker_engine.connect)."""
 
 
 @dataclass
@@ -52,27 +52,17 @@ class Grading(Generic[L]):
     results: dict[str, Any] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
     """Why the grader will not run the submission at all: the pipeline stops there."""
-    connection: Connection | None = None
+    opener: Opener | None = None
+    """How the `engine` stage opens the engine (None: Docker's, graders.engine.docker_engine)."""
+    connection: Engine | None = None
     """Set by the `engine` stage; the stages that use it run only once it is (their `when`)."""
     cleanup: ExitStack = field(default_factory=ExitStack)
 
     @property
-    def engine(self) -> Connection:
+    def engine(self) -> Engine:
         if self.connection is None:
             raise RuntimeError("a stage used the engine before the engine stage connected")
         return self.connection
-
-
-@dataclass(frozen=True)
-class Connection:
-    """The engine as the `engine` stage leaves it: a session (its client, its labels, its cleanup)
-    and the builder with its build sandbox."""
-    session: Session
-    builder: Builder
-
-    @property
-    def client(self) -> DockerClient:
-        return self.session.client
 
 
 @dataclass(frozen=True)
@@ -118,7 +108,7 @@ def run(stages: list[Stage[L]], grading: Grading[L]) -> None:
             if grading.connection is not None:
                 grading.say("cleanup", "")
     if grading.connection is not None:
-        grading.problems.extend(grading.connection.session.problems)
+        grading.problems.extend(grading.connection.problems)
 
 
 def _one(stage: Stage[L], grading: Grading[L]) -> None:

@@ -7,57 +7,42 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graders import cuda as cuda_mod
 from graders import dockerfile_features
 from graders import layers as layers_mod
 from graders.course import ImageLab, Job, LabBase
 from graders.dockerfile import Dockerfile
-from graders.engine import artifacts, build_sandbox, volumes
-from graders.engine import build as builder_mod
-from graders.engine import gpu as gpu_engine
-from graders.engine import images as images_mod
-from graders.engine import inside as inside_mod
-from graders.engine import inspect as inspect_mod
-from graders.engine import layers as layers_engine
-from graders.engine import probe as probe_mod
-from graders.engine import run as run_mod
 from graders.engine import state as state_mod
-from graders.engine.session import Session
+from graders.engine.api import Engine, Sandbox
+from graders.engine.build_sandbox import BuildLimits
 from graders.errors import EngineError
 from graders.facts import IMAGE_HEALTHCHECK, Build, Container, Facts, Gpu, Image, Missing, Preemption, Query, TrainingJob
 from graders.runner import Progress
 from graders.scoring import Bound
 
-if TYPE_CHECKING:
-    from graders.engine.build import Builder
-    from graders.engine.client import DockerClient
 
-
-def build(facts: Facts, lab: ImageLab, context: Path, session: Session, builder: Builder, say: Progress,
+def build(facts: Facts, lab: ImageLab, context: Path, engine: Engine, say: Progress,
           course_bases: Sequence[str] = ()) -> None:
     if isinstance(facts.dockerfile, Missing):
         facts.build = facts.image = facts.rebuild = _not_built(facts.dockerfile)
         return
-    facts.stand_ins = _stand_ins(session, facts.dockerfile)
-    tag = f"dockerlab/{lab.id}:{session.run_id}"
-    result = builder_mod.build(
-        session.client, builder, context, lab.dockerfile, tag, session.labels, build_limits(lab),
-        lambda step: say("build", step),
-    )
+    facts.stand_ins = _stand_ins(engine, facts.dockerfile)
+    tag = f"dockerlab/{lab.id}:{engine.run_id}"
+    result = engine.build(context, lab.dockerfile, tag, build_limits(lab), lambda step: say("build", step))
     result.error_line = _failed_line(result, facts.dockerfile)
     facts.build = result
     if result.ok:
         return
-    if unbuildable := beyond_builder(facts.dockerfile, builder):
+    if unbuildable := beyond_builder(facts.dockerfile, engine.builder.engine_version, engine.builder.kind):
         facts.build = facts.image = facts.rebuild = unbuildable
         return
-    infra = builder_mod.infra_reason(result.log)
+    infra = result.infra
     absent = [s.base for s in facts.dockerfile.stages
-              if facts.dockerfile.stage(s.base) is None and s.base != "scratch" and not images_mod.present(session.client, s.base)]
+              if facts.dockerfile.stage(s.base) is None and s.base != "scratch" and not engine.present(s.base)]
     if infra and absent and not set(absent) & set(course_bases):
-        here = [ref for ref in course_bases if images_mod.present(session.client, ref)]
+        here = [ref for ref in course_bases if engine.present(ref)]
         facts.build = Missing(f"the base image {absent[0]} is not in this classroom, and no registry can be reached "
                               f"to pull it. Base images here: {', '.join(here) or 'none'}", learner=True,
                               fix="change FROM to one of them")
@@ -70,34 +55,34 @@ def build(facts: Facts, lab: ImageLab, context: Path, session: Session, builder:
     facts.image = facts.rebuild = _not_built(facts.build if isinstance(facts.build, Missing) else None)
 
 
-def beyond_builder(dockerfile: Dockerfile, builder: Builder) -> Missing | None:
+def beyond_builder(dockerfile: Dockerfile, engine_version: str, builder_kind: str) -> Missing | None:
     """After a failed build: not gradable when the Dockerfile uses a feature this engine's builder lacks
     (a valid Dockerfile gets the same score on every engine, or none)."""
-    buildkit = builder.kind == "buildkit"
-    if found := dockerfile_features.beyond(dockerfile, builder.engine_version, buildkit):
-        reason, fix = dockerfile_features.explain(found, builder.engine_version, buildkit)
+    buildkit = builder_kind == "buildkit"
+    if found := dockerfile_features.beyond(dockerfile, engine_version, buildkit):
+        reason, fix = dockerfile_features.explain(found, engine_version, buildkit)
         return Missing(reason, learner=False, fix=fix)
     return None
 
 
-def inspect(facts: Facts, client: DockerClient) -> None:
+def inspect(facts: Facts, engine: Engine) -> None:
     if isinstance(facts.build, Build) and facts.build.ok and facts.build.image_id and isinstance(facts.dockerfile, Dockerfile):
-        facts.image = inspect_mod.image(client, facts.build.image_id, facts.dockerfile.root_base())
+        facts.image = engine.inspect(facts.build.image_id, facts.dockerfile.root_base())
 
 
-def run(facts: Facts, lab: ImageLab, course_root: Path, session: Session) -> None:
+def run(facts: Facts, lab: ImageLab, course_root: Path, engine: Engine) -> None:
     """Start the service in the sandbox, with the lab's artifacts mounted read-only, and wait for it."""
     if isinstance(facts.image, Missing):
         facts.container = facts.http = facts.image
         return
     sandbox = _sandbox(lab)
-    mounts = {str(artifacts.ensure(lab, course_root, m.artifact)): m.target for m in lab.service.mounts}
-    container, refused = run_mod.start(session, facts.image.id, sandbox, lab.service.env, facts.image.healthcheck, mounts)
+    mounts = {str(engine.artifact(lab, course_root, m.artifact)): m.target for m in lab.service.mounts}
+    refused = engine.start(facts.image.id, sandbox, lab.service.env, facts.image.healthcheck, mounts)
     if refused:
         facts.container = Container(False, None, refused, None, [], None, None)
         facts.http = Missing(f"the container could not start: {refused[:300]}", learner=True)
         return
-    facts.container = run_mod.watch(session.client, container, lab.service.port, sandbox)
+    facts.container = engine.watch(lab.service.port, sandbox)
     if facts.container.running and facts.container.limit_hit:
         facts.http = Missing(f"the service never answered: {facts.container.limit_hit}", learner=True)
     elif not facts.container.running:
@@ -110,25 +95,25 @@ def run(facts: Facts, lab: ImageLab, course_root: Path, session: Session) -> Non
         )
 
 
-def probe(facts: Facts, bound: list[Bound]) -> None:
+def probe(facts: Facts, engine: Engine, bound: list[Bound]) -> None:
     if isinstance(facts.container, Missing) or not facts.container.running or facts.container.limit_hit:
         return  # `run` has already said why there is nothing to probe
     if facts.container.address is None:
         raise EngineError("the container has no address the grader can reach")
     requests = {r.key: r for item in bound for r in item.check.requests(item.params)}
-    facts.http = {key: probe_mod.send(facts.container.address, request) for key, request in requests.items()}
+    facts.http = {key: engine.send(facts.container.address, request) for key, request in requests.items()}
 
 
-def inside_image(facts: Facts, lab: ImageLab, session: Session, bound: list[Bound]) -> str | None:
+def inside_image(facts: Facts, lab: ImageLab, engine: Engine, bound: list[Bound]) -> str | None:
     """Ask the checks' questions about the image, in an idle twin with nothing mounted; this runs
     beside the service's start. Returns the twin, which also answers for a service that died."""
     queries = [q for q in _queries(bound) if q.where == "image"]
     if isinstance(facts.image, Missing):
         facts.inside = facts.image
         return None
-    twin = run_mod.start_idle(session, facts.image.id, _sandbox(lab)) if queries else None
+    twin = engine.start_idle(facts.image.id, _sandbox(lab)) if queries else None
     asked = {query: _resolved(query, facts.image.healthcheck) for query in queries}
-    answers = inside_mod.answer(session, twin, [q for q in asked.values() if q is not None]) if twin else {}
+    answers = engine.ask(twin, [q for q in asked.values() if q is not None]) if twin else {}
     facts.inside = {query: answers[real] if real is not None else (None, "") for query, real in asked.items()} if twin else {}
     return twin
 
@@ -150,7 +135,7 @@ def _resolved(query: Query, healthcheck: dict[str, Any] | None) -> Query | None:
     return Query("user_command", f"if command -v timeout >/dev/null; then timeout {HEALTH_SECONDS} {command}; else {command}; fi")
 
 
-def inside_service(facts: Facts, lab: ImageLab, session: Session, bound: list[Bound],
+def inside_service(facts: Facts, lab: ImageLab, engine: Engine, bound: list[Bound],
                    twin: Callable[[], str | None]) -> None:
     """Ask the questions about the running process: in the service, or in the twin when it died.
     `twin()` waits for inside_image's twin (None when it made none)."""
@@ -160,10 +145,10 @@ def inside_service(facts: Facts, lab: ImageLab, session: Session, bound: list[Bo
         return
     where: str | None
     if isinstance(facts.container, Container) and facts.container.running:
-        where = session.name("service")
+        where = engine.name("service")
     else:
-        where = idle or run_mod.start_idle(session, facts.image.id, _sandbox(lab))
-    facts.inside = {**facts.inside, **inside_mod.answer(session, where, queries)}
+        where = idle or engine.start_idle(facts.image.id, _sandbox(lab))
+    facts.inside = {**facts.inside, **engine.ask(where, queries)}
 
 
 def _queries(bound: list[Bound]) -> list[Query]:
@@ -173,7 +158,7 @@ def _queries(bound: list[Bound]) -> list[Query]:
 STOP_GRACE_SECONDS = 5.0
 
 
-def stop(facts: Facts, session: Session) -> None:
+def stop(facts: Facts, engine: Engine) -> None:
     """Stop the service the way `docker stop` does, last, so the probes and looks inside came first."""
     if isinstance(facts.container, Missing):
         facts.stop = facts.container
@@ -181,11 +166,10 @@ def stop(facts: Facts, session: Session) -> None:
         facts.stop = Missing(f"the service was not running (exit code {facts.container.exit_code}), so how it "
                              "stops could not be seen", learner=True)
     else:
-        facts.stop = run_mod.stop(session.client, session.name("service"), STOP_GRACE_SECONDS)
+        facts.stop = engine.stop(engine.name("service"), STOP_GRACE_SECONDS)
 
 
-def rebuild(facts: Facts, lab: ImageLab, context: Path, session: Session, builder: Builder, bound: list[Bound],
-            say: Progress) -> None:
+def rebuild(facts: Facts, lab: ImageLab, context: Path, engine: Engine, bound: list[Bound], say: Progress) -> None:
     """Change application files only, rebuild, and keep the second build's steps."""
     if not (isinstance(facts.build, Build) and facts.build.ok):
         return
@@ -195,19 +179,15 @@ def rebuild(facts: Facts, lab: ImageLab, context: Path, session: Session, builde
             facts.rebuild = Missing(f"{relative} is not in the submission, so the cache could not be tested", learner=True)
             return
         with path.open("a", encoding="utf-8") as handle:
-            handle.write(f"\n# changed by the grader to test the layer cache ({session.run_id})\n")
-    tag = f"dockerlab/{lab.id}:{session.run_id}-rebuild"
-    result = builder_mod.build(
-        session.client, builder, context, lab.dockerfile, tag, session.labels, build_limits(lab),
-        lambda step: say("cache", step),
-    )
+            handle.write(f"\n# changed by the grader to test the layer cache ({engine.run_id})\n")
+    tag = f"dockerlab/{lab.id}:{engine.run_id}-rebuild"
+    result = engine.build(context, lab.dockerfile, tag, build_limits(lab), lambda step: say("cache", step))
     if not result.ok:
         raise EngineError(f"the second build failed although the first passed: {result.error}")
     facts.rebuild = result
 
 
-def baseline(facts: Facts, lab: ImageLab, course_root: Path, context: Path, session: Session, builder: Builder,
-             say: Progress) -> None:
+def baseline(facts: Facts, lab: ImageLab, course_root: Path, context: Path, engine: Engine, say: Progress) -> None:
     """Build the lab's own comparison Dockerfile (never the learner's copy) from the learner's context."""
     if not (isinstance(facts.build, Build) and facts.build.ok):
         facts.baseline = Missing("the image did not build, so there is nothing to compare", learner=True)
@@ -218,20 +198,19 @@ def baseline(facts: Facts, lab: ImageLab, course_root: Path, context: Path, sess
     with tempfile.TemporaryDirectory(prefix="dockerlab-baseline-") as tmp:
         dockerfile = Path(tmp) / "Dockerfile"
         shutil.copy(course_root / lab.folder / lab.baseline, dockerfile)
-        tag = f"dockerlab/{lab.id}:{session.run_id}-baseline"
-        result = builder_mod.build(session.client, builder, context, str(dockerfile), tag, session.labels,
-                                   build_limits(lab), lambda step: say("baseline", step))
+        tag = f"dockerlab/{lab.id}:{engine.run_id}-baseline"
+        result = engine.build(context, str(dockerfile), tag, build_limits(lab), lambda step: say("baseline", step))
     if not result.ok or not result.image_id:
         raise EngineError(f"the comparison build ({lab.baseline}) failed on this folder: {result.error}")
-    facts.baseline = inspect_mod.image(session.client, result.image_id, facts.image.base_ref)
+    facts.baseline = engine.inspect(result.image_id, facts.image.base_ref)
 
 
-def efficiency(facts: Facts, session: Session) -> None:
+def efficiency(facts: Facts, engine: Engine) -> None:
     """Layer efficiency as dive counts it, from the image's own layers."""
     if isinstance(facts.image, Missing):
         facts.efficiency = facts.image
         return
-    layers, history_index = layers_engine.entries(session.client, facts.image.id)
+    layers, history_index = engine.layers(facts.image.id)
     facts.efficiency = layers_mod.efficiency(layers)
     facts.efficiency.history_index = history_index
 
@@ -239,7 +218,7 @@ def efficiency(facts: Facts, session: Session) -> None:
 TEXT_SUFFIXES = {".json", ".jsonl", ".txt", ".csv", ".log"}
 
 
-def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session) -> None:
+def train(facts: Facts, lab: ImageLab, course_root: Path, engine: Engine) -> None:
     """Run the image as the lab's training job: data mounted read-only, a new named volume for each
     of its outputs (filled from the image's folder, owner included, as `docker run -v` does),
     shared memory and limits from course.yml, GPUs when the engine has them and the image's CUDA
@@ -250,7 +229,7 @@ def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session) -> N
     job, image, sandbox = lab.job, facts.image, _sandbox(lab)
     torch_text = ""
     if job.version_code:
-        code, output = _python(session, image.id, "torch", ["-c", job.version_code], job, sandbox)
+        code, output = _python(engine, image.id, "torch", ["-c", job.version_code], job, sandbox)
         torch_text = output.strip().splitlines()[-1] if code == 0 and output.strip() else ""
     # The CUDA release the framework was built for is the one that runs (its own libraries); the
     # image's CUDA_VERSION only counts when the framework is missing or a CPU build (Python's None).
@@ -259,30 +238,29 @@ def train(facts: Facts, lab: ImageLab, course_root: Path, session: Session) -> N
     requested, note = _gpu_plan(facts.gpu, cuda_version)
     mounts: dict[str, tuple[str, str]] = {}
     if job.data:
-        mounts[str(artifacts.ensure(lab, course_root, job.data.artifact))] = (job.data.target, "ro")
-    outputs = volumes.create(session, job.writable, "train")
+        mounts[str(engine.artifact(lab, course_root, job.data.artifact))] = (job.data.target, "ro")
+    outputs = engine.volumes(job.writable, "train")
     mounts.update({name: (target, "rw") for target, name in outputs.items()})
-    run_name = f"grade-{session.run_id}"
+    run_name = f"grade-{engine.run_id}"
     args = [arg.replace("{run}", run_name) for arg in job.args]
-    device_requests = [gpu_engine.device_request(job.gpus)] if requested else None
-    exit_code, logs, seconds, timed_out = run_mod.run_job(
-        session, image.id, name="train", args=args, mounts=mounts, shm_mb=job.shm_mb, memory_mb=job.memory_mb,
-        cpus=sandbox.cpus, pids=sandbox.pids, timeout=job.timeout_seconds, device_requests=device_requests)
-    files, texts = volumes.written(session, "train", job.writable, TEXT_SUFFIXES)
-    limit = run_mod.job_limit_hit(session, "train", logs, run_mod.Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids),
-                                  stopped=timed_out)
+    job_sandbox = Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids)
+    exit_code, logs, seconds, timed_out = engine.run_job(
+        image.id, name="train", args=args, mounts=mounts, shm_mb=job.shm_mb, sandbox=job_sandbox,
+        timeout=job.timeout_seconds, gpus=job.gpus if requested else None)
+    files, texts = engine.written("train", job.writable, TEXT_SUFFIXES)
+    limit = engine.job_limit("train", logs, job_sandbox, stopped=timed_out)
     facts.job = TrainingJob(run_name, exit_code, timed_out, seconds, logs, job.shm_mb, files, texts, None,
                             torch_text, cuda_version, requested, note, limit)
     facts.job.checkpoint = (job.checkpoint or "").replace("{run}", run_name)
     checkpoint = next((p for p in files if p.endswith(f"/{facts.job.checkpoint}")), None) if job.checkpoint else None
     if checkpoint and job.load_code:
         target = checkpoint.rsplit("/", 1)[0]
-        code, output = _python(session, image.id, "load", ["-c", job.load_code, checkpoint], job, sandbox,
+        code, output = _python(engine, image.id, "load", ["-c", job.load_code, checkpoint], job, sandbox,
                                {outputs[target]: (target, "ro")})
         facts.job.checkpoint_load = (code if code is not None else -1, output.strip()[-300:])
 
 
-def preempt(facts: Facts, lab: ImageLab, course_root: Path, session: Session) -> None:
+def preempt(facts: Facts, lab: ImageLab, course_root: Path, engine: Engine) -> None:
     """Run the job on new volumes, `docker stop` it once an epoch is done, then start it again with
     the same arguments on the same volumes, as a preemptible machine's scheduler would. Only when
     the job itself ran to its end: otherwise there is nothing to cut short."""
@@ -295,25 +273,25 @@ def preempt(facts: Facts, lab: ImageLab, course_root: Path, session: Session) ->
         return
     job, plan, sandbox = lab.job, lab.job.preempt, _sandbox(lab)
     image = gathered_image(facts)
-    run_name = f"preempt-{session.run_id}"
+    run_name = f"preempt-{engine.run_id}"
     args = [arg.replace("{run}", run_name) for arg in plan.args]
     mounts: dict[str, tuple[str, str]] = {}
     if job.data:
-        mounts[str(artifacts.ensure(lab, course_root, job.data.artifact))] = (job.data.target, "ro")
-    outputs = volumes.create(session, job.writable, "preempt")
+        mounts[str(engine.artifact(lab, course_root, job.data.artifact))] = (job.data.target, "ro")
+    outputs = engine.volumes(job.writable, "preempt")
     mounts.update({name: (target, "rw") for target, name in outputs.items()})
-    job_sandbox = run_mod.Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids)
-    stopped = run_mod.run_and_stop(session, image.id, name="preempted", args=args, mounts=mounts, shm_mb=job.shm_mb,
-                                   sandbox=job_sandbox, when=plan.after, grace=plan.grace_seconds,
-                                   timeout=job.timeout_seconds)
+    job_sandbox = Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids)
+    stopped = engine.run_and_stop(image.id, name="preempted", args=args, mounts=mounts, shm_mb=job.shm_mb,
+                                  sandbox=job_sandbox, when=plan.after, grace=plan.grace_seconds,
+                                  timeout=job.timeout_seconds)
     facts.preempt = Preemption(run_name, plan.epochs, plan.grace_seconds, stopped)
     if not stopped.seen:
         return
-    code, logs, _seconds, timed_out = run_mod.run_job(
-        session, image.id, name="resumed", args=args, mounts=mounts, shm_mb=job.shm_mb, memory_mb=job.memory_mb,
-        cpus=sandbox.cpus, pids=sandbox.pids, timeout=job.timeout_seconds)
+    code, logs, _seconds, timed_out = engine.run_job(
+        image.id, name="resumed", args=args, mounts=mounts, shm_mb=job.shm_mb, sandbox=job_sandbox,
+        timeout=job.timeout_seconds)
     facts.preempt.resume_exit, facts.preempt.resume_timed_out, facts.preempt.resume_logs = code, timed_out, logs
-    _files, facts.preempt.texts = volumes.written(session, "resumed", job.writable, TEXT_SUFFIXES)
+    _files, facts.preempt.texts = engine.written("resumed", job.writable, TEXT_SUFFIXES)
 
 
 def gathered_image(facts: Facts) -> Image:
@@ -322,13 +300,13 @@ def gathered_image(facts: Facts) -> Image:
     return facts.image
 
 
-def _python(session: Session, image_id: str, name: str, args: list[str], job: Job, sandbox: run_mod.Sandbox,
+def _python(engine: Engine, image_id: str, name: str, args: list[str], job: Job, sandbox: Sandbox,
             mounts: dict[str, tuple[str, str]] | None = None) -> tuple[int | None, str]:
     """`python ARGS` in the image beside the job (the framework's version, loading the checkpoint):
     the job's memory, the sandbox's CPUs and processes, 64 MB of shared memory, two minutes."""
-    code, output, _seconds, _timed_out = run_mod.run_job(
-        session, image_id, name=name, args=args, mounts=mounts or {}, entrypoint=["python"], shm_mb=64,
-        memory_mb=job.memory_mb, cpus=sandbox.cpus, pids=sandbox.pids, timeout=120)
+    code, output, _seconds, _timed_out = engine.run_job(
+        image_id, name=name, args=args, mounts=mounts or {}, entrypoint=["python"], shm_mb=64,
+        sandbox=Sandbox(job.memory_mb, sandbox.cpus, sandbox.pids), timeout=120)
     return code, output
 
 
@@ -359,22 +337,22 @@ def _failed_line(result: Build, dockerfile: Dockerfile) -> int | None:
     return None
 
 
-def _stand_ins(session: Session, dockerfile: Dockerfile) -> list[str]:
+def _stand_ins(engine: Engine, dockerfile: Dockerfile) -> list[str]:
     found: list[str] = []
     for stage in dockerfile.stages:
         if dockerfile.stage(stage.base) is None:
-            label = inspect_mod.stand_in(session.client, stage.base)
+            label = engine.stand_in(stage.base)
             if label and label not in found:
                 found.append(label)
     return found
 
 
-def build_limits(lab: LabBase) -> build_sandbox.BuildLimits:
+def build_limits(lab: LabBase) -> BuildLimits:
     limits = lab.limits
-    return build_sandbox.BuildLimits(limits.build_memory_mb, limits.build_pids, limits.build_cpus, limits.build_disk_mb,
-                                limits.build_seconds)
+    return BuildLimits(limits.build_memory_mb, limits.build_pids, limits.build_cpus, limits.build_disk_mb,
+                       limits.build_seconds)
 
 
-def _sandbox(lab: ImageLab) -> run_mod.Sandbox:
+def _sandbox(lab: ImageLab) -> Sandbox:
     limits = lab.limits
-    return run_mod.Sandbox(limits.memory_mb, limits.cpus, limits.pids, limits.run_seconds)
+    return Sandbox(limits.memory_mb, limits.cpus, limits.pids, limits.run_seconds)

@@ -17,7 +17,8 @@ from graders.course import Course
 from graders.engine import client as engine_client
 from graders.engine import dive as dive_tool
 from graders.engine import gpu, hadolint, images
-from graders.engine.build import Builder, detect_builder, sandboxed
+from graders.engine.api import Builder
+from graders.engine.build import detect_builder, sandboxed
 from graders.engine.inspect import stand_in
 from graders.errors import EngineError
 

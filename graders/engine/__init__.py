@@ -3,7 +3,8 @@
 Checks never import from here: they read the facts these functions return. Outside this package
 nothing imports the Docker SDK or requests, or runs the docker or Compose CLIs, and every error
 that leaves it is an EngineError: each function that reaches the engine is a `boundary`
-(tests/unit/test_engine_boundary.py enforces both).
+(tests/unit/test_engine_boundary.py enforces both). The pipelines' stages reach it only through the
+Engine protocol (graders.engine.api); docker_engine.DockerEngine is the real one.
 """
 
 from __future__ import annotations

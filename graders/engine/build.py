@@ -24,6 +24,7 @@ import docker
 from docker.errors import APIError, BuildError, DockerException
 
 from graders.engine import boundary, build_sandbox, child
+from graders.engine.api import Builder
 from graders.engine.build_sandbox import FORK_FAILURES, BuildLimits
 from graders.errors import EngineError
 from graders.facts import Build, Step
@@ -51,28 +52,6 @@ INFRA_PATTERNS = (
 )
 
 
-
-
-@dataclass(frozen=True)
-class Builder:
-    kind: str  # "buildkit" or "legacy"
-    cli: str | None
-    reason: str
-    buildx: bool = False
-    """The CLI has the buildx plugin: its builds can name the cgroup their steps run in."""
-    cgroup: str | None = None
-    """The cgroup that holds every build step, limited before each build (graders.engine.build_sandbox)."""
-    own_cgroup: bool = False
-    """`cgroup` is the grader's own: BuildKit's builds name it with `--cgroup-parent`."""
-    sandbox: str = "not checked"
-    """What the build sandbox enforces on this machine, or why it cannot."""
-    disk: str | None = None
-    """A local folder on the engine's disk (its root dir), watched while a build writes."""
-    engine_version: str = ""
-    """The engine's version: which Dockerfile features its own frontend builds (graders.dockerfile_features)."""
-    disk_copies: int = 1
-    """How many times the engine writes a layer: 2 with the containerd image store (the unpacked
-    snapshot, then the compressed blob), so a build's disk budget counts its layers that many times."""
 
 
 def sandboxed(builder: Builder, probe_images: Callable[[], list[str]], engine_root: str | None,
@@ -156,6 +135,7 @@ def build(
         hit_memory = bool(builder.cgroup and build_sandbox.memory_reached(builder.cgroup, limits, mark))
     if not result.ok:
         result.error = _cause(result, limits, hit_memory)
+        result.infra = infra_reason(result.log)
     return result
 
 

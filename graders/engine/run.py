@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -18,42 +17,12 @@ from docker.models.containers import Container as EngineContainer
 
 from graders.engine import boundary, toolbox
 from graders.engine import state as state_mod
+from graders.engine.api import SECOND, Sandbox
 from graders.engine.build_sandbox import FORK_FAILURES
 from graders.engine.probe import port_open
 from graders.engine.session import Session
 from graders.errors import EngineError
 from graders.facts import Container, JobStop, Stopped
-
-# Docker's defaults minus the ones a web service never needs (raw sockets, mknod, chroot, ...).
-CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "NET_BIND_SERVICE"]
-SECOND = 1_000_000_000
-
-
-@dataclass(frozen=True)
-class Sandbox:
-    memory_mb: int = 1024
-    cpus: float = 1.0
-    pids: int = 256
-    start_seconds: int = 60
-
-    def options(self) -> dict[str, Any]:
-        """The options every container the grader starts from a learner's image gets (one copy)."""
-        return dict(
-            mem_limit=f"{self.memory_mb}m",
-            memswap_limit=f"{self.memory_mb}m",
-            nano_cpus=int(self.cpus * SECOND),
-            pids_limit=self.pids,
-            security_opt=["no-new-privileges:true"],
-            cap_drop=["ALL"],
-            cap_add=CAPABILITIES,
-            privileged=False,
-            log_config=LOG_CONFIG,
-        )
-
-
-LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "1"}}
-"""A container that prints gigabytes keeps 10 MB of them on the engine's disk, not gigabytes."""
-
 
 # Start failures that come from the image itself (its CMD, USER or WORKDIR), not from the engine.
 LEARNER_START_ERRORS = ("executable file not found", "no such file or directory", "unable to find user",

@@ -4,7 +4,6 @@ be had, whether it carries a healthcheck, the services' states and addresses, an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import docker
 from docker.errors import DockerException, NotFound
@@ -12,17 +11,12 @@ from docker.models.containers import Container
 
 from graders.engine import boundary, images
 from graders.engine import state as state_mod
+from graders.engine.api import Availability
 from graders.facts import ServiceState
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 UNKNOWN_IMAGE = re.compile(r"manifest unknown|not found: manifest|repository does not exist")
-
-
-@dataclass
-class Availability:
-    present: bool
-    unknown: bool = False  # the registry answered: no such image or tag (the learner's mistake)
 
 
 @boundary

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
+from graders.engine import api, child, probe, run, state
 from graders.engine import build as build_mod
-from graders.engine import child, probe, run, state
 from graders.facts import HttpRequest
 
 
@@ -124,7 +124,7 @@ def test_nothing_listening_is_retried_then_reported():
 def test_a_sigkill_is_read_as_the_memory_limit_even_when_the_engine_reports_no_oom_kill():
     """Engine 20.10 on cgroup v1 in a VM never sets OOMKilled (no OOM event reaches it); an exit by
     SIGKILL that the grader did not send is then the memory limit, said with that doubt."""
-    sandbox = run.Sandbox(1024, 1.0, 256)
+    sandbox = api.Sandbox(1024, 1.0, 256)
     assert "memory limit of 1024 MB and the kernel" in run.limit_hit({"OOMKilled": True, "ExitCode": 137}, "", sandbox)
     inferred = run.limit_hit({"OOMKilled": False, "ExitCode": 137, "Status": "exited"}, "", sandbox)
     assert "most likely by the kernel at its memory limit of 1024 MB" in inferred

@@ -1,6 +1,7 @@
 """graders/engine/ is the only code that talks to Docker: nothing else imports the Docker SDK or
 requests, or starts the docker or Compose CLIs; checks import nothing from engine/; and every error
-that leaves engine/ is an EngineError (each function there that reaches the engine is a boundary)."""
+that leaves engine/ is an EngineError (each function there that reaches the engine is a boundary); the
+stages and checks reach it only through its interface, graders.engine.api."""
 
 from __future__ import annotations
 
@@ -170,13 +171,19 @@ def _calls(node: ast.AST) -> set[str]:
     return {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
 
 
+def _stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A protocol's declaration: a docstring and `...`, nothing that runs."""
+    return all(isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant) for item in node.body)
+
+
 def _unguarded(tree: ast.Module) -> list[str]:
     """Public functions and methods (async ones too) that reach the engine — take a client, session or
     container, use an SDK object, start a process, or call a private helper of the module that does —
     without the @boundary decorator. Private ones are reached only through a public one."""
     units = [(node, "") for node in tree.body] + [
         (item, f"{node.name}.") for node in tree.body if isinstance(node, ast.ClassDef) for item in node.body]
-    functions = [(n, owner) for n, owner in units if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    functions = [(n, owner) for n, owner in units
+                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _stub(n)]
     helpers = {n.name for n, owner in functions if n.name.startswith("_") and not owner and _reaches(n)}
     for _ in range(3):  # helpers that call helpers
         helpers |= {n.name for n, owner in functions if n.name.startswith("_") and not owner and _calls(n) & helpers}
@@ -204,8 +211,10 @@ def test_the_boundary_scan_finds_an_unguarded_function():
                      "class Run:\n    def cleanup(self): self.handle.containers.list()\n"
                      "    @boundary\n    def fine(self, client): pass\n    def pure(self): return 1\n"
                      "def _run(args): return subprocess.run(args)\ndef _again(args): return _run(args)\n"
-                     "def config(path): return _again(['compose', 'config'])\n")
-    assert _unguarded(tree) == ["state", "connect", "later", "lint", "peek", "config", "Run.cleanup"]
+                     "def config(path): return _again(['compose', 'config'])\n"
+                     "class Api(Protocol):\n    def ask(self, container: str) -> str: ...\n"
+                     "class Real:\n    def ask(self, container: str) -> str: return self._c.exec_run(container)\n")
+    assert _unguarded(tree) == ["state", "connect", "later", "lint", "peek", "config", "Run.cleanup", "Real.ask"]
 
 
 def test_sdk_errors_leave_the_engine_as_engine_errors():
@@ -257,3 +266,68 @@ def test_a_dockerfile_refused_statically_loads_nothing_of_the_engine(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split(" ", 1)[1].strip() == "[]", done.stdout
+
+
+SDK = TALKERS | {"testinfra"}
+STAGE_MODULES = ["graders/stages.py", "graders/compose_stages.py", "graders/runner.py", "graders/submission.py",
+                 "graders/scoring.py", "graders/facts.py", *sorted(str(p.relative_to(ROOT)) for p in (PACKAGE / "checks").glob("*.py"))]
+"""Where the pipelines' work and the checks live: they reach Docker only through graders.engine.api."""
+
+
+def _engine_imports(tree: ast.AST) -> set[str]:
+    """The graders.engine modules a module imports, in any spelling (`from graders.engine import run`)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "graders.engine":
+            found |= {f"graders.engine.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("graders.engine."):
+            found.add(node.module or "")
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("graders.engine.")}
+    found |= {m for m in _dynamic_imports(tree) if m.startswith("graders.engine.")}
+    return found
+
+
+PURE_SDK_USES = {
+    "graders.engine.context": "docker-py's .dockerignore matcher: a pure function, no client and no engine call",
+}
+"""Engine modules that load the SDK for a pure function only, each with what it uses."""
+
+
+def _sdk_free() -> set[str]:
+    """The engine modules that hold no SDK object: neither they nor what they import from engine/ load it."""
+    trees = {f"graders.engine.{p.stem}": ast.parse(p.read_text()) for p in ENGINE.glob("*.py") if p.stem != "__init__"}
+    free = {name for name, tree in trees.items()
+            if name in PURE_SDK_USES or not {m.split(".")[0] for m in _imports(tree)} & SDK}
+    for _ in range(len(trees)):  # an engine module is free only when what it imports from engine/ is
+        free = {name for name in free if _engine_imports(trees[name]) & set(trees) <= free}
+    return free
+
+
+def _through_the_interface(path: str, tree: ast.AST, free: set[str]) -> list[str]:
+    return [f"{path} imports {module}, which holds Docker SDK objects: use graders.engine.api.Engine"
+            for module in sorted(_engine_imports(tree)) if module in _sdk_free_candidates() and module not in free]
+
+
+def _sdk_free_candidates() -> set[str]:
+    return {f"graders.engine.{p.stem}" for p in ENGINE.glob("*.py") if p.stem != "__init__"}
+
+
+def test_the_stages_and_checks_reach_the_engine_only_through_its_interface():
+    free = _sdk_free()
+    assert "graders.engine.api" in free and "graders.engine.run" not in free and "graders.engine.session" not in free
+    offenders = [v for path in STAGE_MODULES
+                 for v in _through_the_interface(path, ast.parse((ROOT / path).read_text()), free)]
+    assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize("source", [
+    "from graders.engine import run as run_mod",
+    "from graders.engine.session import Session",
+    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from graders.engine.client import DockerClient",
+    "import graders.engine.inside",
+    "import importlib\nimportlib.import_module('graders.engine.stack_state')",
+    "def later():\n    from graders.engine import docker_engine",
+])
+def test_a_planted_sdk_module_in_a_stage_is_found(source):
+    assert _through_the_interface("graders/stages.py", ast.parse(source), _sdk_free()), source
