@@ -120,7 +120,7 @@ def worker_pool(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=_die_with_batch)
 
 
-PRELOAD = ["graders.batch.grading", "graders.stages", "graders.compose_stages"]
+PRELOAD = ["graders.batch.grading", "graders.stages", "graders.compose_stages", "graders.engine.docker_engine"]
 """What every worker needs, loaded once in the fork server (none of it starts Go: the parser loads on first use)."""
 
 
