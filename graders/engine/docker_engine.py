@@ -28,10 +28,10 @@ from graders.layers import Entry
 
 
 @boundary
-def connect(course_bases: Callable[[], list[str]]) -> DockerEngine:
+def connect(course_bases: Callable[[], list[str]], timeout: int = 600) -> DockerEngine:
     """The engine this machine's Docker settings point at, its builder with the build sandbox
     located (`course_bases()`: trusted images to probe it with), and a new session."""
-    client = client_mod.connect()
+    client = client_mod.connect(timeout)
     info = client_mod.info(client)
     builder = build_mod.sandboxed(replace(build_mod.detect_builder(), engine_version=info.get("engine_version") or ""),
                                   course_bases, info.get("root_dir"), info.get("image_store"))
