@@ -33,6 +33,22 @@ def lab01(course):
 
 
 @pytest.fixture(scope="session")
+def reference(course, engine):
+    """`reference(lab_id)`: that lab's reference solution graded once in the session, for every test that
+    only reads its result (the lab's full-marks test, the result snapshot, the engine matrix)."""
+    from graders import pipeline
+
+    graded = {}
+
+    def result(lab_id: str):
+        if lab_id not in graded:
+            graded[lab_id] = pipeline.grade(course.lab(lab_id), ROOT / "solutions" / lab_id)
+        return graded[lab_id]
+
+    return result
+
+
+@pytest.fixture(scope="session")
 def engine():
     try:
         client = docker.from_env(timeout=120)

@@ -1,6 +1,10 @@
 """Result documents of the reference solutions, the starters and flawed variants, with what varies from
-run to run (timings, build logs, durations in messages) taken out: for proving that a change to the
-grader's shape changed no verdict.
+run to run taken out (run ids, image ids, timings and durations, build logs, whether a step came from
+the cache, how many health probes ran): for proving that a change to the grader changed no verdict.
+Everything else is compared: statuses, points, messages with their numbers, evidence, `gradable`,
+the build's steps, refusals and problems.
+
+CI compares them with the kept snapshot (tests/integration/test_result_snapshot.py). By hand:
 
     python -m tests.result_snapshot write BEFORE.json      # on the old code
     python -m tests.result_snapshot write AFTER.json       # on the new
@@ -19,20 +23,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERLAB = Path(sys.executable).parent / "dockerlab"
-ADDED = ("gradable", "schema_version")  # fields that a shape change may add (schema 1.2: gradable)
 SECONDS = re.compile(r"\d+(\.\d+)? ?(s|seconds|ms)\b")
-RUN_ID = re.compile(r"\b(grade|dockerlab)-[0-9a-f]{12}\b")
+RUN_ID = re.compile(r"\b(grade|dockerlab|preempt)-[0-9a-f]{12}\b")  # a grading's run id in names
 LOGGED_SECONDS = re.compile(r'"seconds": [\d.]+')
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")  # BuildKit's vertex digests in a build log
 VERTEX = re.compile(r"^#\d+ ")  # BuildKit numbers a build's steps in the order it reaches them
-VARYING = {"ms", "seconds", "health_log"}  # latency, an epoch's time, how many probes ran before healthy:
-# measured, not judged
+VARYING = {"ms", "health_log"}  # latency, how many probes ran before healthy: measured, not judged
+# and every `*log_tail`: a log's last lines, which BuildKit and a training job word a little differently each run
+KEPT_ENVIRONMENT = ("builder", "left_out", "stand_ins")  # what in the environment changes a verdict
 
 
 def _steady(value):
     """The value with what changes between runs (run ids, times) made constant, recursively."""
     if isinstance(value, dict):
-        return {k: _steady(v) for k, v in value.items() if k not in VARYING and not k.endswith("_s")}
+        return {k: _steady(v) for k, v in value.items()
+                if k not in VARYING and not k.endswith(("_s", "log_tail")) and "seconds" not in k}
     if isinstance(value, list):
         return [_steady(v) for v in value]
     if isinstance(value, str):
@@ -84,13 +89,19 @@ def cases(scratch: Path) -> dict[str, tuple[str, Path]]:
 
 def normalise(document: dict) -> dict:
     document = json.loads(json.dumps(document))
-    for key in ("timings", "submission", *ADDED):
+    for key in ("timings", "submission"):
         document.pop(key, None)
     if document.get("image"):
         document["image"].pop("id", None)  # a rebuilt layer is a new id for the same image
     build = document.get("build") or {}
-    for key in ("seconds", "log_tail", "steps"):
+    for key in ("seconds", "log_tail"):
         build.pop(key, None)
+    for step in build.get("steps") or []:
+        step.pop("cached", None)  # the engine's cache from earlier gradings decides it, not the submission
+    if build.get("steps"):  # BuildKit runs independent stages side by side: their steps' order varies
+        build["steps"] = sorted(build["steps"], key=lambda step: (step["instruction"], step["failed"]))
+    environment = document.get("environment") or {}
+    document["environment"] = {key: environment[key] for key in KEPT_ENVIRONMENT if key in environment}
     return _steady(document)
 
 
@@ -107,23 +118,33 @@ def write(out: Path) -> None:
     out.write_text(json.dumps(results, indent=1, sort_keys=True))
 
 
-def compare(before: Path, after: Path) -> int:
-    old, new = _steady(json.loads(before.read_text())), _steady(json.loads(after.read_text()))
-    differences = 0
+def differences(old: dict, new: dict) -> list[str]:
+    """Each document that differs, with the fields that do: criterion by criterion, then the rest."""
+    found = []
     for name in sorted(set(old) | set(new)):
-        if old.get(name) != new.get(name):
-            differences += 1
-            print(f"DIFFERENT: {name}")
-            before, after = old.get(name) or {}, new.get(name) or {}
-            for was, now in zip(before.get("criteria", []), after.get("criteria", []), strict=False):
-                if was != now:
-                    print(f"  criterion {was['id']}:\n    before {json.dumps(was)[:900]}\n    after  {json.dumps(now)[:900]}")
-            for key in sorted(set(before) | set(after)):
-                if key != "criteria" and before.get(key) != after.get(key):
-                    print(f"  {key}:\n    before {json.dumps((old.get(name) or {}).get(key))[:600]}\n"
-                          f"    after  {json.dumps((new.get(name) or {}).get(key))[:600]}")
-    print(f"{len(set(old) | set(new))} documents, {differences} different")
-    return 1 if differences else 0
+        before, after = _steady(old.get(name) or {}), _steady(new.get(name) or {})
+        if before == after:
+            continue
+        lines = [f"DIFFERENT: {name}"]
+        was_criteria = {c["id"]: c for c in before.get("criteria", [])}
+        now_criteria = {c["id"]: c for c in after.get("criteria", [])}
+        for criterion in sorted(set(was_criteria) | set(now_criteria)):
+            was, now = was_criteria.get(criterion), now_criteria.get(criterion)
+            if was != now:
+                lines.append(f"  criterion {criterion}:\n    before {json.dumps(was)[:900]}\n    after  {json.dumps(now)[:900]}")
+        for key in sorted(set(before) | set(after)):
+            if key != "criteria" and before.get(key) != after.get(key):
+                lines.append(f"  {key}:\n    before {json.dumps(before.get(key))[:600]}\n    after  {json.dumps(after.get(key))[:600]}")
+        found.append("\n".join(lines))
+    return found
+
+
+def compare(before: Path, after: Path) -> int:
+    old, new = json.loads(before.read_text()), json.loads(after.read_text())
+    found = differences(old, new)
+    print("\n".join(found))
+    print(f"{len(set(old) | set(new))} documents, {len(found)} different")
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

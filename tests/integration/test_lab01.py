@@ -189,8 +189,8 @@ def make_sdist(folder: Path) -> None:
     shutil.rmtree(source)
 
 
-def test_solution_scores_full_marks(engine, lab01):
-    result = pipeline.grade(lab01, SOLUTION01)
+def test_solution_scores_full_marks(engine, reference):
+    result = reference("01-basic-dockerfile")
     assert [c.id for c in result.criteria if c.status != "passed"] == []
     assert result.score == result.max_score == 100
     assert result.passed

@@ -136,8 +136,8 @@ def submission02(tmp_path):
     return learner_folder(tmp_path, "02-multi-stage")
 
 
-def test_solution_scores_full_marks(engine, lab02):
-    result = pipeline.grade(lab02, SOLUTION)
+def test_solution_scores_full_marks(engine, reference):
+    result = reference("02-multi-stage")
     assert [c.id for c in result.criteria if c.status != "passed"] == []
     assert result.score == 100
     image = result.image

@@ -98,10 +98,10 @@ def submission03(tmp_path):
 
 
 @pytest.mark.cpu_only
-def test_solution_without_a_gpu(engine, lab03, has_gpu):
+def test_solution_without_a_gpu(engine, reference, has_gpu):
     if has_gpu:
         pytest.skip("this machine has a GPU runtime: test_solution_on_a_gpu covers it")
-    result = pipeline.grade(lab03, SOLUTION)
+    result = reference("03-gpu-training")
     statuses = {c.id: c.status for c in result.criteria}
     assert {k for k, v in statuses.items() if v == "not_gradable"} == GPU_CRITERIA
     assert {k for k, v in statuses.items() if v != "not_gradable"} == {k for k, v in statuses.items() if v == "passed"}

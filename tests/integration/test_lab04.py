@@ -71,8 +71,8 @@ def _no_stack_left(engine):
     assert {v.name for v in engine.volumes.list()} <= volumes_before
 
 
-def test_solution_full_marks_with_the_runtime_path_really_run(engine, lab04, qdrant_here):
-    result = pipeline.grade(lab04, SOLUTION)
+def test_solution_full_marks_with_the_runtime_path_really_run(engine, reference, qdrant_here):
+    result = reference("04-compose-stack")
     validate(result.to_dict())
     statuses = {c.id: c.status for c in result.criteria}
     gradable_out = set() if qdrant_here else QDRANT
