@@ -131,6 +131,8 @@ class BuildContext:
 
     ignore_file: str | None
     left_out: dict[str, bool]
+    requirements: dict[str, str] = field(default_factory=dict)
+    """The text of the context's `requirements*.txt` files (plain, small files only), by name."""
 
 
 @dataclass

@@ -54,6 +54,16 @@ def copy_submission(facts: Facts, lab: Lab, context: Path) -> None:
         (context / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
 
 
+REQUIREMENTS_FILES = 20
+
+
+def requirements(context: Path) -> dict[str, str]:
+    """The text of the context's top-level `requirements*.txt` files, the first 20 by name: a link, a
+    FIFO, a device or a file over 256 KB is left out (the copy has refused most already)."""
+    texts = {path.name: small_text(path) for path in sorted(context.glob("requirements*.txt"))[:REQUIREMENTS_FILES]}
+    return {name: text for name, text in texts.items() if text is not None}
+
+
 def small_text(path: Path, limit: int = 256 * 2**10) -> str | None:
     """A learner's text file, or None when it is not a plain file of at most `limit` bytes: never
     through a link (it could name a host file), never a FIFO or device (a read could hang or not end)."""
@@ -84,7 +94,8 @@ def static(facts: Facts, lab: ImageLab, context: Path, needs: set[str], context_
         found = context_mod.ignore_file(context, lab.dockerfile)
         paths = list(dict.fromkeys(context_paths))
         facts.context = BuildContext(found.name if found else None,
-                                     context_mod.excluded(context, paths, lab.dockerfile) if paths else {})
+                                     context_mod.excluded(context, paths, lab.dockerfile) if paths else {},
+                                     requirements(context))
     except DockerfileError as error:
         where = f"{lab.dockerfile}:{error.line}" if error.line else lab.dockerfile
         facts.dockerfile = Missing(f"{where}: {error.message}", learner=True, fix=error.fix)

@@ -12,7 +12,6 @@ import re
 from graders import image_ref
 from graders.checks.base import Check, Outcome, Params
 from graders.facts import Facts, Query, gathered
-from graders.submission import small_text
 
 PIP_PACKAGES = Query("pip_packages")
 # The wheel that carries the CUDA runtime (named -cu11/-cu12 before CUDA 13).
@@ -25,7 +24,7 @@ class TorchPinnedParams(Params):
 
 class TorchPinned(Check):
     Params = TorchPinnedParams
-    needs = ("dockerfile", "image", "job", "inside")
+    needs = ("dockerfile", "context", "image", "job", "inside")
 
     def queries(self, params: TorchPinnedParams) -> list[Query]:
         return [PIP_PACKAGES]
@@ -63,12 +62,11 @@ class TorchPinned(Check):
 
 
 def _pins(facts: Facts, package: str) -> list[str]:
-    """`package==version` in the Dockerfile's RUN lines and the submission's requirements files (plain,
-    small files only: a link or a FIFO is never followed)."""
+    """`package==version` in the Dockerfile's RUN lines and the build context's requirements files
+    (as the static stage read them: plain, small files only)."""
     pattern = re.compile(rf"(?<![\w-]){re.escape(package)}\s*==\s*[\w.+]+", re.IGNORECASE)
     texts = [i.shell for s in gathered(facts.dockerfile).stages for i in s.all("RUN")]
-    for path in sorted(facts.submission.glob("requirements*.txt"))[:20]:
-        texts.append(small_text(path) or "")
+    texts += gathered(facts.context).requirements.values()
     return [match.group(0).replace(" ", "") for text in texts for match in pattern.finditer(text)]
 
 

@@ -111,6 +111,26 @@ def test_checks_read_facts_and_never_import_the_engine():
     assert not offenders, "\n".join(offenders)
 
 
+FILE_READS = {"open", "read_text", "read_bytes", "glob", "rglob", "iterdir", "walk", "scandir", "listdir", "submission"}
+
+
+def _file_reads(tree: ast.AST) -> list[str]:
+    """Where a module opens or lists files, or reaches for the learner's own folder (`facts.submission`)."""
+    return [f"line {node.lineno}: {getattr(node, 'attr', getattr(node, 'id', ''))}" for node in ast.walk(tree)
+            if (isinstance(node, ast.Attribute) and node.attr in FILE_READS)
+            or (isinstance(node, ast.Name) and node.id == "open")]
+
+
+def test_checks_read_the_facts_and_never_the_learners_files():
+    """What a check reads went through the copy stage's guards (no links, no FIFOs, sizes bounded)."""
+    offenders = [f"{path.relative_to(ROOT)} {read}" for path in (PACKAGE / "checks").rglob("*.py")
+                 for read in _file_reads(ast.parse(path.read_text()))]
+    assert not offenders, "\n".join(offenders)
+    planted = ("def pins(facts):\n    return [p.read_text() for p in facts.submission.glob('requirements*.txt')]\n"
+               "def raw(path):\n    return open(path).read()\n")
+    assert len(_file_reads(ast.parse(planted))) == 4
+
+
 def test_the_scan_finds_what_it_looks_for():
     """The scan itself can fail: an SDK import and a docker CLI call are found."""
     tree = ast.parse("import docker.errors\nfrom requests import get\nimport subprocess\n"

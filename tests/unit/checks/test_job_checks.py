@@ -5,7 +5,7 @@ import pytest
 
 from graders import checks
 from graders.checks.base import Outcome
-from graders.facts import Gpu, TrainingJob
+from graders.facts import BuildContext, Gpu, TrainingJob
 from tests.unit.checks.helpers import run03
 from tests.unit.fakes import facts, image
 
@@ -68,59 +68,60 @@ def test_device_logged():
     assert run03("device_logged", job=job(logs="epoch 1 done")).fraction == 0
 
 
-def test_torch_pinned_and_one_copy_of_cuda(tmp_path):
+def pinned(text: str) -> BuildContext:
+    return BuildContext(".dockerignore", {}, {"requirements.txt": text})
+
+
+def test_torch_pinned_and_one_copy_of_cuda():
     from graders.checks.torch_pinned import PIP_PACKAGES
 
-    (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
-    good = facts("FROM python:3.11-slim\nCMD [\"x\"]\n", job=job(), inside={PIP_PACKAGES: TORCH_WHEELS})
-    good.submission = tmp_path
+    good = facts("FROM python:3.11-slim\nCMD [\"x\"]\n", job=job(), inside={PIP_PACKAGES: TORCH_WHEELS},
+                 context=pinned("torch==2.13.0\n"))
     passed = run03("torch_pinned", _facts=good)
     assert passed.fraction == 1 and "from the nvidia-* wheels only" in passed.message
     # a CUDA base under torch's own CUDA wheels: a second copy, even when the releases match
     for base_cuda in ("12.4.1", "13.0.2"):
         cuda_base = facts("FROM nvidia/cuda:13.0.2-runtime-ubuntu24.04\nCMD [\"x\"]\n", job=job(),
-                          image=image(env={"CUDA_VERSION": base_cuda}), inside={PIP_PACKAGES: TORCH_WHEELS})
-        cuda_base.submission = tmp_path
+                          image=image(env={"CUDA_VERSION": base_cuda}), inside={PIP_PACKAGES: TORCH_WHEELS},
+                          context=pinned("torch==2.13.0\n"))
         outcome = run03("torch_pinned", _facts=cuda_base)
         assert outcome.fraction == pytest.approx(2 / 3) and "never used" in outcome.message
     # a vendor image whose torch is built against the base's CUDA: no nvidia-* runtime wheel, one copy
     vendor = facts("FROM nvcr.io/nvidia/pytorch:25.08-py3\nCMD [\"x\"]\n", job=job(),
-                   image=image(env={"CUDA_VERSION": "13.0.0"}), inside={PIP_PACKAGES: {"torch": "2.8.0a0"}})
-    vendor.submission = tmp_path
+                   image=image(env={"CUDA_VERSION": "13.0.0"}), inside={PIP_PACKAGES: {"torch": "2.8.0a0"}},
+                   context=pinned("torch==2.13.0\n"))
     assert "uses the base's CUDA" in run03("torch_pinned", _facts=vendor).message
-    (tmp_path / "requirements.txt").write_text("torch\n")
-    loose = facts("FROM python:latest\nCMD [\"x\"]\n", job=job(), inside={PIP_PACKAGES: TORCH_WHEELS})
-    loose.submission = tmp_path
+    loose = facts("FROM python:latest\nCMD [\"x\"]\n", job=job(), inside={PIP_PACKAGES: TORCH_WHEELS},
+                  context=pinned("torch\n"))
     assert run03("torch_pinned", _facts=loose).fraction == pytest.approx(1 / 3)
 
 
-def test_a_torch_pin_counts_only_when_the_image_holds_that_version(tmp_path):
+def test_a_torch_pin_counts_only_when_the_image_holds_that_version():
     from graders.checks.torch_pinned import PIP_PACKAGES
 
-    (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
     # the Dockerfile installs torch unpinned, whatever requirements.txt says: the job reports 2.14.1
     other = facts("FROM python:3.11-slim\nRUN pip install torch\nCMD [\"x\"]\n", job=job(torch="2.14.1+cu130 13.0"),
-                  inside={PIP_PACKAGES: TORCH_WHEELS})
-    other.submission = tmp_path
+                  inside={PIP_PACKAGES: TORCH_WHEELS}, context=pinned("torch==2.13.0\n"))
     outcome = run03("torch_pinned", _facts=other)
     assert outcome.fraction == pytest.approx(2 / 3) and "holds torch 2.14.1+cu130, which no pin names" in outcome.message
-    same = facts("FROM python:3.11-slim\nCMD [\"x\"]\n", job=job(torch="2.13.0+cu130 13.0"), inside={PIP_PACKAGES: TORCH_WHEELS})
-    same.submission = tmp_path
+    same = facts("FROM python:3.11-slim\nCMD [\"x\"]\n", job=job(torch="2.13.0+cu130 13.0"), inside={PIP_PACKAGES: TORCH_WHEELS},
+                 context=pinned("torch==2.13.0\n"))
     assert run03("torch_pinned", _facts=same).fraction == 1  # the +cu130 build tag names the same release
 
 
 def test_requirements_files_are_read_only_as_small_plain_files(tmp_path):
+    """The static stage reads them from the copied context; the check reads what it read, never a file."""
     import os
 
-    from graders.checks.torch_pinned import PIP_PACKAGES, _pins
+    from graders.submission import requirements
 
     (tmp_path / "requirements-link.txt").symlink_to("/dev/zero")  # a hostile learner's: a read never ends
     os.mkfifo(tmp_path / "requirements-fifo.txt")  # a read would wait forever
     (tmp_path / "requirements-big.txt").write_text("torch==9.9.9\n" + "#" * 300_000)
     (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
-    found = facts("FROM python:3.11-slim\nCMD [\"x\"]\n", job=job(), inside={PIP_PACKAGES: TORCH_WHEELS})
-    found.submission = tmp_path
-    assert _pins(found, "torch") == ["torch==2.13.0"]
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "requirements.txt").write_text("torch==1.0.0\n")  # not at the top: not read
+    assert requirements(tmp_path) == {"requirements.txt": "torch==2.13.0\n"}
 
 
 def test_gpu_choice_left_to_the_run():
