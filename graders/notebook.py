@@ -28,10 +28,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from graders import pipeline, scoring
+from graders import history, pipeline, scoring
 from graders.course import default_path, load
 from graders.errors import DockerlabError, UsageError
 from graders.fingerprint import digest
+from graders.history import Attempt
 from graders.report import HIDDEN, scorecard
 from graders.results import GradingResult
 from graders.runner import Progress
@@ -45,6 +46,8 @@ class NotebookGrade:
     def __init__(self, result: GradingResult) -> None:
         self.result = result
         self._by_id = {criterion.id: criterion for criterion in result.criteria}
+        self.attempts: list[Attempt] | None = None
+        """The learner's history once a self-check recorded this grading (graders.history)."""
 
     def points(self, criterion_id: str) -> float:
         criterion = self._by_id.get(criterion_id)
@@ -110,11 +113,12 @@ class Scorecard:
     """A result as a learner reads it in JupyterLab (graders.report.scorecard); `.result` is the
     same document `dockerlab check --json` prints."""
 
-    def __init__(self, result: dict[str, Any]) -> None:
+    def __init__(self, result: dict[str, Any], attempts: list[Attempt] | None = None) -> None:
         self.result = result
+        self.attempts = attempts
 
     def _repr_html_(self) -> str:
-        return scorecard.render(self.result)
+        return scorecard.render(self.result, attempts=self.attempts)
 
     def __repr__(self) -> str:
         lost = [c["id"] for c in self.result["criteria"] if c["status"] in ("failed", "partial")]
@@ -133,7 +137,9 @@ def check(lab_id: str | None = None, folder: str | Path = ".", *, course: str | 
         graded = grade(lab_id, folder, course=course_path, progress=show)
     finally:
         show.close()
-    return Scorecard(graded.result.to_dict())
+    if graded.attempts is None:  # a new grading, not the same files answered again
+        graded.attempts = history.record(graded.result, folder)
+    return Scorecard(graded.result.to_dict(), graded.attempts)
 
 
 def _lab_of(folder: Path, course_path: Path) -> str:

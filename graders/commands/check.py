@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graders import pipeline
+from graders import history, pipeline
 from graders.commands import course_root, load_course
 from graders.errors import UsageError
 from graders.report import json as json_report
@@ -25,6 +25,7 @@ def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: b
         raise UsageError(f"{submission} is not a folder; give the folder that holds your Dockerfile")
     with _Progress() as progress:
         result = pipeline.grade(lab, submission, course_root=course_root(course_path), progress=progress)
+    attempts = history.record(result, submission)
     if as_json:
         sys.stdout.write(json_report.dumps(result) + "\n")
     else:
@@ -32,7 +33,7 @@ def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: b
 
         from graders.report import terminal
 
-        terminal.render(result, Console())
+        terminal.render(result, Console(), attempts)
     return 0 if result.passed else 1
 
 

@@ -9,6 +9,8 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from graders import history
+from graders.history import Attempt
 from graders.report import HIDDEN
 from graders.report.html import MARKS, _evidence, image_and_build
 from graders.results import UNSCORED
@@ -25,7 +27,7 @@ STYLE = """<style>
 SECTION = re.compile(r'README, section (\d+) "([^"]+)"')
 
 
-def render(result: dict[str, Any], *, readme: str = "README.md") -> str:
+def render(result: dict[str, Any], *, readme: str = "README.md", attempts: list[Attempt] | None = None) -> str:
     rows = []
     for criterion in result["criteria"]:
         status = criterion["status"]
@@ -50,6 +52,8 @@ def render(result: dict[str, Any], *, readme: str = "README.md") -> str:
              f'({result["percent"]:g}%), {verdict}</p>']
     if step := next_step(result):
         parts.append(f'<div class="next"><b>Next:</b> {step}</div>')
+    if attempts and len(attempts) > 1:
+        parts.append(_history(attempts))
     parts += [f"<p>⚠ {escape(problem)}</p>" for problem in result["problems"]]
     parts += ["<table><tr><th>Result</th><th>Criterion</th><th>Points</th><th>What the grader saw</th></tr>",
               *rows, "</table>"]
@@ -79,3 +83,14 @@ def link_sections(hint: str, readme: str) -> str:
         pieces += [escape(hint[last:match.start()]), link(match)]
         last = match.end()
     return "".join(pieces) + escape(hint[last:])
+
+
+def _history(attempts: list[Attempt], shown: int = 20) -> str:
+    """The score over the last attempts as small bars, and what changed since the one before."""
+    bars = "".join(f'<span title="{a.percent:.0f}%" style="display:inline-block;width:8px;margin-right:2px;'
+                   f'vertical-align:bottom;height:{max(2, round(a.percent / 5))}px;'
+                   f'background:{"#1a7f37" if a.passed else "#a86400"}"></span>' for a in attempts[-shown:])
+    changed = history.changes(attempts[-2], attempts[-1])
+    since = "; ".join(escape(line) for line in changed) or "nothing changed"
+    return (f'<p class="history">Attempt {len(attempts)}: {bars} '
+            f'{attempts[-shown:][0].percent:.0f}% → {attempts[-1].percent:.0f}%. Since the last check: {since}</p>')

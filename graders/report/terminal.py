@@ -7,6 +7,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from graders import history
+from graders.history import Attempt
 from graders.report import HIDDEN, human_size
 from graders.results import UNSCORED, GradingResult, ImageSummary
 
@@ -14,11 +16,33 @@ MARKS = {"passed": ("✔", "green"), "partial": ("◐", "yellow"), "failed": ("�
          "not_gradable": ("–", "dim")}
 
 
-def render(result: GradingResult, console: Console) -> None:
+def render(result: GradingResult, console: Console, attempts: list[Attempt] | None = None) -> None:
     console.print(_scorecard(result))
     if result.image and result.image.layers:
         console.print(_layers(result.image))
     console.print(_total(result))
+    if attempts and len(attempts) > 1:
+        console.print(_history(attempts))
+
+
+BARS = "▁▂▃▄▅▆▇█"
+SHOWN = 20
+
+
+def _history(attempts: list[Attempt]) -> Text:
+    """The score over the last attempts, one bar each, and what changed since the one before."""
+    text = Text(f"Attempt {len(attempts)}: ", style="bold")
+    for attempt in attempts[-SHOWN:]:
+        bar = BARS[min(len(BARS) - 1, int(attempt.percent / 100 * len(BARS)))]
+        text.append(bar, style="green" if attempt.passed else ("dim" if not attempt.gradable else "yellow"))
+    first, last = attempts[-SHOWN:][0], attempts[-1]
+    text.append(f"  {first.percent:.0f}% → {last.percent:.0f}%")
+    changed = history.changes(attempts[-2], last)
+    text.append("\nSince the last check: " + ("nothing changed" if not changed else ""))
+    for line in changed:
+        style = "green" if line.endswith("passed") else "red" if line.endswith(("failed", "partial")) else ""
+        text.append(f"\n  {line}", style=style)
+    return text
 
 
 def _scorecard(result: GradingResult) -> Table:
