@@ -189,6 +189,18 @@ class ComposeLab(Strict):
     persistence: list[Persistence] = Field(default_factory=list)
 
 
+class Leaderboard(Strict):
+    """An opt-in leaderboard of a batch's passing submissions (summary.html, the feedback pages,
+    Gradescope's `leaderboard` field). Never a grade."""
+
+    metrics: list[Literal["image-added", "rebuild", "wasted"]] = Field(min_length=1)
+    """image-added: MB added over the base; rebuild: seconds to rebuild after a code change (labs that
+    grade the layer cache); wasted: MB wasted across layers (labs that measure it). Lower is better."""
+    names: Literal["pseudonyms", "learners"] = "pseudonyms"
+    """What summary.html shows: a pseudonym per learner (only the instructor's output folder can tell
+    who is who), or the learners' names."""
+
+
 class LabBase(Strict):
     """What every lab has, whatever it grades."""
 
@@ -208,6 +220,7 @@ class LabBase(Strict):
     limits: Limits = Field(default_factory=Limits)
     artifacts: dict[str, Artifact] = Field(default_factory=dict)
     rubric: list[Criterion] = Field(min_length=1)
+    leaderboard: Leaderboard | None = None
 
     @property
     def max_points(self) -> float:

@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from graders.course import Lab
+from graders.batch import leaderboard
+from graders.course import Lab, Leaderboard
 from graders.results import UNSCORED
 
 
@@ -61,8 +62,9 @@ def write_junit(lab: Lab, results: list[dict[str, Any]], path: Path) -> None:
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def write_gradescope(results: list[dict[str, Any]], folder: Path) -> None:
-    """One results.json per learner, in Gradescope's autograder format."""
+def write_gradescope(results: list[dict[str, Any]], folder: Path, board: Leaderboard | None = None) -> None:
+    """One results.json per learner, in Gradescope's autograder format (with its `leaderboard` field
+    when the lab has one)."""
     for result in results:
         tests = []
         for criterion in result["criteria"]:
@@ -81,6 +83,8 @@ def write_gradescope(results: list[dict[str, Any]], folder: Path) -> None:
         document = {"score": result["score"], "execution_time": round(result["timings"].get("total", 0)),
                     "output": "; ".join(result["problems"]) or f"{result['percent']:g}% of the gradable points",
                     "tests": tests}
+        if board is not None:
+            document["leaderboard"] = leaderboard.gradescope(result, board)
         target = folder / result["learner"] / "results.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(document, indent=2))

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from graders import gradebook as gradebook_mod
-from graders.batch import outputs
+from graders.batch import leaderboard, outputs
 from graders.batch.discover import discover
 from graders.batch.grading import grade_all, needs_grading
 from graders.commands import course_root, load_course, security
@@ -80,9 +80,11 @@ def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path,
 def write_reports(lab: Lab, results: list[dict[str, Any]], out: Path) -> None:
     outputs.write_csv(lab, results, out / "grades.csv")
     outputs.write_junit(lab, results, out / "junit.xml")
-    outputs.write_gradescope(results, out / "gradescope")
+    outputs.write_gradescope(results, out / "gradescope", lab.leaderboard)
+    board = leaderboard.standings(results, lab.leaderboard, leaderboard.key(out)) if lab.leaderboard else None
     (out / "feedback").mkdir(exist_ok=True)
     for result in results:
-        (out / "feedback" / f"{result['learner']}.html").write_text(html.feedback_page(result, lab.title))
-    (out / "summary.html").write_text(html.summary_page(results, lab.title, [(c.id, c.title) for c in lab.rubric]))
+        places = leaderboard.place(board, result["learner"]) if board else []
+        (out / "feedback" / f"{result['learner']}.html").write_text(html.feedback_page(result, lab.title, places))
+    (out / "summary.html").write_text(html.summary_page(results, lab.title, [(c.id, c.title) for c in lab.rubric], board))
 

@@ -7,6 +7,7 @@ from collections import Counter
 from html import escape
 from typing import Any
 
+from graders.batch.leaderboard import METRICS, Entry
 from graders.report import HIDDEN, clip, human_size
 from graders.results import UNSCORED
 
@@ -22,7 +23,7 @@ td:first-child{white-space:nowrap}
 MARKS = {"passed": "✔ passed", "partial": "◐ partial", "failed": "✘ failed", "skipped": "↷ skipped", "not_gradable": "– not gradable"}
 
 
-def feedback_page(result: dict[str, Any], lab_title: str) -> str:
+def feedback_page(result: dict[str, Any], lab_title: str, places: list[str] | None = None) -> str:
     rows = []
     for criterion in result["criteria"]:
         status = criterion["status"]
@@ -47,6 +48,8 @@ def feedback_page(result: dict[str, Any], lab_title: str) -> str:
         *rows, "</table>",
     ]
     parts += image_and_build(result, "<h2>{}</h2>")
+    if places:
+        parts += ["<h2>Leaderboard</h2><ul>", *(f"<li>{escape(line)}</li>" for line in places), "</ul>"]
     return _page(f"{lab_title}: {result['learner']}", parts)
 
 
@@ -77,8 +80,9 @@ def _evidence(evidence: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def summary_page(results: list[dict[str, Any]], lab_title: str, criteria: list[tuple[str, str]]) -> str:
-    """`criteria` is [(id, title)] in rubric order."""
+def summary_page(results: list[dict[str, Any]], lab_title: str, criteria: list[tuple[str, str]],
+                 board: dict[str, list[Entry]] | None = None) -> str:
+    """`criteria` is [(id, title)] in rubric order; `board` the leaderboard, when the lab has one."""
     graded = [r for r in results if r["max_score"] > 0]
     passed = sum(r["passed"] for r in graded)
     rates: list[tuple[str, float]] = []
@@ -105,7 +109,24 @@ def summary_page(results: list[dict[str, Any]], lab_title: str, criteria: list[t
           for r in results),
         "</table>",
     ]
+    if board is not None:
+        parts += _leaderboard(board)
     return _page(f"{lab_title}: class summary", parts)
+
+
+def _leaderboard(board: dict[str, list[Entry]], shown: int = 10) -> list[str]:
+    """Each metric's best passing submissions, drawn as bars (the best is the shortest)."""
+    parts = ["<h2>Leaderboard</h2><p>Among the submissions that passed; lower is better; never a grade.</p>"]
+    for metric_id, entries in board.items():
+        metric = METRICS[metric_id]
+        parts.append(f"<h3>{escape(metric.title)} ({escape(metric.unit)})</h3>")
+        if not entries:
+            parts.append("<p>No passing submission has this figure.</p>")
+            continue
+        top = max(entry.value for entry in entries[:shown]) or 1
+        parts.append(bars([(f"{rank}. {entry.shown_as}: {entry.value:g} {metric.unit}", entry.value / top)
+                           for rank, entry in enumerate(entries[:shown], 1)], colour="#3b82f6"))
+    return parts
 
 
 def histogram(percents: list[float], width: int = 600, height: int = 170) -> str:
@@ -126,16 +147,17 @@ def histogram(percents: list[float], width: int = 600, height: int = 170) -> str
     return f'<svg width="{width}" height="{height}" role="img" aria-label="score distribution">{"".join(bars_svg)}</svg>'
 
 
-def bars(rows: list[tuple[str, float]], width: int = 600) -> str:
-    """Horizontal bars for fractions between 0 and 1, labelled."""
+def bars(rows: list[tuple[str, float]], width: int = 600, colour: str | None = None) -> str:
+    """Horizontal bars for fractions between 0 and 1, labelled (coloured by the fraction unless `colour`)."""
     height = 22 * len(rows) + 4
     items = []
     for index, (label, fraction) in enumerate(rows):
         y = index * 22 + 2
-        colour = "#22c55e" if fraction >= 0.8 else "#f59e0b" if fraction >= 0.5 else "#ef4444"
+        fill = colour or ("#22c55e" if fraction >= 0.8 else "#f59e0b" if fraction >= 0.5 else "#ef4444")
         items.append(f'<text x="0" y="{y + 14}" font-size="12">{escape(clip(label, 40))}</text>'
-                     f'<rect x="270" y="{y}" width="{(width - 330) * fraction:.0f}" height="16" fill="{colour}"/>'
-                     f'<text x="{275 + (width - 330) * fraction:.0f}" y="{y + 13}" font-size="11">{fraction:.0%}</text>')
+                     f'<rect x="270" y="{y}" width="{(width - 330) * fraction:.0f}" height="16" fill="{fill}"/>'
+                     + ("" if colour else f'<text x="{275 + (width - 330) * fraction:.0f}" y="{y + 13}" '
+                                         f'font-size="11">{fraction:.0%}</text>'))
     return f'<svg width="{width}" height="{height}" role="img" aria-label="pass rate per criterion">{"".join(items)}</svg>'
 
 

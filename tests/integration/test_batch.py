@@ -73,7 +73,13 @@ def test_a_batch_end_to_end(engine, submissions, tmp_path):
     assert "✘ failed" in page and "→ " in page
     assert "<svg" in (out / "feedback" / "alice.html").read_text()  # the layer chart
     summary = (out / "summary.html").read_text()
-    assert "5 submissions, 2 passed" in summary and summary.count("<svg") == 2
+    assert "5 submissions, 2 passed" in summary
+    # the leaderboard (course.yml: image added, rebuild): the two who passed, under pseudonyms
+    board = summary.split("<h2>Leaderboard</h2>")[1]
+    assert summary.count("<svg") == 4 and board.count("learner-") == 4 and "alice" not in board
+    assert [f["name"] for f in gradescope["leaderboard"]] == ["Smallest image added over its base (MB)",
+                                                              "Fastest rebuild after a code change (s)"]
+    assert "place " in (out / "feedback" / "alice.html").read_text()
 
 
 def test_interrupt_and_resume_ends_like_an_uninterrupted_run(engine, submissions, tmp_path):
