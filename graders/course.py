@@ -201,6 +201,14 @@ class Leaderboard(Strict):
     who is who), or the learners' names."""
 
 
+class Similarity(Strict):
+    """How alike two submissions of a batch must be to be flagged in summary.html (never a grade)."""
+
+    threshold: float = Field(default=0.8, gt=0, le=1)
+    """0 to 1: the share of two learners' own lines (beyond the starter and reference) that match once
+    normalised (graders.batch.similarity)."""
+
+
 class LabBase(Strict):
     """What every lab has, whatever it grades."""
 
@@ -221,6 +229,7 @@ class LabBase(Strict):
     artifacts: dict[str, Artifact] = Field(default_factory=dict)
     rubric: list[Criterion] = Field(min_length=1)
     leaderboard: Leaderboard | None = None
+    similarity: Similarity = Field(default_factory=Similarity)
 
     @property
     def max_points(self) -> float:

@@ -9,12 +9,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from graders import gradebook as gradebook_mod
-from graders.batch import leaderboard, outputs
-from graders.batch.discover import discover
+from graders.batch import leaderboard, outputs, similarity
+from graders.batch.discover import Submission, discover
 from graders.batch.grading import grade_all, needs_grading
 from graders.commands import course_root, load_course, security
 from graders.errors import UsageError
 from graders.report import html
+from graders.submission import small_text
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -64,7 +65,7 @@ def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path,
             if client is not None:
                 cluster_mod.close(client)
     results = outputs.load_results(out)
-    write_reports(lab, results, out)
+    write_reports(lab, results, out, similar_pairs(lab, found, course_root(course_path), out))
     book = gradebook or gradebook_mod.find(submissions.resolve())
     if book is not None:
         written = gradebook_mod.write(book, lab, results)
@@ -77,7 +78,21 @@ def main(*, course_path: Path | None, lab_id: str, submissions: Path, out: Path,
     return 0
 
 
-def write_reports(lab: Lab, results: list[dict[str, Any]], out: Path) -> None:
+def similar_pairs(lab: Lab, found: list[Submission], root: Path, out: Path) -> list[similarity.Pair]:
+    """The pairs of submissions alike enough to look at, each with its side-by-side page in similar/."""
+    compose = lab.kind == "stack"
+    works = [similarity.work(s.learner, text, compose) for s in found if (text := similarity.read(lab, s)) is not None]
+    shared = [similarity.work(name, text, compose) for name, folder in (("starter", lab.folder), ("reference", lab.solution))
+              if (text := small_text(root / folder / similarity.lab_file(lab))) is not None]
+    pairs = similarity.pairs(works, shared, lab.similarity.threshold)
+    if pairs:
+        (out / "similar").mkdir(exist_ok=True)
+    for pair in pairs:
+        (out / "similar" / similarity.page_name(pair)).write_text(similarity.side_by_side(pair, lab.title))
+    return pairs
+
+
+def write_reports(lab: Lab, results: list[dict[str, Any]], out: Path, similar: list[similarity.Pair] | None = None) -> None:
     outputs.write_csv(lab, results, out / "grades.csv")
     outputs.write_junit(lab, results, out / "junit.xml")
     outputs.write_gradescope(results, out / "gradescope", lab.leaderboard)
@@ -86,5 +101,6 @@ def write_reports(lab: Lab, results: list[dict[str, Any]], out: Path) -> None:
     for result in results:
         places = leaderboard.place(board, result["learner"]) if board else []
         (out / "feedback" / f"{result['learner']}.html").write_text(html.feedback_page(result, lab.title, places))
-    (out / "summary.html").write_text(html.summary_page(results, lab.title, [(c.id, c.title) for c in lab.rubric], board))
+    (out / "summary.html").write_text(html.summary_page(results, lab.title, [(c.id, c.title) for c in lab.rubric], board,
+                                                        similar))
 

@@ -8,6 +8,7 @@ from html import escape
 from typing import Any
 
 from graders.batch.leaderboard import METRICS, Entry
+from graders.batch.similarity import Pair, page_name
 from graders.report import HIDDEN, clip, human_size
 from graders.results import UNSCORED
 
@@ -81,8 +82,9 @@ def _evidence(evidence: dict[str, Any]) -> str:
 
 
 def summary_page(results: list[dict[str, Any]], lab_title: str, criteria: list[tuple[str, str]],
-                 board: dict[str, list[Entry]] | None = None) -> str:
-    """`criteria` is [(id, title)] in rubric order; `board` the leaderboard, when the lab has one."""
+                 board: dict[str, list[Entry]] | None = None, similar: list[Pair] | None = None) -> str:
+    """`criteria` is [(id, title)] in rubric order; `board` the leaderboard, when the lab has one;
+    `similar` the pairs of submissions alike enough to look at (each has a page in similar/)."""
     graded = [r for r in results if r["max_score"] > 0]
     passed = sum(r["passed"] for r in graded)
     rates: list[tuple[str, float]] = []
@@ -109,6 +111,13 @@ def summary_page(results: list[dict[str, Any]], lab_title: str, criteria: list[t
           for r in results),
         "</table>",
     ]
+    if similar:
+        parts += ["<h2>Submissions alike</h2><p>Beyond the starter and the reference, once comments, spacing, "
+                  "names and flag order are set aside. A flag to look at, never a grade.</p>",
+                  "<table><tr><th>Alike</th><th>Learners</th><th></th></tr>",
+                  *(f'<tr><td>{pair.score:.0%}</td><td>{escape(pair.a.learner)} and {escape(pair.b.learner)}</td>'
+                    f'<td><a href="similar/{escape(page_name(pair))}">side by side</a></td></tr>' for pair in similar),
+                  "</table>"]
     if board is not None:
         parts += _leaderboard(board)
     return _page(f"{lab_title}: class summary", parts)

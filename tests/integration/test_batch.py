@@ -80,6 +80,7 @@ def test_a_batch_end_to_end(engine, submissions, tmp_path):
     assert [f["name"] for f in gradescope["leaderboard"]] == ["Smallest image added over its base (MB)",
                                                               "Fastest rebuild after a code change (s)"]
     assert "place " in (out / "feedback" / "alice.html").read_text()
+    assert "Submissions alike" not in summary  # alice and carol handed in the reference: boilerplate, not a copy
 
 
 def test_interrupt_and_resume_ends_like_an_uninterrupted_run(engine, submissions, tmp_path):
