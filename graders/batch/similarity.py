@@ -187,8 +187,10 @@ def side_by_side(pair: Pair, lab_title: str) -> str:
         right |= set(range(block.b, block.b + block.size))
 
     def column(item: Work, marked: set[int]) -> str:
-        rows = "".join(f'<div class="{"same" if i in marked else ""}">{escape(line)}</div>'
-                       for i, line in enumerate(item.lines))
+        # a line split in several settings (ENV A=1 B=2) is shown once, marked when any of them matched
+        shown = [(line, any(i in marked for i, _ in group))
+                 for line, group in itertools.groupby(enumerate(item.lines), key=lambda pair: pair[1])]
+        rows = "".join(f'<div class="{"same" if same else ""}">{escape(line)}</div>' for line, same in shown)
         return f'<div class="col"><h2>{escape(item.learner)}</h2>{rows}</div>'
 
     return (f"<!doctype html><meta charset='utf-8'><title>{escape(lab_title)}: {escape(pair.a.learner)} and "

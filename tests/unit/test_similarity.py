@@ -107,6 +107,7 @@ def test_the_side_by_side_page_marks_the_matching_lines():
     [pair] = similarity.pairs(works(ann=ORIGINAL, ben=DISGUISED), boilerplate(), 0.8)
     page = similarity.side_by_side(pair, "Lab 01")
     assert "100% alike" in page and page.count('class="same"') >= 2 * 12
+    assert page.count("ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1") == 1  # split to compare, shown once
     assert "USER svc" in page and "USER web" in page and "# my own Dockerfile" not in page
 
 
