@@ -27,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("lab", help="lab id, e.g. 01-basic-dockerfile")
     check.add_argument("path", nargs="?", type=Path, help="submission folder (default: the lab's folder)")
     check.add_argument("--json", action="store_true", help="print only the JSON result document on stdout")
+    check.add_argument("--watch", action="store_true", help="check again whenever a file of the submission changes")
 
     grade = sub.add_parser("grade", help="grade a folder of submissions (instructors)")
     grade.add_argument("lab", help="lab id, e.g. 01-basic-dockerfile")
@@ -106,7 +107,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return listing.main(course_path=args.course)
     if args.command == "check":
         from graders.commands import check
-        return check.main(course_path=args.course, lab_id=args.lab, path=args.path, as_json=args.json)
+        return check.main(course_path=args.course, lab_id=args.lab, path=args.path, as_json=args.json, watch=args.watch)
     if args.command == "grade":
         from graders.commands import grade
         return grade.main(course_path=args.course, lab_id=args.lab, submissions=args.submissions, out=args.out,

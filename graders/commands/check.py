@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from rich.status import Status
 
 
-def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: bool) -> int:
+def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: bool, watch: bool = False) -> int:
     course = load_course(course_path)
     lab = course.lab(lab_id)
     if lab is None:
@@ -23,6 +23,12 @@ def main(*, course_path: Path | None, lab_id: str, path: Path | None, as_json: b
     submission = (path or course_root(course_path) / lab.folder).resolve()
     if not submission.is_dir():
         raise UsageError(f"{submission} is not a folder; give the folder that holds your Dockerfile")
+    if watch:
+        if as_json:
+            raise UsageError("--watch shows a scorecard after each change; leave out --json")
+        from graders.commands import watch as watch_mod
+
+        return watch_mod.main(course_path=course_path, lab_id=lab.id, submission=submission)
     with _Progress() as progress:
         result = pipeline.grade(lab, submission, course_root=course_root(course_path), progress=progress)
     attempts = history.record(result, submission)

@@ -82,3 +82,35 @@ def test_ctrl_c_removes_everything(engine, submission):
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=120)
     assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err
+
+
+@pytest.mark.docker
+def test_watch_stops_a_check_whose_files_changed_and_leaves_nothing_behind(engine, submission):
+    """A change while the image builds stops that check (its session cleans up); the next one runs to
+    its scorecard; Ctrl-C ends the watch. The autouse fixture then finds nothing the grader made."""
+    import os
+    import threading
+
+    child = subprocess.Popen(DOCKERLAB + ["check", "01-basic-dockerfile", str(submission), "--watch"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                             env={**os.environ, "COLUMNS": "120"})
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(iter(child.stdout.readline, "")), daemon=True).start()
+
+    def wait_for(text: str, seconds: float = 300) -> None:
+        deadline = time.monotonic() + seconds
+        while not any(text in line for line in lines):
+            assert time.monotonic() < deadline and child.poll() is None, f"no {text!r} in:\n{''.join(lines)[-3000:]}"
+            time.sleep(0.2)
+
+    try:
+        wait_for("· build")
+        with (submission / "app" / "main.py").open("a") as handle:
+            handle.write("\n# changed while the image builds\n")
+        wait_for("a file changed: this check is stopped")
+        wait_for("the next check starts when a file changes")
+        assert sum("Score " in line for line in lines) == 1, "the stopped check printed no scorecard"
+        assert any("Score 100/100" in line for line in lines), "".join(lines)[-3000:]
+    finally:
+        os.killpg(child.pid, signal.SIGINT)
+        assert child.wait(120) == 0

@@ -52,6 +52,8 @@ def _cli_calls(tree: ast.AST) -> list[int]:
 STARTS_PROCESSES = {
     "graders/batch/cluster.py": "a Dask worker runs `python -m graders check` (the grader itself, not Docker) "
                                 "in a process group it can stop",
+    "graders/commands/watch.py": "`check --watch` runs each check as `python -m graders check` (the grader itself), "
+                                 "a child it stops when a file changes",
 }
 """The modules outside engine/ that start a process, each with what it starts."""
 
