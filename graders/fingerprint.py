@@ -7,6 +7,9 @@ import hashlib
 import os
 from pathlib import Path
 
+NOTEBOOK_FILES = (".ipynb", ".ipynb_checkpoints")
+"""Left out of a self-check's fingerprint: saving the notebook (its outputs) changes nothing the grader judges."""
+
 
 def digest(source: Path, skip: tuple[str, ...] = ()) -> str:
     """SHA-256 over every file below `source` (links as their target's name, not followed), or over

@@ -46,19 +46,26 @@ def record(result: GradingResult, submission: Path) -> list[Attempt]:
     """Add `result` to its history and return the history, oldest first (only `result` when none is kept)."""
     attempt = Attempt(time.time(), result.score, result.max_score, result.passed, result.gradable,
                       {c.id: c.status for c in result.criteria if c.visibility != "hidden"})
-    where = folder()
-    if where is None:
+    path = kept(result.lab, submission)
+    if path is None:
         return [attempt]
-    path = where / f"{result.lab}-{hashlib.sha256(str(submission.resolve()).encode()).hexdigest()[:16]}.jsonl"
     attempts = [*read(path), attempt][-KEEP:]
     try:
-        where.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
         temporary.write_text("".join(json.dumps(vars(a)) + "\n" for a in attempts))
         temporary.replace(path)
     except OSError:
         return [attempt]  # a read-only home: the check still shows its scorecard
     return attempts
+
+
+def kept(lab_id: str, submission: Path) -> Path | None:
+    """The file that keeps the history of `submission` for `lab_id` (None: histories are off)."""
+    where = folder()
+    if where is None:
+        return None
+    return where / f"{lab_id}-{hashlib.sha256(str(submission.resolve()).encode()).hexdigest()[:16]}.jsonl"
 
 
 def read(path: Path) -> list[Attempt]:

@@ -23,15 +23,18 @@ does as zero. A criterion that could not be graded on this machine scores 0 here
 from __future__ import annotations
 
 import html
+import json
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from graders import history, pipeline, scoring
+from graders.commands import watch as watch_mod
 from graders.course import default_path, load
 from graders.errors import DockerlabError, UsageError
-from graders.fingerprint import digest
+from graders.fingerprint import NOTEBOOK_FILES, digest
 from graders.history import Attempt
 from graders.report import HIDDEN, scorecard
 from graders.results import GradingResult
@@ -85,8 +88,6 @@ class NotebookGrade:
         return f"<p>{head}</p><table><tr><th>Criterion</th><th>Points</th><th>What the grader saw</th></tr>{rows}</table>"
 
 
-NOTEBOOK_FILES = (".ipynb", ".ipynb_checkpoints")
-"""Left out of the fingerprint: saving the notebook (its outputs) changes nothing the grader judges."""
 
 
 def grade(lab_id: str, folder: str | Path = ".", *, course: str | Path | None = None, again: bool = False,
@@ -142,6 +143,56 @@ def check(lab_id: str | None = None, folder: str | Path = ".", *, course: str | 
     return Scorecard(graded.result.to_dict(), graded.attempts)
 
 
+_watching: dict[Path, threading.Event] = {}
+
+
+def watch(lab_id: str | None = None, folder: str | Path = ".", *, course: str | Path | None = None,
+          show: Callable[[Scorecard], None] | None = None) -> None:
+    """Check the folder again whenever one of its files changes, in the background, while the learner
+    edits: the scorecard under the cell updates in place (a check running when a file changes is
+    stopped and started again). `unwatch()` ends it. `show` replaces the cell's display (tests)."""
+    folder = Path(folder).resolve()
+    course_path = Path(course).resolve() if course else default_path()
+    lab_id = lab_id or _lab_of(folder, course_path)
+    unwatch(folder)
+    status, card = _handles(show)
+
+    def finished(stdout: str) -> None:
+        try:
+            document = json.loads(stdout)
+        except ValueError:
+            status(f"the check printed no result: {stdout[-300:]}")
+            return
+        path = history.kept(lab_id, folder)
+        card(Scorecard(document, history.read(path) if path else None))
+
+    stop = _watching[folder] = threading.Event()
+    check = watch_mod.command(course_path, lab_id, folder, as_json=True)
+    threading.Thread(target=watch_mod.loop, args=(folder, check, status, finished, stop), daemon=True,
+                     name=f"dockerlab-watch-{folder.name}").start()
+
+
+def unwatch(folder: str | Path = ".") -> bool:
+    """Stop watching `folder` (the check running, if any, is stopped and cleans up); False if none was."""
+    stop = _watching.pop(Path(folder).resolve(), None)
+    if stop is not None:
+        stop.set()
+    return stop is not None
+
+
+def _handles(show: Callable[[Scorecard], None] | None) -> tuple[Callable[[str], None], Callable[[Scorecard], None]]:
+    """Where the watch says what it does, and where each scorecard goes."""
+    if show is not None:
+        return lambda line: None, show
+    try:
+        from IPython.display import HTML, display
+    except ImportError:
+        return lambda line: print(line, flush=True), lambda card: print(repr(card), flush=True)
+    line, scorecard_view = display(HTML(""), display_id=True), display(HTML(""), display_id=True)
+    return (lambda text: line.update(HTML(f"<code>{html.escape(text)}</code>")),
+            lambda card: scorecard_view.update(card))
+
+
 def _lab_of(folder: Path, course_path: Path) -> str:
     labs = load(course_path).labs
     for lab in labs:
@@ -184,10 +235,18 @@ def load_ipython_extension(ipython: Any) -> None:
 
 def _magic(line: str) -> Scorecard | None:
     words = line.split()
-    if not words or words[0] != "check" or len(words) > 3:
-        print("usage: %dockerlab check [LAB] [PATH]   (the lab of this folder, by default)")
+    if not words or words[0] not in ("check", "watch", "unwatch") or len(words) > 3:
+        print("usage: %dockerlab check [LAB] [PATH]   (the lab of this folder, by default)\n"
+              "       %dockerlab watch [LAB] [PATH]   (check again whenever a file changes)\n"
+              "       %dockerlab unwatch [PATH]")
         return None
     try:
+        if words[0] == "unwatch":
+            print("stopped watching" if unwatch(words[1] if len(words) > 1 else ".") else "nothing was watched here")
+            return None
+        if words[0] == "watch":
+            watch(words[1] if len(words) > 1 else None, words[2] if len(words) > 2 else ".")
+            return None
         return check(words[1] if len(words) > 1 else None, words[2] if len(words) > 2 else ".")
     except DockerlabError as error:  # a message, never a traceback
         print(f"dockerlab: {error}")

@@ -73,3 +73,38 @@ def test_watch_checks_again_after_each_change_and_ctrl_c_ends_it(tmp_path):
         os.killpg(child.pid, signal.SIGINT)  # Ctrl-C reaches the whole group, as in a terminal
         code = child.wait(30)
     assert code == 0
+
+
+def test_the_notebook_watch_updates_its_scorecard_after_each_change_and_unwatch_ends_it(tmp_path, monkeypatch):
+    from graders import notebook
+
+    monkeypatch.setenv("DOCKERLAB_HISTORY", str(tmp_path / "history"))
+    folder = tmp_path / "01-basic-dockerfile"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text("RUN pip install fastapi\nFROM python:3.11-slim\n")
+    cards: list[notebook.Scorecard] = []
+    notebook.watch(folder=folder, course=ROOT / "course.yml", show=cards.append)  # the lab from the folder's name
+
+    def wait_for(count: int) -> None:
+        deadline = time.monotonic() + 60
+        while len(cards) < count:
+            assert time.monotonic() < deadline, f"{len(cards)} scorecards"
+            time.sleep(0.1)
+
+    try:
+        wait_for(1)
+        assert cards[0].result["score"] == 0 and cards[0].attempts and len(cards[0].attempts) == 1
+        (folder / "lab.ipynb").write_text("{}")  # saving the notebook: no new check
+        time.sleep(2 * watch.QUIET_SECONDS + 4 * watch.POLL_SECONDS)
+        assert len(cards) == 1
+        (folder / "Dockerfile").write_text("FORM python:3.11-slim\n")
+        wait_for(2)
+        assert "unknown instruction: FORM" in cards[1].result["criteria"][0]["message"]
+        assert "Attempt 2:" in cards[1]._repr_html_()  # the history, from the check's own record
+    finally:
+        assert notebook.unwatch(folder)
+    assert not notebook.unwatch(folder)
+    deadline = time.monotonic() + 10
+    while any(t.name.startswith("dockerlab-watch-") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the watch thread did not end"
+        time.sleep(0.1)
