@@ -61,6 +61,8 @@ def parser() -> argparse.ArgumentParser:
     prepare = images_sub.add_parser("prepare", help="make every base image in course.yml present")
     prepare.add_argument("--offline", action="store_true", help="do not try a registry; build stand-ins")
     prepare.add_argument("--ca-bundle", type=Path, help="CA bundle to bake into stand-ins (TLS-intercepting proxies)")
+    prepare.add_argument("--lab", action="append", dest="labs", metavar="LAB",
+                         help="only the images this lab needs (repeatable; default: every image)")
 
     worker = sub.add_parser("worker", help="grade for a Dask scheduler on this machine's engine (instructors)")
     worker.add_argument("scheduler", help="the scheduler's address, e.g. tls://grader.example.edu:8786")
@@ -127,7 +129,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return doctor.main(course_path=args.course, as_json=args.json)
     if args.command == "images":
         from graders.commands import images
-        return images.main(course_path=args.course, offline=args.offline, ca_bundle=args.ca_bundle)
+        return images.main(course_path=args.course, offline=args.offline, ca_bundle=args.ca_bundle, labs=args.labs)
     if args.command == "clean":
         from graders.commands import clean
         return clean.main()
