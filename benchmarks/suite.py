@@ -10,7 +10,7 @@
   stack      Lab 04: the grader against the same work by hand, and the re-check after an API change
 
 Every figure is the median of several repetitions, with the range; the grader's peak memory (the
-largest process of its tree) is in every table. `--quick`: one repetition, 4 submissions.
+largest process of its tree) is in every table. `--quick`: one repetition, 2 submissions.
 Tables go to the terminal, every number to benchmarks/results/latest.json (or --out).
 """
 
@@ -244,7 +244,7 @@ def table(title: str, rows: list[Row]) -> Table:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one repetition, 4 submissions")
+    parser.add_argument("--quick", action="store_true", help="one repetition, 2 submissions")
     parser.add_argument("--only", nargs="+", choices=NAMES, default=NAMES)
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 3; 1 with --quick)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
@@ -252,7 +252,7 @@ def main() -> int:
     reps = args.reps or (1 if args.quick else 3)
     global WARM
     WARM = not args.quick
-    count = 4 if args.quick else 12
+    count = 2 if args.quick else 12
     console = Console(width=max(Console().width, 150))
     found: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="dockerlab-bench-") as tmp:
