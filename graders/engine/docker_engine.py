@@ -43,6 +43,7 @@ class DockerEngine:
         self._session = session
         self._client = session.client
         self._service: Any = None  # the service's container, between start and watch
+        self._grace: float = run.UNHEALTHY_GRACE_SECONDS
         self.run_id = session.run_id
         self.labels = session.labels
         self.info = info
@@ -98,13 +99,14 @@ class DockerEngine:
     def start(self, image_id: str, sandbox: Sandbox, env: dict[str, str], healthcheck: dict[str, Any] | None,
               mounts: dict[str, str]) -> str | None:
         self._service, refused = run.start(self._session, image_id, sandbox, env, healthcheck, mounts)
+        self._grace = run.unhealthy_grace(healthcheck, sandbox)
         return refused
 
     @boundary
     def watch(self, port: int, sandbox: Sandbox) -> Container:
         if self._service is None:
             raise EngineError("the service was watched before it was started")
-        return run.watch(self._client, self._service, port, sandbox)
+        return run.watch(self._client, self._service, port, sandbox, self._grace)
 
     @boundary
     def start_idle(self, image_id: str, sandbox: Sandbox) -> str:

@@ -70,15 +70,27 @@ def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str]
 
 
 UNHEALTHY_GRACE_SECONDS = 15
-"""How long a service its own healthcheck calls unhealthy may still take to listen."""
+"""How long a service its own healthcheck calls unhealthy may still take to listen, at least."""
+
+
+def unhealthy_grace(healthcheck: dict[str, Any] | None, sandbox: Sandbox) -> float:
+    """How long a service judged unhealthy by the grader's fast checks may still take to listen: as
+    long as the engine, at the image's own interval, would go on calling it starting (its start period
+    and `retries` intervals: 90 s for the defaults), within the start budget, and never under 15 s."""
+    check = healthcheck or {}
+    own = (int(check.get("StartPeriod") or 0) + int(check.get("Interval") or 30 * SECOND)
+           * int(check.get("Retries") or 3)) / SECOND
+    return min(max(UNHEALTHY_GRACE_SECONDS, own), max(UNHEALTHY_GRACE_SECONDS, sandbox.start_seconds))
 SETTLE_SECONDS = 5
 """How long checks may go on once the server listens: a slow start judged unhealthy just before it
 listened turns healthy at the next check (at the image's own interval that check would be the first)."""
 
 
 @boundary
-def watch(client: docker.DockerClient, container: EngineContainer, port: int, sandbox: Sandbox) -> Container:
-    """Wait until the service is healthy (or, without a HEALTHCHECK, listening), exits, or the budget ends."""
+def watch(client: docker.DockerClient, container: EngineContainer, port: int, sandbox: Sandbox,
+          grace: float = UNHEALTHY_GRACE_SECONDS) -> Container:
+    """Wait until the service is healthy (or, without a HEALTHCHECK, listening), exits, or the budget ends.
+    `grace`: how long an unhealthy service may take to listen (unhealthy_grace)."""
     started = time.monotonic()
     healthy_after = None
     address = None
@@ -105,7 +117,7 @@ def watch(client: docker.DockerClient, container: EngineContainer, port: int, sa
         # the engine has judged (3 failed checks): the probes run once the server has answered for a few
         # checks, or after a grace for a slow start (a check that fails at once must not cut that short)
         settled = listening_since is not None and time.monotonic() - listening_since > SETTLE_SECONDS
-        if health == "unhealthy" and (settled or (not listening and time.monotonic() - started > UNHEALTHY_GRACE_SECONDS)):
+        if health == "unhealthy" and (settled or (not listening and time.monotonic() - started > grace)):
             break
         if time.monotonic() - started > sandbox.start_seconds:
             break
