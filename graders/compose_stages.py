@@ -21,7 +21,7 @@ from typing import Any
 
 from graders import compose_files, dockerfile, stages, yamlines
 from graders import stack as stack_mod
-from graders.course import ComposeLab, HttpCall, Persistence, StackLab
+from graders.course import ComposeLab, HttpCall, ImageLab, Persistence, StackLab
 from graders.engine import compose
 from graders.engine.api import Engine
 from graders.errors import DockerfileError
@@ -74,6 +74,19 @@ def read(facts: Facts, spec: ComposeLab, context: Path, project: str) -> None:
         except compose.ComposeError as error:
             found.gpu_error = f"{spec.gpu_file}: Compose refuses it: {error}"
     facts.compose = found
+
+
+def production(facts: Facts, lab: ImageLab, context: Path, project: str) -> None:
+    """An image lab's production file (Lab 05), read as Lab 04 reads a stack: bounded, then by Compose.
+    Only read: the grader runs the image with the settings it asks for, never the file."""
+    if lab.production is None:
+        facts.compose = Missing("the lab has no production file", learner=False)
+        return
+    read(facts, ComposeLab(file=lab.production.file, env_example=None, entry=lab.production.service,
+                           port=lab.service.port), context, project)
+    if isinstance(facts.compose, ComposeFile) and lab.production.service not in (facts.compose.model.get("services") or {}):
+        facts.compose = Missing(f"{lab.production.file} has no service '{lab.production.service}'", learner=True,
+                                fix=f"name the service that runs the image '{lab.production.service}'")
 
 
 def policy(facts: Facts, context: Path) -> list[stack_mod.Refusal]:

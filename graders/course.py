@@ -236,12 +236,33 @@ class LabBase(Strict):
         return sum(criterion.points for criterion in self.rubric)
 
 
+class BuildInputs(Strict):
+    """What the grader hands the build, as a CI job would (Lab 05)."""
+
+    args: dict[str, str] = Field(default_factory=dict)
+    """`--build-arg`s. A value may name {revision} (the submission's commit, else its fingerprint)
+    and {created} (the build's time, RFC 3339)."""
+    secrets: list[str] = Field(default_factory=list)
+    """`--secret` ids. Each gets this machine's own random value (graders.stages.canary); each id is also offered as a
+    build arg of the same name in upper case, as careless CI jobs do, so a leak through ARG shows."""
+
+
+class Production(Strict):
+    """A production Compose file the learner writes beside the Dockerfile (Lab 05). The grader reads
+    it and runs the image with the hardening it asks for; it never runs the file itself."""
+
+    file: str = "compose.prod.yaml"
+    service: str = "api"
+
+
 class ImageLab(LabBase):
-    """A lab graded from a Dockerfile: the image built, then run as a service (Labs 01, 02) or as a
-    job (Lab 03). graders.pipeline.IMAGE grades it."""
+    """A lab graded from a Dockerfile: the image built, then run as a service (Labs 01, 02, 05) or as
+    a job (Lab 03). graders.pipeline.IMAGE grades it."""
 
     kind: Literal["image"] = "image"
     dockerfile: str = "Dockerfile"
+    build: BuildInputs = Field(default_factory=BuildInputs)
+    production: Production | None = None
     service: Service = Field(default_factory=Service)
     job: Job | None = None
     baseline: str | None = None
@@ -345,8 +366,11 @@ def _cross_check(course: Course, name: str, lines: dict[str, int], root: Path) -
                 fail(f"{at}.type", f"unknown check type {criterion.type!r}; known types: {', '.join(checks.known())}")
             if "job" in checks.get(criterion.type).needs and not (image and image.job):
                 fail(f"{at}.type", f"'{criterion.type}' reads the lab's training job, but the lab sets no 'job'")
-            if {"compose", "stack"} & set(checks.get(criterion.type).needs) and image:
+            if "stack" in checks.get(criterion.type).needs and image:
                 fail(f"{at}.type", f"'{criterion.type}' reads a Compose stack, but the lab sets no 'compose'")
+            if "compose" in checks.get(criterion.type).needs and image and not image.production:
+                fail(f"{at}.type", f"'{criterion.type}' reads a Compose file, but the lab sets no 'compose' or "
+                                   "'production'")
             if "baseline" in checks.get(criterion.type).needs and not (image and image.baseline):
                 fail(f"{at}.type", f"'{criterion.type}' compares with the lab's baseline, but the lab sets no 'baseline'")
             for needed in criterion.requires:

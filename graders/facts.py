@@ -252,6 +252,40 @@ class HttpResponse:
             return None
 
 
+@dataclass
+class Hardened:
+    """The image run as the production file's service asks (Lab 05): what was applied, what the
+    container's first process shows of it, and what the service answered then."""
+
+    applied: dict[str, Any]
+    container: Container
+    status: str = ""
+    """/proc/1/status: Uid, CapEff, NoNewPrivs."""
+    root_mount: str = ""
+    """The line of /proc/1/mountinfo for the root file system."""
+    http: dict[str, HttpResponse] = field(default_factory=dict)
+
+    def field(self, name: str) -> str:
+        """A field of /proc/1/status ("" when absent)."""
+        return next((line.split(":", 1)[1].strip() for line in self.status.splitlines() if line.startswith(f"{name}:")), "")
+
+    @property
+    def root_read_only(self) -> bool:
+        options = self.root_mount.split()[5].split(",") if len(self.root_mount.split()) > 5 else []
+        return "ro" in options
+
+
+@dataclass
+class Provided:
+    """What the grader handed a build: its build args, and its secrets (id -> a file with the value)."""
+
+    args: dict[str, str]
+    secrets: dict[str, Path]
+
+    def secret(self, name: str) -> str:
+        return self.secrets[name].read_text(encoding="utf-8") if name in self.secrets else ""
+
+
 @dataclass(frozen=True)
 class Query:
     """A question asked inside the running container, answered through pytest-testinfra.
@@ -375,6 +409,14 @@ class Facts:
     preempt: Preemption | Missing = field(default_factory=lambda: Missing("not gathered", False))
     compose: ComposeFile | Missing = field(default_factory=lambda: Missing("not gathered", False))
     stack: Stack | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    provided: Provided | None = None
+    """What the grader handed the build (build args, secrets), when the lab hands it anything."""
+    unmounted: dict[str, HttpResponse] | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    """The service started without the lab's mounts (its model): what it answered (Lab 05)."""
+    leaks: list[str] | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    """Where the image holds the build secret's value (Lab 05)."""
+    hardened: Hardened | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    """The image run with the hardening the production file asks for (Lab 05)."""
     gpu: Gpu | None = None
     """What the grading machine offers for GPUs, once the engine answered."""
     refused: list[Refusal] = field(default_factory=list)

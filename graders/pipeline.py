@@ -49,7 +49,8 @@ else:  # imported on first use: a Dockerfile the static stage refuses never load
     image_work = _LazyModule("graders.stages")
     stack_work = _LazyModule("graders.compose_stages")
 
-ENGINE_FACTS = ("build", "image", "container", "http", "inside", "stop", "rebuild", "baseline", "efficiency", "job")
+ENGINE_FACTS = ("build", "image", "container", "http", "inside", "stop", "rebuild", "baseline", "efficiency", "job",
+                "unmounted", "leaks", "hardened")
 SERVICE_FACTS = {"container", "http", "stop"}
 RESTARTED = "the Docker engine restarted while this submission was graded; grade it again"
 
@@ -92,8 +93,9 @@ def gather(lab: Lab, submission: Path, *, course_root: Path | None = None,
 
 
 # An image lab: a Dockerfile built, inspected, run, probed, looked into, stopped.
-#   copy → static → engine → build → inspect → run → probe → train → preempt → ask → stop → layers
-#                                     ↘ inside (looks)   ↘ baseline → cache (builds)   beside, in threads
+#   copy → static → production → engine → build → inspect → run → probe → train → preempt → ask → stop → layers
+#   → unmounted → hardened
+#                                     ↘ inside → leaks (looks)   ↘ baseline → cache (builds)   beside, in threads
 
 def _connected(*names: str) -> Callable[[Grading[Any]], bool]:
     return lambda g: g.connection is not None and (not names or bool(g.needs & set(names)))
@@ -102,9 +104,11 @@ def _connected(*names: str) -> Callable[[Grading[Any]], bool]:
 IMAGE: list[Stage[ImageLab]] = [
     Stage("copy", ("dockerfile", "compose"), lambda g: submission_stages.copy_submission(g.facts, g.lab, g.context)),
     Stage("static", ("lint", "context"), lambda g: _static(g)),
+    Stage("production", ("compose",), lambda g: stack_work.production(g.facts, g.lab, g.context, "dockerlab-check"),
+          when=lambda g: g.lab.production is not None and "compose" in g.needs),
     Stage("engine", ENGINE_FACTS, lambda g: _connect(g), when=lambda g: bool(g.needs & set(ENGINE_FACTS)) and not _decided(g)),
     Stage("build", ("build", "image", "rebuild"), lambda g: image_work.build(
-        g.facts, g.lab, g.context, g.engine, g.say, _course_bases(g.course_root)), when=_connected()),
+        g.facts, g.lab, g.context, g.engine, g.say, _course_bases(g.course_root), g.scratch), when=_connected()),
     Stage("inspect", ("image",), lambda g: image_work.inspect(g.facts, g.engine), when=_connected()),
     # Beside the service's start (mostly waiting for it to be healthy): the looks inside the image,
     # in an idle twin, and the builds that share nothing with the service.
@@ -113,6 +117,7 @@ IMAGE: list[Stage[ImageLab]] = [
     Stage("baseline", ("baseline",), lambda g: image_work.baseline(
         g.facts, g.lab, g.course_root, g.context, g.engine, g.say),
           when=lambda g: _connected("baseline")(g) and bool(g.lab.baseline), lane="builds"),
+    Stage("leaks", ("leaks",), lambda g: image_work.leaks(g.facts, g.engine), when=_connected("leaks"), lane="looks"),
     Stage("cache", ("rebuild",), lambda g: image_work.rebuild(
         g.facts, g.lab, g.context, g.engine, g.bound, g.say), when=_connected("rebuild"), lane="builds"),
     Stage("run", ("container", "http"), lambda g: image_work.run(g.facts, g.lab, g.course_root, g.engine),
@@ -126,6 +131,10 @@ IMAGE: list[Stage[ImageLab]] = [
         g.facts, g.lab, g.engine, g.bound, lambda: g.results.get("inside")), when=_connected("inside"), after="inside"),
     Stage("stop", ("stop",), lambda g: image_work.stop(g.facts, g.engine), when=_connected("stop")),
     Stage("layers", ("efficiency",), lambda g: image_work.efficiency(g.facts, g.engine), when=_connected("efficiency")),
+    Stage("unmounted", ("unmounted",), lambda g: image_work.unmounted(g.facts, g.lab, g.engine, g.bound),
+          when=_connected("unmounted")),
+    Stage("hardened", ("hardened",), lambda g: image_work.hardened(g.facts, g.lab, g.course_root, g.engine, g.bound),
+          when=lambda g: _connected("hardened")(g) and g.lab.production is not None),
 ]
 
 # A Compose lab: the stack read and judged, refused before anything runs, or built and brought up.

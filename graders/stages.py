@@ -2,35 +2,55 @@
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
 import shlex
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from graders import cuda as cuda_mod
-from graders import dockerfile_features
+from graders import dockerfile_features, production
 from graders import layers as layers_mod
+from graders import revision as revision_mod
 from graders.course import ImageLab, Job, LabBase
 from graders.dockerfile import Dockerfile
 from graders.engine import state as state_mod
-from graders.engine.api import Engine, Sandbox
+from graders.engine.api import Engine, Hardening, Sandbox
 from graders.engine.build_sandbox import BuildLimits
 from graders.errors import EngineError
-from graders.facts import IMAGE_HEALTHCHECK, Build, Container, Facts, Gpu, Image, Missing, Preemption, Query, TrainingJob
+from graders.facts import (
+    IMAGE_HEALTHCHECK,
+    Build,
+    Container,
+    Facts,
+    Gpu,
+    Hardened,
+    Image,
+    Missing,
+    Preemption,
+    Provided,
+    Query,
+    TrainingJob,
+)
 from graders.runner import Progress
 from graders.scoring import Bound
 
 
 def build(facts: Facts, lab: ImageLab, context: Path, engine: Engine, say: Progress,
-          course_bases: Sequence[str] = ()) -> None:
+          course_bases: Sequence[str] = (), scratch: Path | None = None) -> None:
     if isinstance(facts.dockerfile, Missing):
         facts.build = facts.image = facts.rebuild = _not_built(facts.dockerfile)
         return
     facts.stand_ins = _stand_ins(engine, facts.dockerfile)
+    facts.provided = provide(lab, facts.submission, scratch or context.parent)
     tag = f"dockerlab/{lab.id}:{engine.run_id}"
-    result = engine.build(context, lab.dockerfile, tag, build_limits(lab), lambda step: say("build", step))
+    result = engine.build(context, lab.dockerfile, tag, build_limits(lab), lambda step: say("build", step),
+                          **_inputs(facts.provided))
     result.error_line = _failed_line(result, facts.dockerfile)
     facts.build = result
     if result.ok:
@@ -53,6 +73,57 @@ def build(facts: Facts, lab: ImageLab, context: Path, engine: Engine, say: Progr
     elif infra:
         facts.build = Missing(f"not gradable here: the build failed for a reason outside the submission: {infra}", learner=False)
     facts.image = facts.rebuild = _not_built(facts.build if isinstance(facts.build, Missing) else None)
+
+
+def provide(lab: ImageLab, submission: Path, scratch: Path) -> Provided | None:
+    """The build args and secrets the lab hands the build: each secret this machine's own random value
+    (the same for every grading here, so that a layer the cache kept from an earlier build that copied
+    it still holds the value searched for) in a file only the grader reads, also offered as a build arg
+    (INDEX_TOKEN for `index_token`) as a careless CI job would, so that ARG leaks it where the grader looks."""
+    inputs = lab.build
+    if not inputs.args and not inputs.secrets:
+        return None
+    values = {"revision": revision_mod.revision(submission),
+              "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    args = {key: value.format_map(values) for key, value in inputs.args.items()}
+    files: dict[str, Path] = {}
+    for name in inputs.secrets:
+        value = canary(name)
+        path = scratch / f"secret-{name}"
+        path.write_text(value, encoding="utf-8")
+        path.chmod(0o600)
+        files[name] = path
+        args.setdefault(name.upper(), value)
+    return Provided(args, files)
+
+
+CANARY_PREFIX = "dockerlab-canary-"
+
+
+def canary(name: str) -> str:
+    """This machine's value for build secret `name`: made once, kept 0600 under $XDG_STATE_HOME/dockerlab."""
+    folder = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "dockerlab" / "secrets"
+    path = folder / name
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+        if re.fullmatch(r"dockerlab-canary-[0-9a-f]{24}", value):
+            return value
+    except OSError:
+        pass
+    value = f"{CANARY_PREFIX}{secrets.token_hex(12)}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = folder / f".{name}.{secrets.token_hex(4)}"
+        temporary.write_text(value + "\n", encoding="utf-8")
+        temporary.chmod(0o600)
+        temporary.replace(path)  # atomic: two gradings at once keep one value
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return value  # a read-only home: a value for this grading alone (a cached copy would then be missed)
+
+
+def _inputs(provided: Provided | None) -> dict[str, Any]:
+    return {"args": provided.args, "secrets": provided.secrets} if provided else {}
 
 
 def beyond_builder(dockerfile: Dockerfile, engine_version: str, builder_kind: str) -> Missing | None:
@@ -158,6 +229,106 @@ def _queries(bound: list[Bound]) -> list[Query]:
 STOP_GRACE_SECONDS = 5.0
 
 
+def unmounted(facts: Facts, lab: ImageLab, engine: Engine, bound: list[Bound]) -> None:
+    """Start the service again without the lab's mounts (its model), and ask it what the checks ask
+    then: a service must say it is alive and not ready when what it serves is not there."""
+    if isinstance(facts.image, Missing):
+        facts.unmounted = facts.image
+        return
+    sandbox = _sandbox(lab)
+    refused = engine.start(facts.image.id, sandbox, lab.service.env, facts.image.healthcheck, {}, role="bare")
+    if refused:
+        facts.unmounted = Missing(f"the container could not start without the model: {refused[:300]}", learner=True)
+        return
+    container = engine.watch(lab.service.port, sandbox, role="bare")
+    if not container.running or container.address is None or container.limit_hit:
+        last = state_mod.last_line(container.logs)[:200] or "(no output)"
+        facts.unmounted = Missing(
+            f"without the model mounted, the service did not stay up to answer (exit code {container.exit_code}"
+            f"{': ' + container.limit_hit if container.limit_hit else ''}); its last log line: {last}", learner=True)
+        return
+    requests = {r.key: r for item in bound for r in item.check.other_requests(item.params, "unmounted")}
+    facts.unmounted = {key: engine.send(container.address, request) for key, request in requests.items()}
+    engine.stop(engine.name("bare"), 1)
+
+
+STATUS = Query("command", "cat /proc/1/status")
+MOUNTS = Query("command", "cat /proc/1/mountinfo")
+
+
+def hardened(facts: Facts, lab: ImageLab, course_root: Path, engine: Engine, bound: list[Bound]) -> None:
+    """Run the image as the production file's service asks (read-only root, tmpfs, user, capabilities
+    dropped) on top of the sandbox, with the lab's mounts; read what its first process has in force,
+    and ask it what the checks ask of a hardened service."""
+    if isinstance(facts.image, Missing):
+        facts.hardened = facts.image
+        return
+    if isinstance(facts.compose, Missing) or lab.production is None:
+        facts.hardened = facts.compose if isinstance(facts.compose, Missing) else Missing("no production file", False)
+        return
+    service = facts.compose.model["services"][lab.production.service]
+    plan = hardening(service)
+    sandbox = _sandbox(lab)
+    mounts = {str(engine.artifact(lab, course_root, m.artifact)): m.target for m in lab.service.mounts}
+    env = {**lab.service.env, **{k: str(v) for k, v in (service.get("environment") or {}).items()
+                                 if isinstance(k, str) and v is not None and k.isidentifier()}}
+    applied = {"read_only": plan.read_only, "tmpfs": plan.tmpfs or {}, "user": plan.user,
+               "cap_drop": ["ALL"] if plan.drop_all else list(plan.cap_drop)}
+    refused = engine.start(facts.image.id, sandbox, env, facts.image.healthcheck, mounts, role="hardened",
+                           hardening=plan)
+    if refused:
+        facts.hardened = Missing(f"run as {lab.production.file} asks, the container could not start: {refused[:300]}",
+                                 learner=True)
+        return
+    container = engine.watch(lab.service.port, sandbox, role="hardened")
+    facts.hardened = Hardened(applied, container)
+    if not container.running:
+        return
+    answers = engine.ask(engine.name("hardened"), [STATUS, MOUNTS])
+    facts.hardened.status = answers[STATUS][1] if answers[STATUS][0] == 0 else ""
+    facts.hardened.root_mount = next((line for line in answers[MOUNTS][1].splitlines()
+                                      if len(line.split()) > 4 and line.split()[4] == "/"), "")
+    if container.address and not container.limit_hit:
+        requests = {r.key: r for item in bound for r in item.check.other_requests(item.params, "hardened")}
+        facts.hardened.http = {key: engine.send(container.address, request) for key, request in requests.items()}
+    engine.stop(engine.name("hardened"), 1)
+
+
+def hardening(service: dict[str, Any]) -> Hardening:
+    """The options the grader applies on top of its sandbox: only ever tighter than the sandbox."""
+    tmpfs: dict[str, str] = {}
+    for entry in production.as_list(service.get("tmpfs")):
+        path, _, options = str(entry).partition(":")
+        if path.startswith("/") and TMPFS_OPTIONS.match(options):
+            tmpfs[path] = options
+    for volume in service.get("volumes") or []:  # the long syntax: type: tmpfs
+        if isinstance(volume, dict) and volume.get("type") == "tmpfs" and str(volume.get("target", "")).startswith("/"):
+            size = str((volume.get("tmpfs") or {}).get("size") or "")
+            tmpfs[volume["target"]] = f"size={size}" if size.isdigit() else ""
+    user = str(service.get("user") or "")
+    drops = {production.cap(name) for name in production.as_list(service.get("cap_drop"))}
+    return Hardening(read_only=service.get("read_only") is True, tmpfs=tmpfs or None,
+                     user=user if USER.match(user) else None, drop_all="ALL" in drops,
+                     cap_drop=tuple(sorted(drops - {"ALL"})))
+
+
+
+USER = re.compile(r"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$")
+TMPFS_OPTIONS = re.compile(r"^[a-z0-9=,]*$")
+
+
+def leaks(facts: Facts, engine: Engine) -> None:
+    """Where the image holds a value handed to a build as a secret: any of the grader's canaries,
+    found by their prefix, so that a layer the cache kept from a build handed another value counts."""
+    if isinstance(facts.image, Missing):
+        facts.leaks = facts.image
+        return
+    if facts.provided is None or not facts.provided.secrets:
+        facts.leaks = Missing("the lab hands the build no secret", learner=False)
+        return
+    facts.leaks = engine.leaks(facts.image.id, CANARY_PREFIX)
+
+
 def stop(facts: Facts, engine: Engine) -> None:
     """Stop the service the way `docker stop` does, last, so the probes and looks inside came first."""
     if isinstance(facts.container, Missing):
@@ -181,7 +352,8 @@ def rebuild(facts: Facts, lab: ImageLab, context: Path, engine: Engine, bound: l
         with path.open("a", encoding="utf-8") as handle:
             handle.write(f"\n# changed by the grader to test the layer cache ({engine.run_id})\n")
     tag = f"dockerlab/{lab.id}:{engine.run_id}-rebuild"
-    result = engine.build(context, lab.dockerfile, tag, build_limits(lab), lambda step: say("cache", step))
+    result = engine.build(context, lab.dockerfile, tag, build_limits(lab), lambda step: say("cache", step),
+                          **_inputs(facts.provided))
     if not result.ok:
         raise EngineError(f"the second build failed although the first passed: {result.error}")
     facts.rebuild = result

@@ -28,6 +28,10 @@ RUN_ID = re.compile(r"\b(grade|dockerlab|preempt)-[0-9a-f]{12}\b")  # a grading'
 LOGGED_SECONDS = re.compile(r'"seconds": [\d.]+')
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")  # BuildKit's vertex digests in a build log
 VERTEX = re.compile(r"^#\d+ ")  # BuildKit numbers a build's steps in the order it reaches them
+CONTENT = re.compile(r"\b(dir|file):[0-9a-f]{64}\b")  # the legacy builder's name for what a COPY took (a stand-in's build)
+CANARY = re.compile(r"dockerlab-canary-[0-9a-f]{24}")  # Lab 05's build secret: new for each grading
+COMMIT = re.compile(r"\b[0-9a-f]{40}\b")  # the revision a build is labelled with: the repository's commit
+CREATED = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\b")  # the build time handed to a build
 VARYING = {"ms", "health_log"}  # latency, how many probes ran before healthy: measured, not judged
 # and every `*log_tail`: a log's last lines, which BuildKit and a training job word a little differently each run
 KEPT_ENVIRONMENT = ("builder", "left_out", "stand_ins")  # what in the environment changes a verdict
@@ -42,6 +46,8 @@ def _steady(value):
         return [_steady(v) for v in value]
     if isinstance(value, str):
         value = RUN_ID.sub(r"\1-ID", SECONDS.sub("N s", value))
+        value = CREATED.sub("TIME", COMMIT.sub("COMMIT", CANARY.sub("dockerlab-canary-X", value)))
+        value = CONTENT.sub(r"\1:D", value)
         return VERTEX.sub("#N ", DIGEST.sub("sha256:D", LOGGED_SECONDS.sub('"seconds": N', value)))
     return value
 
@@ -74,6 +80,7 @@ def cases(scratch: Path) -> dict[str, tuple[str, Path]]:
     for lab in ("01-basic-dockerfile", "02-multi-stage", "03-gpu-training", "04-compose-stack"):
         found[f"{lab} solution"] = (lab, ROOT / "solutions" / lab)
         found[f"{lab} starter"] = (lab, ROOT / "labs" / lab)
+    found["05-ship-it solution"] = ("05-ship-it", ROOT / "solutions" / "05-ship-it")
     lab01 = "01-basic-dockerfile"
     found["01 shell-form CMD"] = (lab01, _solution(lab01, scratch, "shell", _replace(
         "Dockerfile", 'CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]',

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from graders.checks.base import Check
 
 REGISTRY: dict[str, str] = {
+    "advisories_clear": "graders.checks.advisories:AdvisoriesClear",
     "base_image": "graders.checks.base_image:BaseImagePinned",
+    "build_secret": "graders.checks.build_secret:BuildSecret",
     "builds": "graders.checks.builds:Builds",
     "carried_from_builder": "graders.checks.carried:CarriedFromBuilder",
     "checkpoint_saved": "graders.checks.checkpoint:CheckpointSaved",
@@ -44,12 +46,16 @@ REGISTRY: dict[str, str] = {
     "large_files_absent": "graders.checks.large_files:LargeFilesAbsent",
     "layer_cache": "graders.checks.layer_cache:LayerCache",
     "layer_efficiency": "graders.checks.layer_efficiency:LayerEfficiency",
+    "live_ready": "graders.checks.live_ready:LiveReady",
     "metrics_written": "graders.checks.metrics:MetricsWritten",
     "multi_stage": "graders.checks.multi_stage:MultiStage",
     "non_root_user": "graders.checks.non_root:NonRootUser",
+    "oci_labels": "graders.checks.oci_labels:OciLabels",
     "paths_absent": "graders.checks.paths_absent:PathsAbsent",
     "persists": "graders.checks.persistence:Persists",
     "pip_no_cache": "graders.checks.pip_cache:PipNoCache",
+    "production_hardened": "graders.checks.production_hardened:ProductionHardened",
+    "production_serves": "graders.checks.production_serves:ProductionServes",
     "ready_dependency": "graders.checks.ready_dependency:ReadyDependency",
     "service_healthy": "graders.checks.service_healthy:ServiceHealthy",
     "size_added": "graders.checks.size_added:SizeAdded",

@@ -63,6 +63,11 @@ class Check:
         """HTTP requests the probe stage must send to the running service for this check."""
         return []
 
+    def other_requests(self, params: Any, run: str) -> list[HttpRequest]:
+        """HTTP requests sent to another run of the service: "unmounted" (started without the lab's
+        mounts) or "hardened" (run as the production file asks)."""
+        return []
+
     def queries(self, params: Any) -> list[Query]:
         """Questions the inside stage must ask in the running container for this check."""
         return []

@@ -66,6 +66,30 @@ class Sandbox:
 
 
 @dataclass(frozen=True)
+class Hardening:
+    """What a production file asks of a container on top of the sandbox (Lab 05). Capabilities are
+    only ever taken away: `cap_add` names ones the sandbox already grants."""
+    read_only: bool = False
+    tmpfs: dict[str, str] | None = None
+    """Path -> mount options (size=16m,...); tmpfs counts against the container's memory limit."""
+    user: str | None = None
+    drop_all: bool = False
+    cap_drop: tuple[str, ...] = ()
+
+    def options(self, sandbox: dict[str, Any]) -> dict[str, Any]:
+        """The sandbox's create options with this hardening applied."""
+        options = dict(sandbox)
+        options["read_only"] = self.read_only
+        if self.tmpfs:
+            options["tmpfs"] = dict(self.tmpfs)
+        if self.user:
+            options["user"] = self.user
+        kept = [] if self.drop_all else [c for c in options.get("cap_add") or [] if c not in self.cap_drop]
+        options["cap_add"] = kept
+        return options
+
+
+@dataclass(frozen=True)
 class Builder:
     kind: str  # "buildkit" or "legacy"
     cli: str | None
@@ -122,21 +146,28 @@ class Engine(Protocol):
 
     # images
     def build(self, context: Path, dockerfile: str, tag: str, limits: BuildLimits, progress: Callable[[str], None], *,
-              target: str | None = None, args: dict[str, str] | None = None) -> Build:
-        """Build in the build sandbox; a failed build is a result, with `infra` set when the machine failed it."""
+              target: str | None = None, args: dict[str, str] | None = None,
+              secrets: dict[str, Path] | None = None) -> Build:
+        """Build in the build sandbox; a failed build is a result, with `infra` set when the machine failed it.
+        `secrets`: id -> file, offered to `RUN --mount=type=secret` (BuildKit only)."""
         ...
     def present(self, ref: str) -> bool: ...
     def inspect(self, image_id: str, base_ref: str) -> Image: ...
     def stand_in(self, ref: str) -> str | None: ...
     def layers(self, image_id: str) -> tuple[list[list[Entry]], list[int]]: ...
+    def leaks(self, image_id: str, secret: str) -> list[str]:
+        """Where in the image (its config, its history, a file of a layer) `secret` is written (a
+        value, or the prefix every value of its kind starts with)."""
+        ...
     def artifact(self, lab: LabBase, course_root: Path, name: str) -> Path: ...
 
     # the service, its idle twin, looks inside
     def start(self, image_id: str, sandbox: Sandbox, env: dict[str, str], healthcheck: dict[str, Any] | None,
-              mounts: dict[str, str]) -> str | None:
-        """Start the service (named `name("service")`); why the image kept it from starting, or None."""
+              mounts: dict[str, str], role: str = "service", hardening: Hardening | None = None) -> str | None:
+        """Start the service (named `name(role)`), hardened further when asked; why the image kept it
+        from starting, or None."""
         ...
-    def watch(self, port: int, sandbox: Sandbox) -> Container: ...
+    def watch(self, port: int, sandbox: Sandbox, role: str = "service") -> Container: ...
     def start_idle(self, image_id: str, sandbox: Sandbox) -> str: ...
     def ask(self, container: str, queries: list[Query]) -> dict[Query, Any]: ...
     def stop(self, container: str, grace_seconds: float) -> Stopped: ...

@@ -112,11 +112,13 @@ def build(
     *,
     target: str | None = None,
     args: dict[str, str] | None = None,
+    secrets: dict[str, Path] | None = None,
 ) -> Build:
     """Build `context` in the build sandbox, one build at a time, and return what happened.
     Raises EngineError only when no build ran at all (the disk is too full to start one included).
-    `target` and `args` are `--target` and `--build-arg` (Compose services' build options)."""
-    options = Options(target, dict(args or {}))
+    `target` and `args` are `--target` and `--build-arg` (Compose services' build options); `secrets`
+    are `--secret id=ID,src=FILE` (the legacy builder has none: a Dockerfile that mounts one fails there)."""
+    options = Options(target, dict(args or {}), dict(secrets or {}))
     with build_sandbox.one_build_at_a_time(lambda: progress and progress("waiting for another build to finish")):
         free = _free_mb(builder.disk)
         if free is not None and free < limits.disk_mb:
@@ -175,6 +177,7 @@ def _free_mb(folder: str | None) -> int | None:
 class Options:
     target: str | None = None
     args: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, Path] = field(default_factory=dict)
 
 
 def infra_reason(log: str) -> str | None:
@@ -197,6 +200,8 @@ def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels
             command += ["--label", f"{key}={value}"]
         for key, value in options.args.items():
             command += ["--build-arg", f"{key}={value}"]
+        for key, path in options.secrets.items():
+            command += ["--secret", f"id={key},src={path}"]
         if options.target:
             command += ["--target", options.target]
         if builder.cgroup and builder.own_cgroup:

@@ -19,7 +19,8 @@ from graders.engine import gpu as gpu_mod
 from graders.engine import images as images_mod
 from graders.engine import inspect as inspect_mod
 from graders.engine import layers as layers_mod
-from graders.engine.api import Availability, Builder, Mounts, Sandbox
+from graders.engine import leaks as leaks_mod
+from graders.engine.api import Availability, Builder, Hardening, Mounts, Sandbox
 from graders.engine.build_sandbox import BuildLimits
 from graders.engine.session import Session
 from graders.errors import EngineError
@@ -42,8 +43,8 @@ class DockerEngine:
     def __init__(self, session: Session, info: dict[str, Any], builder: Builder) -> None:
         self._session = session
         self._client = session.client
-        self._service: Any = None  # the service's container, between start and watch
-        self._grace: float = run.UNHEALTHY_GRACE_SECONDS
+        self._services: dict[str, Any] = {}  # role -> the service's container, between start and watch
+        self._grace: dict[str, float] = {}
         self.run_id = session.run_id
         self.labels = session.labels
         self.info = info
@@ -71,9 +72,10 @@ class DockerEngine:
 
     @boundary
     def build(self, context: Path, dockerfile: str, tag: str, limits: BuildLimits, progress: Callable[[str], None], *,
-              target: str | None = None, args: dict[str, str] | None = None) -> Build:
+              target: str | None = None, args: dict[str, str] | None = None,
+              secrets: dict[str, Path] | None = None) -> Build:
         return build_mod.build(self._client, self.builder, context, dockerfile, tag, self.labels, limits, progress,
-                               target=target, args=args)
+                               target=target, args=args, secrets=secrets)
 
     @boundary
     def present(self, ref: str) -> bool:
@@ -97,16 +99,21 @@ class DockerEngine:
 
     @boundary
     def start(self, image_id: str, sandbox: Sandbox, env: dict[str, str], healthcheck: dict[str, Any] | None,
-              mounts: dict[str, str]) -> str | None:
-        self._service, refused = run.start(self._session, image_id, sandbox, env, healthcheck, mounts)
-        self._grace = run.unhealthy_grace(healthcheck, sandbox)
+              mounts: dict[str, str], role: str = "service", hardening: Hardening | None = None) -> str | None:
+        self._services[role], refused = run.start(self._session, image_id, sandbox, env, healthcheck, mounts, role,
+                                                  hardening)
+        self._grace[role] = run.unhealthy_grace(healthcheck, sandbox)
         return refused
 
     @boundary
-    def watch(self, port: int, sandbox: Sandbox) -> Container:
-        if self._service is None:
-            raise EngineError("the service was watched before it was started")
-        return run.watch(self._client, self._service, port, sandbox, self._grace)
+    def watch(self, port: int, sandbox: Sandbox, role: str = "service") -> Container:
+        if role not in self._services:
+            raise EngineError(f"the {role} container was watched before it was started")
+        return run.watch(self._client, self._services[role], port, sandbox, self._grace[role])
+
+    @boundary
+    def leaks(self, image_id: str, secret: str) -> list[str]:
+        return leaks_mod.find(self._client, image_id, secret)
 
     @boundary
     def start_idle(self, image_id: str, sandbox: Sandbox) -> str:

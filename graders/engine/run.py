@@ -17,7 +17,7 @@ from docker.models.containers import Container as EngineContainer
 
 from graders.engine import boundary, toolbox
 from graders.engine import state as state_mod
-from graders.engine.api import SECOND, Sandbox
+from graders.engine.api import SECOND, Hardening, Sandbox
 from graders.engine.build_sandbox import FORK_FAILURES
 from graders.engine.probe import port_open
 from graders.engine.session import Session
@@ -44,25 +44,27 @@ def _start(container: EngineContainer, what: str) -> str | None:
 
 @boundary
 def start(session: Session, image_id: str, sandbox: Sandbox, env: dict[str, str], healthcheck: dict[str, Any] | None,
-          mounts: dict[str, str] | None = None) -> tuple[EngineContainer, str | None]:
-    """Start the service container on a fresh internal network.
+          mounts: dict[str, str] | None = None, role: str = "service",
+          hardening: Hardening | None = None) -> tuple[EngineContainer, str | None]:
+    """Start the service container (named for `role`) on a fresh internal network of its own.
 
     `mounts` maps host folders to container paths; each is mounted read-only, and nothing else is.
     Returns (container, None), or (container, why) when the image itself keeps it from starting.
     """
     client = session.client
     try:
-        network = client.networks.create(session.name("net"), driver="bridge", internal=True, labels=session.labels)
+        net = "net" if role == "service" else f"{role}-net"
+        network = client.networks.create(session.name(net), driver="bridge", internal=True, labels=session.labels)
         container = client.containers.create(
             image_id,
             detach=True,
-            name=session.name("service"),
+            name=session.name(role),
             labels=session.labels,
             network=network.name,
             environment=env,
             volumes={host: {"bind": target, "mode": "ro"} for host, target in (mounts or {}).items()},
             healthcheck=_fast_healthcheck(healthcheck),
-            **sandbox.options(),
+            **(hardening.options(sandbox.options()) if hardening else sandbox.options()),
         )
     except DockerException as error:
         raise EngineError(f"the engine could not create the container: {error}") from error

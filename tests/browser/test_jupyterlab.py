@@ -1,9 +1,10 @@
-"""A learner's loop in a real browser: JupyterLab started by `./dev lab` on a Lab 01 folder, opened
+"""A learner's loop in a real browser: JupyterLab started by `./dev lab` on a lab folder, opened
 in Debian's Chromium through Playwright. The learner makes `.dockerignore` in the editor (a hidden
 file: JupyterLab refuses those unless set up for them), runs the notebook's `docker build` cell (built
 by BuildKit, as the grader builds), runs the self-check cell and sees the full-marks scorecard; then
 breaks the Dockerfile, runs the cell again and sees the failed criterion with its hint, not the old
-result. Screenshots are kept in the test's folder (`screenshots/`)."""
+result; and in Lab 05, the build secret criterion turning when the token goes through a build arg.
+Screenshots are kept in the test's folder (`screenshots/`)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,19 @@ def jupyterlab(tmp_path):
     shutil.copytree(ROOT / "labs" / "01-basic-dockerfile", folder)
     shutil.copy(ROOT / "solutions" / "01-basic-dockerfile" / "Dockerfile", folder / "Dockerfile")
     (folder / ".dockerignore").unlink(missing_ok=True)  # the learner makes it in the browser
+    yield from _serve(folder, tmp_path)
+
+
+@pytest.fixture
+def jupyterlab05(tmp_path):
+    folder = tmp_path / "05-ship-it"
+    shutil.copytree(ROOT / "labs" / "05-ship-it", folder)
+    for name in ("Dockerfile", ".dockerignore", "requirements.txt", "compose.prod.yaml"):
+        shutil.copy(ROOT / "solutions" / "05-ship-it" / name, folder / name)
+    yield from _serve(folder, tmp_path)
+
+
+def _serve(folder: Path, tmp_path: Path):
     port, token = free_port(), secrets.token_hex(16)
     log = open(tmp_path / "jupyterlab.log", "w")
     server = subprocess.Popen([str(ROOT / "dev"), "lab", str(folder), "--no-browser", "--ip=127.0.0.1",
@@ -131,3 +145,34 @@ def test_a_learner_works_through_the_self_check_in_jupyterlab(jupyterlab, tmp_pa
     kept = Path(os.environ.get("DOCKERLAB_SCREENSHOTS", tmp_path / "screenshots"))
     if kept != shots:
         shutil.copytree(shots, kept, dirs_exist_ok=True)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (./dev setup installs it)")
+def test_a_learner_sees_the_build_secret_criterion_turn_in_the_lab05_notebook(jupyterlab05, tmp_path, engine):
+    """Lab 05 through its notebook: the self-check passes the build secret, then the learner passes the
+    token as a build arg and the same cell shows the criterion lost, where the token was found, and the hint."""
+    from playwright.sync_api import expect, sync_playwright
+
+    folder, url, token = jupyterlab05
+    shots = Path(os.environ.get("DOCKERLAB_SCREENSHOTS", tmp_path / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/lab/tree/lab.ipynb?token={token}")
+        page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+        cell = run_cell(page, "%dockerlab check 05-ship-it")
+        card = cell.locator(".dl-card")
+        expect(card).to_contain_text("100 / 100 points", timeout=600_000)
+        expect(card.locator('tr[data-criterion="secret"]')).to_have_class("passed")
+        edit(folder / "Dockerfile", "RUN --mount=type=secret,id=index_token python tools/install_private.py\n",
+             "ARG INDEX_TOKEN\nRUN INDEX_TOKEN=$INDEX_TOKEN python tools/install_private.py\n")
+        cell.locator(".cm-content").click()
+        page.keyboard.press("Control+Enter")
+        lost = card.locator('tr[data-criterion="secret"]')
+        expect(lost).to_have_class("failed", timeout=600_000)
+        expect(lost).to_contain_text("RUN |1 INDEX_TOKEN=dockerlab-canary-")
+        expect(lost).to_contain_text("README, section 5")
+        lost.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "5-lab05-secret-leaked.png"), full_page=True)
+        browser.close()

@@ -30,9 +30,9 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return done
 
 
-def scores(db: Path) -> dict[str, dict[str, float]]:
+def scores(db: Path, lab: str = LAB) -> dict[str, dict[str, float]]:
     with Gradebook(f"sqlite:///{db}") as book:
-        return {s.student.id: {g.name: g.score for g in s.notebooks[0].grades} for s in book.assignment_submissions(LAB)}
+        return {s.student.id: {g.name: g.score for g in s.notebooks[0].grades} for s in book.assignment_submissions(lab)}
 
 
 @pytest.fixture(scope="module")

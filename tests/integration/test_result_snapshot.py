@@ -1,4 +1,4 @@
-"""Twelve result documents (each lab's reference and starter, four Lab 01 flaws) compared field by field
+"""Thirteen result documents (each lab's reference, the starters of Labs 01-04, four Lab 01 flaws) compared field by field
 with the kept snapshot, so that a change to the grader that changes a verdict fails here, whatever the
 other tests assert. What varies from run to run is left out (tests/result_snapshot.py says what).
 
@@ -24,7 +24,7 @@ UPDATE = ("\nIf the change is intended: DOCKERLAB_SNAPSHOT=write ./dev test test
           "then commit tests/integration/snapshot.json with it")
 
 
-def test_the_twelve_documents_match_the_kept_snapshot(engine, course, reference, tmp_path):
+def test_the_thirteen_documents_match_the_kept_snapshot(engine, course, reference, tmp_path):
     documents, taken_on = {}, {}
     for name, (lab_id, folder) in result_snapshot.cases(tmp_path).items():
         # a reference is graded once in the session: its lab's own test reads the same result
@@ -39,6 +39,6 @@ def test_the_twelve_documents_match_the_kept_snapshot(engine, course, reference,
     if kept["taken_on"] != taken_on:
         pytest.skip(f"the snapshot was taken on {kept['taken_on']}, and this engine is {taken_on}: messages and "
                     "sizes differ between engines (in CI, on the engine it was taken on, this skip fails)")
-    assert len(documents) == 12
+    assert len(documents) == 13
     found = result_snapshot.differences(kept["documents"], documents)
     assert not found, "\n".join(found) + UPDATE

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.course import LabBase
-from graders.engine.api import Availability, Builder, Mounts, Sandbox
+from graders.engine.api import Availability, Builder, Hardening, Mounts, Sandbox
 from graders.engine.build_sandbox import BuildLimits
 from graders.engine.compose import Outcome
 from graders.errors import EngineError
@@ -112,8 +112,10 @@ class FakeEngine:
 
     # images
     def build(self, context: Path, dockerfile: str, tag: str, limits: BuildLimits, progress: Callable[[str], None], *,
-              target: str | None = None, args: dict[str, str] | None = None) -> Build:
+              target: str | None = None, args: dict[str, str] | None = None,
+              secrets: dict[str, Path] | None = None) -> Build:
         self._call("build", context, dockerfile, tag, limits)
+        self.secrets = {name: path.read_text() for name, path in (secrets or {}).items()}
         progress("[1/2] FROM python:3.11-slim")
         self._make(tag)
         if not self._build_ok:
@@ -138,19 +140,23 @@ class FakeEngine:
         self._call("layers", image_id)
         return [[Entry("app/main.py", 1000, False)]], [1]
 
+    def leaks(self, image_id: str, secret: str) -> list[str]:
+        self._call("leaks", image_id, secret)
+        return []
+
     def artifact(self, lab: LabBase, course_root: Path, name: str) -> Path:
         self._call("artifact", lab.id, name)
         return course_root / lab.folder
 
     # the service, its twin, looks inside
     def start(self, image_id: str, sandbox: Sandbox, env: dict[str, str], healthcheck: dict[str, Any] | None,
-              mounts: dict[str, str]) -> str | None:
-        self._call("start", image_id, sandbox, env, healthcheck, mounts)
-        self._make(self.name("service"))
+              mounts: dict[str, str], role: str = "service", hardening: Hardening | None = None) -> str | None:
+        self._call("start", image_id, sandbox, env, healthcheck, mounts, role)
+        self._make(self.name(role))
         return None
 
-    def watch(self, port: int, sandbox: Sandbox) -> Container:
-        self._call("watch", port, sandbox)
+    def watch(self, port: int, sandbox: Sandbox, role: str = "service") -> Container:
+        self._call("watch", port, sandbox, role)
         return Container(True, None, "INFO: Application startup complete.", "healthy", ["ok"], 2.0, ADDRESS)
 
     def start_idle(self, image_id: str, sandbox: Sandbox) -> str:

@@ -131,7 +131,8 @@ def test_a_lab_is_an_image_lab_or_a_stack_lab(course):
     """The kinds are types: a Compose lab cannot also have a training job or a service; the mistake
     is reported at its key, without the union's tag in the path."""
     assert {lab.id: lab.kind for lab in course.labs} == {
-        "01-basic-dockerfile": "image", "02-multi-stage": "image", "03-gpu-training": "image", "04-compose-stack": "stack"}
+        "01-basic-dockerfile": "image", "02-multi-stage": "image", "03-gpu-training": "image", "04-compose-stack": "stack",
+        "05-ship-it": "image"}
 
 
 def test_a_compose_lab_with_a_job_is_an_error(tmp_path):

@@ -29,6 +29,8 @@ STAGES = {
                        "layers"],
     "03-gpu-training": ["copy", "static", "engine", "build", "inspect", "inside", "train", "preempt", "process"],
     "04-compose-stack": ["copy", "read", "policy", "engine", "build", "images", "up"],
+    "05-ship-it": ["copy", "static", "production", "engine", "build", "inspect", "inside", "leaks", "run", "probe",
+                   "process", "unmounted", "hardened"],
 }
 
 
@@ -82,6 +84,9 @@ TROUBLE = [
     ("02-multi-stage", "layers", "layers", lambda *args: True),
     ("03-gpu-training", "train", "run_job", lambda name, *rest: name == "train"),
     ("03-gpu-training", "preempt", "run_and_stop", lambda *args: True),
+    ("05-ship-it", "leaks", "leaks", lambda *args: True),
+    ("05-ship-it", "unmounted", "watch", lambda port, sandbox, role="service": role == "bare"),
+    ("05-ship-it", "hardened", "watch", lambda port, sandbox, role="service": role == "hardened"),
     ("04-compose-stack", "build", "build", lambda *args: True),
     ("04-compose-stack", "images", "available", lambda *args: True),
     ("04-compose-stack", "up", "up", lambda *args: True),

@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 
 TABLE = ROOT / "tests" / "integration" / "VARIANTS.md"
 LABS = {"Lab 01": "01-basic-dockerfile", "Lab 02": "02-multi-stage", "Lab 03": "03-gpu-training",
-        "Lab 04": "04-compose-stack"}
+        "Lab 04": "04-compose-stack", "Lab 05": "05-ship-it"}
 
 
 def sections() -> dict[str, str]:
