@@ -255,6 +255,15 @@ class Production(Strict):
     service: str = "api"
 
 
+class SbomBuild(Strict):
+    """How the learner's own SBOM is made for an image (Lab 05): a second Dockerfile, built with the
+    grader's image in a build arg and its files written out, one of which is the SBOM."""
+
+    dockerfile: str = "Dockerfile.sbom"
+    arg: str = "IMAGE"
+    file: str = "sbom.cdx.json"
+
+
 class ImageLab(LabBase):
     """A lab graded from a Dockerfile: the image built, then run as a service (Labs 01, 02, 05) or as
     a job (Lab 03). graders.pipeline.IMAGE grades it."""
@@ -263,6 +272,7 @@ class ImageLab(LabBase):
     dockerfile: str = "Dockerfile"
     build: BuildInputs = Field(default_factory=BuildInputs)
     production: Production | None = None
+    sbom: SbomBuild | None = None
     service: Service = Field(default_factory=Service)
     job: Job | None = None
     baseline: str | None = None

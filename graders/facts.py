@@ -253,6 +253,14 @@ class HttpResponse:
 
 
 @dataclass
+class Sbom:
+    """An SBOM as the learner's SBOM build wrote it: the file's name and its parsed JSON."""
+
+    file: str
+    document: dict[str, Any]
+
+
+@dataclass
 class Hardened:
     """The image run as the production file's service asks (Lab 05): what was applied, what the
     container's first process shows of it, and what the service answered then."""
@@ -415,6 +423,8 @@ class Facts:
     """The service started without the lab's mounts (its model): what it answered (Lab 05)."""
     leaks: list[str] | Missing = field(default_factory=lambda: Missing("not gathered", False))
     """Where the image holds the build secret's value (Lab 05)."""
+    sbom: Sbom | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    """The SBOM the learner's own SBOM build wrote for the grader's image (Lab 05)."""
     hardened: Hardened | Missing = field(default_factory=lambda: Missing("not gathered", False))
     """The image run with the hardening the production file asks for (Lab 05)."""
     gpu: Gpu | None = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
 import shlex
 import shutil
+import tarfile
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -35,6 +37,7 @@ from graders.facts import (
     Preemption,
     Provided,
     Query,
+    Sbom,
     TrainingJob,
 )
 from graders.runner import Progress
@@ -250,6 +253,58 @@ def unmounted(facts: Facts, lab: ImageLab, engine: Engine, bound: list[Bound]) -
     requests = {r.key: r for item in bound for r in item.check.other_requests(item.params, "unmounted")}
     facts.unmounted = {key: engine.send(container.address, request) for key, request in requests.items()}
     engine.stop(engine.name("bare"), 1)
+
+
+def sbom(facts: Facts, lab: ImageLab, context: Path, engine: Engine, say: Progress, scratch: Path) -> None:
+    """Build the learner's SBOM Dockerfile with the grader's image in its build arg, its files written
+    out as a tar (at most 64 MiB: the engine stops the build past it), and read the SBOM from it."""
+    spec = lab.sbom
+    if spec is None:
+        facts.sbom = Missing("the lab asks for no SBOM", learner=False)
+        return
+    if isinstance(facts.image, Missing):
+        facts.sbom = facts.image
+        return
+    if not (context / spec.dockerfile).is_file():
+        facts.sbom = Missing(f"there is no {spec.dockerfile} in the submission", learner=True,
+                             fix=f"write {spec.dockerfile}: it builds the SBOM of the image named by --build-arg {spec.arg}")
+    else:
+        out = scratch / "sbom-out.tar"
+        tag = f"dockerlab/{lab.id}:{engine.run_id}-sbom"
+        args = {spec.arg: f"dockerlab/{lab.id}:{engine.run_id}"}
+        result = engine.build(context, spec.dockerfile, tag, build_limits(lab), lambda step: say("sbom", step),
+                              args=args, output=out)
+        if not result.ok:
+            reason = result.infra and f"not gradable here: {result.infra}"
+            facts.sbom = Missing(reason or f"{spec.dockerfile} did not build: {result.error[:300]}", learner=not reason)
+            return
+        text, found = _member(out, spec.file)
+        if text is None:
+            facts.sbom = Missing(f"{spec.dockerfile} built, and wrote no {spec.file} at the top of its output "
+                                 f"(it wrote: {', '.join(found) or 'nothing'})", learner=True,
+                                 fix=f"make its last stage FROM scratch and COPY the SBOM to /{spec.file}")
+            return
+        try:
+            document = json.loads(text)
+        except ValueError as error:
+            facts.sbom = Missing(f"{spec.file} is not JSON: {error}", learner=True)
+        else:
+            facts.sbom = Sbom(spec.file, document if isinstance(document, dict) else {})
+
+
+def _member(archive: Path, name: str) -> tuple[str | None, list[str]]:
+    """A regular file at the top of a build's tar output, as text, and the first names the output holds."""
+    try:
+        with tarfile.open(archive) as tar:
+            members = tar.getmembers()
+            found = sorted(m.name.lstrip("./") for m in members)[:10]
+            for member in members:
+                if member.name.lstrip("./") == name and member.isfile():
+                    handle = tar.extractfile(member)
+                    return (handle.read().decode("utf-8", "replace") if handle else None), found
+    except (OSError, tarfile.TarError):
+        return None, []
+    return None, found
 
 
 STATUS = Query("command", "cat /proc/1/status")

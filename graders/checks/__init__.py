@@ -57,6 +57,7 @@ REGISTRY: dict[str, str] = {
     "production_hardened": "graders.checks.production_hardened:ProductionHardened",
     "production_serves": "graders.checks.production_serves:ProductionServes",
     "ready_dependency": "graders.checks.ready_dependency:ReadyDependency",
+    "sbom_true": "graders.checks.sbom_true:SbomTrue",
     "service_healthy": "graders.checks.service_healthy:ServiceHealthy",
     "size_added": "graders.checks.size_added:SizeAdded",
     "size_vs_baseline": "graders.checks.size_vs_baseline:SizeVsBaseline",

@@ -147,9 +147,10 @@ class Engine(Protocol):
     # images
     def build(self, context: Path, dockerfile: str, tag: str, limits: BuildLimits, progress: Callable[[str], None], *,
               target: str | None = None, args: dict[str, str] | None = None,
-              secrets: dict[str, Path] | None = None) -> Build:
+              secrets: dict[str, Path] | None = None, output: Path | None = None) -> Build:
         """Build in the build sandbox; a failed build is a result, with `infra` set when the machine failed it.
-        `secrets`: id -> file, offered to `RUN --mount=type=secret` (BuildKit only)."""
+        `secrets`: id -> file, offered to `RUN --mount=type=secret` (BuildKit only); `output`: a tar file the
+        built stage's files are written to instead of an image (BuildKit only; at most 64 MiB)."""
         ...
     def present(self, ref: str) -> bool: ...
     def inspect(self, image_id: str, base_ref: str) -> Image: ...

@@ -113,12 +113,18 @@ def build(
     target: str | None = None,
     args: dict[str, str] | None = None,
     secrets: dict[str, Path] | None = None,
+    output: Path | None = None,
 ) -> Build:
     """Build `context` in the build sandbox, one build at a time, and return what happened.
     Raises EngineError only when no build ran at all (the disk is too full to start one included).
     `target` and `args` are `--target` and `--build-arg` (Compose services' build options); `secrets`
-    are `--secret id=ID,src=FILE` (the legacy builder has none: a Dockerfile that mounts one fails there)."""
-    options = Options(target, dict(args or {}), dict(secrets or {}))
+    are `--secret id=ID,src=FILE` (the legacy builder has none: a Dockerfile that mounts one fails there);
+    `output` is `--output type=tar,dest=FILE`: the built stage's files land in that tar, and no image is made
+    (stopped past OUTPUT_MB: a build's output is a file or two, never a whole file system)."""
+    options = Options(target, dict(args or {}), dict(secrets or {}), output)
+    if output is not None and builder.kind != "buildkit":
+        raise EngineError("a build that writes its files out (--output) needs BuildKit, and this machine's builder is the "
+                          "legacy one", "grade where the docker CLI has BuildKit (buildx, or a client older than 23.0)")
     with build_sandbox.one_build_at_a_time(lambda: progress and progress("waiting for another build to finish")):
         free = _free_mb(builder.disk)
         if free is not None and free < limits.disk_mb:
@@ -178,6 +184,7 @@ class Options:
     target: str | None = None
     args: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, Path] = field(default_factory=dict)
+    output: Path | None = None
 
 
 def infra_reason(log: str) -> str | None:
@@ -194,7 +201,9 @@ def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dockerlab-build-") as tmp:
         iidfile = Path(tmp) / "iid"
-        command = [cli, "build", "--progress=plain", "--iidfile", str(iidfile), "-f", str(context / dockerfile), "-t", tag]
+        command = [cli, "build", "--progress=plain", "-f", str(context / dockerfile)]
+        # files written out: no image to name or identify
+        command += ["--iidfile", str(iidfile), "-t", tag] if options.output is None else []
         # (`context / dockerfile` is `dockerfile` itself when that is an absolute path)
         for key, value in labels.items():
             command += ["--label", f"{key}={value}"]
@@ -204,6 +213,8 @@ def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels
             command += ["--secret", f"id={key},src={path}"]
         if options.target:
             command += ["--target", options.target]
+        if options.output is not None:
+            command += ["--output", f"type=tar,dest={options.output}"]
         if builder.cgroup and builder.own_cgroup:
             command += ["--cgroup-parent", builder.cgroup]
         command.append(str(context))
@@ -220,7 +231,7 @@ def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels
         reader.start()
         stopped = ""
         try:
-            stopped = _watch(process, started, limits, builder.disk, builder.disk_copies)
+            stopped = _watch(process, started, limits, builder.disk, builder.disk_copies, options.output)
         except BaseException:
             _kill(process)
             raise
@@ -228,14 +239,19 @@ def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels
         log = "\n".join(lines)
         image_id = iidfile.read_text().strip() if iidfile.exists() else None
     steps = _buildkit_steps(lines)
-    ok = process.returncode == 0 and bool(image_id) and not stopped
+    ok = process.returncode == 0 and (bool(image_id) or options.output is not None) and not stopped
     why = stopped or ("" if ok else _buildkit_error(lines))
     return Build(ok, image_id if ok else None, "buildkit", time.monotonic() - started, log, steps, why)
 
 
-def _watch(process: subprocess.Popen[str], started: float, limits: BuildLimits, disk: str | None, copies: int = 1) -> str:
-    """Wait for the build; stop it when it runs out of time or writes more than its disk budget
-    (`copies` times the budget where the engine writes each layer that many times)."""
+OUTPUT_MB = 64
+"""The most a build that writes its files out (`output`) may write there."""
+
+
+def _watch(process: subprocess.Popen[str], started: float, limits: BuildLimits, disk: str | None, copies: int = 1,
+           output: Path | None = None) -> str:
+    """Wait for the build; stop it when it runs out of time, writes more than its disk budget (`copies`
+    times the budget where the engine writes each layer that many times) or more than OUTPUT_MB to `output`."""
     free_before = _free_mb(disk)
     while process.poll() is None:
         try:
@@ -252,6 +268,10 @@ def _watch(process: subprocess.Popen[str], started: float, limits: BuildLimits, 
             _kill(process)
             return (f"the build wrote over {limits.disk_mb:,} MB to the engine's disk (the limit per build); "
                     "large files belong outside the image, mounted at run time")
+        if output is not None and output.exists() and output.stat().st_size > OUTPUT_MB * 2**20:
+            _kill(process)
+            return (f"the build wrote over {OUTPUT_MB} MB of files out: its last stage should hold only what it "
+                    "makes (FROM scratch and a COPY of the file)")
     return ""
 
 

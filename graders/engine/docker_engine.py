@@ -73,9 +73,9 @@ class DockerEngine:
     @boundary
     def build(self, context: Path, dockerfile: str, tag: str, limits: BuildLimits, progress: Callable[[str], None], *,
               target: str | None = None, args: dict[str, str] | None = None,
-              secrets: dict[str, Path] | None = None) -> Build:
+              secrets: dict[str, Path] | None = None, output: Path | None = None) -> Build:
         return build_mod.build(self._client, self.builder, context, dockerfile, tag, self.labels, limits, progress,
-                               target=target, args=args, secrets=secrets)
+                               target=target, args=args, secrets=secrets, output=output)
 
     @boundary
     def present(self, ref: str) -> bool:

@@ -20,6 +20,7 @@ USER_LINE = "USER 10001\n"
 LABELS_END = 'org.opencontainers.image.created="${CREATED}"\n'
 ARGS = "ARG VERSION=dev\nARG REVISION=unknown\nARG CREATED=unknown\n"
 PROD = "compose.prod.yaml"
+SBOM = "Dockerfile.sbom"
 LONG_TMPFS = "      - {type: tmpfs, target: /tmp, tmpfs: {size: 16777216}}\n"
 TMPFS = "    tmpfs:\n      - /tmp:size=16m,mode=1777        # the one place the service writes (its ready file)\n"
 
@@ -42,7 +43,7 @@ VARIANTS = {
     # no token reaches the install: the private index refuses, the build fails there, nothing runs
     "token-not-mounted": ([(SECRET_RUN, "RUN python tools/install_private.py\n")], [],
                           {"builds", "labels", "secret", "live-ready", "predict", "non-root", "advisories",
-                           "hardened-serves"}),
+                           "hardened-serves", "sbom"}),
     # the model is mounted where the image does not look: never ready
     "model-path-elsewhere": ([("ENV MODEL_PATH=/models/iris/model.joblib", "ENV MODEL_PATH=/models/model.joblib")], [],
                              {"live-ready", "predict"}),
@@ -53,7 +54,20 @@ VARIANTS = {
     "read-only-without-a-tmpfs": ([], [(PROD, TMPFS, "")], {"hardened-serves"}),
     "capability-added": ([], [(PROD, "    cap_drop: [ALL]", "    cap_add: [NET_ADMIN]\n    cap_drop: [ALL]")], {"hardened"}),
     "user-by-name": ([], [(PROD, 'user: "10001:10001"', "user: app")], {"hardened"}),
+    # the SBOM (Dockerfile.sbom)
+    # what requirements.txt asked for, not what is installed: misses pip, setuptools, iris-private, every deb
+    "sbom-of-the-requirements": ([], [(SBOM, "syft scan dir:/ \\", "syft scan dir:/app \\"),
+                                      (SBOM, "      --override-default-catalogers image \\\n", "")], {"sbom"}),
+    # the scanner installed into what it scans: the SBOM lists a package the image does not hold
+    "scanner-in-the-scanned-image": ([], [(SBOM, "RUN --mount=type=bind,from=scanner,source=/opt/syft,target=/opt/syft \\\n",
+                                           "COPY --from=scanner /opt/syft /opt/syft\nRUN \\\n"),
+                                          (SBOM, "--exclude './opt/syft/**' ", "")], {"sbom"}),
+    # no FROM scratch stage: the whole scanned file system is written out, and stopped past 64 MB
+    "sbom-without-a-scratch-stage": ([], [(SBOM, "\nFROM scratch\nCOPY --from=scan /tmp/sbom.cdx.json /sbom.cdx.json\n", "\n")],
+                                     {"sbom"}),
     # valid forms
+    # syft's directory catalogers: requirements.txt read too, at the versions installed
+    "sbom-with-directory-catalogers": ([], [(SBOM, "      --override-default-catalogers image \\\n", "")], set()),
     # limits as Swarm and `docker compose` v2 both read them, the bare no-new-privileges, the tmpfs as a volume
     "deploy-limits-and-long-tmpfs": ([], [(PROD, "    mem_limit: 512m\n    pids_limit: 128\n",
                                            "    deploy:\n      resources:\n        limits: {memory: 512M, pids: 128}\n"),
@@ -84,7 +98,7 @@ def folder(tmp_path: Path) -> Path:
     """A learner's folder: the lab's starter with the reference's own files (learner_files) in it."""
     target = tmp_path / "submission"
     shutil.copytree(ROOT / "labs" / LAB_ID, target)
-    for name in ("Dockerfile", ".dockerignore", "requirements.txt", PROD):
+    for name in ("Dockerfile", ".dockerignore", "requirements.txt", PROD, SBOM):
         shutil.copy(SOLUTION / name, target / name)
     return target
 
@@ -100,7 +114,7 @@ def test_solution_scores_full_marks(engine, reference):
 
 def test_starter_loses_what_each_section_fixes(engine, course):
     result = pipeline.grade(course.lab(LAB_ID), ROOT / "labs" / LAB_ID)
-    assert lost(result) == {"labels", "secret", "live-ready", "non-root", "advisories", "hardened"}
+    assert lost(result) == {"labels", "secret", "live-ready", "non-root", "advisories", "hardened", "sbom"}
     assert not result.passed
     secret = next(c for c in result.criteria if c.id == "secret")
     assert secret.message.startswith("the image holds the secret's value: history: RUN |1 INDEX_TOKEN=dockerlab-canary-")
@@ -145,7 +159,7 @@ def test_nbgrader_autograde_a_batch_and_export_agree_for_lab05(engine, tmp_path)
     run(str(BIN / "nbgrader"), "generate_assignment", LAB_ID, cwd=course_folder)
     alice = course_folder / "submitted" / "alice" / LAB_ID
     shutil.copytree(course_folder / "release" / LAB_ID, alice)
-    for name in ("Dockerfile", ".dockerignore", "requirements.txt", PROD):
+    for name in ("Dockerfile", ".dockerignore", "requirements.txt", PROD, SBOM):
         shutil.copy(SOLUTION / name, alice / name)
     run(str(BIN / "nbgrader"), "autograde", LAB_ID, cwd=course_folder)
     autograded = scores(course_folder / "gradebook.db", LAB_ID)

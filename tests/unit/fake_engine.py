@@ -113,8 +113,13 @@ class FakeEngine:
     # images
     def build(self, context: Path, dockerfile: str, tag: str, limits: BuildLimits, progress: Callable[[str], None], *,
               target: str | None = None, args: dict[str, str] | None = None,
-              secrets: dict[str, Path] | None = None) -> Build:
+              secrets: dict[str, Path] | None = None, output: Path | None = None) -> Build:
         self._call("build", context, dockerfile, tag, limits)
+        if output is not None:  # the built stage's files, as a tar
+            written = output.with_suffix(".d")
+            written.mkdir(parents=True, exist_ok=True)
+            (written / "sbom.cdx.json").write_text('{"bomFormat": "CycloneDX", "components": []}')
+            tar_folder(written, output)
         self.secrets = {name: path.read_text() for name, path in (secrets or {}).items()}
         progress("[1/2] FROM python:3.11-slim")
         self._make(tag)
@@ -246,3 +251,12 @@ class FakeEngine:
     def remove_volumes(self, names: set[str]) -> list[str]:
         self._call("remove_volumes", names)
         return []
+
+
+def tar_folder(folder: Path, archive: Path) -> None:
+    """`folder`'s files at the top of the tar `archive`, links kept as links (as BuildKit's tar output)."""
+    import tarfile
+
+    with tarfile.open(archive, "w") as tar:
+        for path in sorted(folder.iterdir()):
+            tar.add(path, arcname=path.name, recursive=True)

@@ -108,3 +108,53 @@ def test_each_machine_has_its_own_canary(tmp_path, monkeypatch):
     assert one == canary("index_token") and (tmp_path / "one" / "dockerlab" / "secrets" / "index_token").stat().st_mode & 0o077 == 0
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "two"))
     assert canary("index_token") != one
+
+
+def _sbom_stage(tmp_path: Path, write=None):
+    from graders import course, stages
+    from graders.facts import Facts
+    from tests.unit.fake_engine import FakeEngine, image, tar_folder
+
+    lab = course.load().lab("05-ship-it")
+    context = tmp_path / "context"
+    context.mkdir(parents=True)
+    (context / "Dockerfile.sbom").write_text("FROM scratch\n")
+    facts = Facts(submission=context)
+    facts.image = image()
+    fake = FakeEngine()
+    if write is not None:  # what the learner's build writes out instead of the fake's SBOM
+        original = fake.build
+
+        def build(*args, **kwargs):
+            result = original(*args, **kwargs)
+            folder = tmp_path / "written"
+            folder.mkdir()
+            write(folder)
+            tar_folder(folder, kwargs["output"])
+            return result
+        fake.build = build  # type: ignore[method-assign]
+    with fake:
+        stages.sbom(facts, lab, context, fake, lambda *a: None, tmp_path)
+    return facts.sbom, fake, context
+
+
+def test_the_sbom_build_gets_the_graders_image_and_writes_its_files_out(tmp_path):
+    from graders.facts import Sbom
+
+    found, fake, _context = _sbom_stage(tmp_path)
+    assert isinstance(found, Sbom) and found.document["bomFormat"] == "CycloneDX"
+    (context, dockerfile, tag, _limits), = fake.called("build")
+    assert dockerfile == "Dockerfile.sbom" and tag.endswith("-sbom")
+
+
+def test_an_sbom_build_that_writes_something_else_is_the_learners_to_fix(tmp_path):
+    from graders.facts import Missing
+
+    found, _fake, _context = _sbom_stage(tmp_path / "a", lambda out: (out / "bom.json").write_text("{}"))
+    assert isinstance(found, Missing) and found.learner and "wrote no sbom.cdx.json" in found.reason and "bom.json" in found.reason
+    found, _fake, _context = _sbom_stage(tmp_path / "b", lambda out: (out / "sbom.cdx.json").write_text("not json"))
+    assert isinstance(found, Missing) and "is not JSON" in found.reason
+    found, _fake, _context = _sbom_stage(tmp_path / "c", lambda out: (out / "sbom.cdx.json").symlink_to("/etc/passwd"))
+    assert isinstance(found, Missing) and "wrote no sbom.cdx.json" in found.reason  # a link is never followed
+    found, _fake, _context = _sbom_stage(tmp_path / "d", lambda out: (out / "sbom.cdx.json").mkdir())
+    assert isinstance(found, Missing) and "wrote no sbom.cdx.json" in found.reason

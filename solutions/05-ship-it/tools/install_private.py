@@ -26,4 +26,10 @@ if __name__ == "__main__":
         sys.exit("install_private: the private index refused: no token (mount the build secret 'index_token')")
     target = Path(sysconfig.get_paths()["purelib"])
     shutil.copy(PACKAGE, target / PACKAGE.name)
-    print(f"install_private: iris_private installed into {target}")
+    # installed as pip would: with its metadata, so `pip list`, importlib.metadata and SBOM tools see it
+    info = target / "iris_private-1.0.0.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: iris-private\nVersion: 1.0.0\n")
+    (info / "INSTALLER").write_text("install_private\n")
+    (info / "RECORD").write_text(f"{PACKAGE.name},,\n{info.name}/METADATA,,\n{info.name}/INSTALLER,,\n{info.name}/RECORD,,\n")
+    print(f"install_private: iris-private 1.0.0 installed into {target}")

@@ -257,3 +257,85 @@ def test_the_hardened_requests_go_to_the_hardened_run_only():
     params = check.Params.model_validate(LAB05["hardened-serves"])
     assert check.requests(params) == [] and len(check.other_requests(params, "hardened")) == 2
     assert check.other_requests(params, "unmounted") == []
+
+
+def _bom(pypi: dict[str, str], deb: dict[str, str], nested: bool = False) -> dict:
+    items = [{"type": "library", "name": n, "version": v, "purl": f"pkg:pypi/{n.lower()}@{v}"} for n, v in pypi.items()]
+    items += [{"type": "library", "name": n, "version": v, "purl": f"pkg:deb/debian/{n}@{v.replace('+', '%2B')}?arch=amd64"}
+              for n, v in deb.items() if v is not None]
+    items.append({"type": "operating-system", "name": "debian", "version": "12"})
+    if nested:
+        return {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": "application", "name": "image",
+                                                                                   "components": items}]}
+    return {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": items}
+
+
+PYPI = {"fastapi": "0.165.0", "pydantic_core": "2.50.5", "iris-private": "1.0.0", "pip": "23.0.1"}
+DEB = {"bash": "5.2.15-2+b13", "bsdutils": "1:2.38.1-5+deb12u3", "libsystemd0": "252.39-1~deb12u2"}
+
+
+def _image_listing(pypi=PYPI, deb=DEB) -> dict:
+    import json
+
+    from graders.checks.sbom_true import DPKG
+
+    dpkg = "".join(f"ii \t{n}\t{v}\t{n}\t{v}\n" for n, v in deb.items()) + "rc \tremoved-one\t1.0\tremoved-one\t1.0\n"
+    dpkg += "ii \tlibsystemd0\t252.39-1~deb12u2\tsystemd\t252.39-1~deb12u2\n"
+    return {"inside": {DISTRIBUTIONS: (0, json.dumps(pypi) + "\n"), DPKG: (0, dpkg)}}
+
+
+def _sbom(document: dict):
+    from graders.facts import Sbom
+
+    return Sbom("sbom.cdx.json", document)
+
+
+def test_an_sbom_of_exactly_what_the_image_holds_passes():
+    outcome = run("sbom_true", {}, sbom=_sbom(_bom(PYPI, DEB)), **_image_listing())
+    assert outcome.fraction == 1 and "7 packages" in outcome.message
+    nested = run("sbom_true", {}, sbom=_sbom(_bom(PYPI, DEB, nested=True)), **_image_listing())
+    assert nested.fraction == 1  # components inside components, as some tools write them
+
+
+@pytest.mark.parametrize("pypi, deb, words", [
+    ({k: v for k, v in PYPI.items() if k != "iris-private"}, DEB, "pypi iris-private 1.0.0 is not listed"),
+    ({**PYPI, "fastapi": "0.110.0"}, DEB, "pypi fastapi is listed at 0.110.0, the image holds 0.165.0"),
+    ({**PYPI, "requests": "2.32.3"}, DEB, "pypi requests 2.32.3 is listed, the image does not hold it"),
+    (PYPI, {**DEB, "bsdutils": None}, "deb bsdutils 1:2.38.1-5+deb12u3 is not listed"),
+    (PYPI, {**DEB, "systemd": "253-1"}, "deb systemd 253-1 is listed, the image does not hold it"),
+])
+def test_each_package_listed_wrong_costs_a_tenth(pypi, deb, words):
+    outcome = run("sbom_true", {}, sbom=_sbom(_bom(pypi, deb)), **_image_listing())
+    assert outcome.fraction == pytest.approx(0.9) and words in outcome.message, outcome.message
+
+
+def test_a_source_package_named_at_its_binaries_version_is_true():
+    # syft's ELF note cataloger: libsystemd.so names the source package it was built from
+    bom = _bom(PYPI, DEB)
+    bom["components"].append({"type": "library", "name": "systemd", "version": "252.39-1~deb12u2",
+                              "purl": "pkg:deb/systemd@252.39-1~deb12u2"})
+    assert run("sbom_true", {}, sbom=_sbom(bom), **_image_listing()).fraction == 1
+
+
+def test_a_package_listed_at_two_versions_is_listed_wrong():
+    bom = _bom(PYPI, DEB)  # a requirements file read beside the installed metadata, at another pin
+    bom["components"].append({"type": "library", "name": "fastapi", "version": "0.110.0", "purl": "pkg:pypi/fastapi@0.110.0"})
+    outcome = run("sbom_true", {}, sbom=_sbom(bom), **_image_listing())
+    assert outcome.fraction == pytest.approx(0.9)
+    assert "pypi fastapi is listed at 0.110.0 and 0.165.0, the image holds 0.165.0" in outcome.message
+
+
+def test_names_are_compared_as_the_package_index_compares_them():
+    spelled = {"FastAPI": "0.165.0", "pydantic-core": "2.50.5", "iris_private": "1.0.0", "pip": "23.0.1"}
+    assert run("sbom_true", {}, sbom=_sbom(_bom(spelled, DEB)), **_image_listing()).fraction == 1
+
+
+def test_a_document_that_is_not_cyclonedx_fails():
+    outcome = run("sbom_true", {}, sbom=_sbom({"spdxVersion": "SPDX-2.3", "packages": []}), **_image_listing())
+    assert outcome.fraction == 0 and "CycloneDX" in outcome.message
+
+
+def test_an_sbom_of_requirements_only_loses_most_of_the_criterion():
+    asked = {"fastapi": "0.165.0", "pydantic_core": "2.50.5"}
+    outcome = run("sbom_true", {}, sbom=_sbom(_bom(asked, {})), **_image_listing())
+    assert outcome.fraction == pytest.approx(0.5)  # pip, iris-private and the three Debian packages missing
