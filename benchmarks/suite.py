@@ -7,6 +7,8 @@
   static     a Dockerfile that does not parse: `dockerlab check`, end to end, CLI start included
   cli        `dockerlab --version` and `dockerlab list`
   batch      12 Lab 01 submissions at -j 1, 2 and 4: submissions per minute and speed-up
+  class      6 Lab 01 submissions that differ before their dependency step, as a class's do (each its own
+             pip install), at -j 1, 2 and 4: speed-up and the share of grading time spent waiting for a build slot
   stack      Lab 04: the grader against the same work by hand, and the re-check after an API change
 
 Every figure is the median of several repetitions, with the range; the grader's peak memory (the
@@ -38,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCKERLAB = str(Path(sys.executable).parent / "dockerlab")
 LAB01, SOLUTION01 = ROOT / "labs" / "01-basic-dockerfile", ROOT / "solutions" / "01-basic-dockerfile"
 SOLUTION04 = ROOT / "solutions" / "04-compose-stack"
-NAMES = ["overhead", "edit-loop", "static", "cli", "batch", "stack"]
+NAMES = ["overhead", "edit-loop", "static", "cli", "batch", "class", "stack"]
 WARM = True  # a warm-up run of each side first (--quick skips it: it proves the suite runs, not a figure)
 
 
@@ -202,6 +204,46 @@ def bench_batch(reps: int, scratch: Path, count: int) -> list[Row]:
     return rows
 
 
+def make_class_shaped(scratch: Path, count: int, salt: str) -> Path:
+    """`count` Lab 01 solutions that differ before their dependency step, as learners' Dockerfiles do: an
+    ENV line of their own right after FROM, so each runs its own pip install and shares only the base
+    image (and the wheels the proxy serves). `salt` keeps every run's builds out of every other's cache."""
+    folder = scratch / f"class-{salt}"
+    for number in range(count):
+        target = folder / f"learner-{number:02d}"
+        shutil.copytree(LAB01, target)
+        for file in ("Dockerfile", ".dockerignore"):
+            shutil.copy(SOLUTION01 / file, target / file)
+        text = (target / "Dockerfile").read_text()
+        base = "FROM python:3.11-slim\n"
+        assert text.count(base) == 1, "the Lab 01 solution has one FROM line"
+        (target / "Dockerfile").write_text(text.replace(base, f"{base}ENV LEARNER={salt}-{number}\n"))
+    return folder
+
+
+def bench_class(reps: int, scratch: Path, count: int) -> list[Row]:
+    from graders.runner import SLOT_WAIT
+
+    count = 2 if count < 6 else 6
+    rows, base = [], None
+    for jobs in (1, 2, 4):
+        runs, waiting, grading = [], 0.0, 0.0
+        for rep in range(reps):
+            folder = make_class_shaped(scratch, count, f"j{jobs}r{rep}{time.time_ns() % 10**6}")
+            out = scratch / f"out-{jobs}-{rep}"
+            runs.append(timed([DOCKERLAB, "grade", "01-basic-dockerfile", str(folder), "--out", str(out), "-j", str(jobs)]))
+            for path in (out / "results").glob("*.json"):
+                timings = json.loads(path.read_text()).get("timings") or {}
+                waiting, grading = waiting + timings.get(SLOT_WAIT, 0.0), grading + timings.get("total", 0.0)
+        seconds = [r[0] for r in runs]
+        base = base or statistics.median(seconds)
+        share = waiting / grading if grading else 0.0
+        rows.append(Row(f"{count} class-shaped submissions at -j {jobs}", seconds, [], "≥ 1.7× at -j 2" if jobs == 2 else "",
+                        max(r[1] for r in runs),
+                        f"{base / statistics.median(seconds):.2f}× -j 1; {share:.0%} of grading time waiting for a build slot"))
+    return rows
+
+
 def bench_stack(reps: int, scratch: Path) -> list[Row]:
     from benchmarks import stack_overhead
 
@@ -261,7 +303,7 @@ def main() -> int:
             scratch = Path(tmp) / name
             scratch.mkdir()
             run = globals()[f"bench_{name.replace('-', '_')}"]
-            rows = run(reps, scratch, count) if name == "batch" else run(reps, scratch)
+            rows = run(reps, scratch, count) if name in ("batch", "class") else run(reps, scratch)
             console.print(table(name, rows))
             found[name] = [row.summary() for row in rows]
     report = {"machine": _machine(), "reps": reps, "quick": args.quick, "benchmarks": found}

@@ -77,6 +77,8 @@ class Build:
     error_line: int | None = None  # Dockerfile line of the failing instruction
     infra: str | None = None
     """Why a failed build is the machine's fault (a registry out of reach), in the log's words."""
+    waited: float = 0.0
+    """Seconds it waited for a build slot (another build holding it) before it started."""
 
 
 @dataclass

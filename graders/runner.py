@@ -65,6 +65,10 @@ class Grading(Generic[L]):
         return self.connection
 
 
+SLOT_WAIT = "waiting for a build slot"
+"""The timings' entry (beside each stage's) for the seconds the grading's builds waited for a slot."""
+
+
 @dataclass(frozen=True)
 class Stage(Generic[L]):
     name: str
@@ -109,6 +113,8 @@ def run(stages: list[Stage[L]], grading: Grading[L]) -> None:
                 grading.say("cleanup", "")
     if grading.connection is not None:
         grading.problems.extend(grading.connection.problems)
+        if grading.connection.waited:
+            grading.timings[SLOT_WAIT] = round(grading.connection.waited, 2)
 
 
 def _one(stage: Stage[L], grading: Grading[L]) -> None:

@@ -133,6 +133,8 @@ class Engine(Protocol):
     builder: Builder
     problems: list[str]
     """Trouble met while cleaning up, for the result's `problems`."""
+    waited: float
+    """Seconds this grading's builds waited for a build slot, all together."""
 
     def __enter__(self) -> Engine: ...
     def __exit__(self, *exc_info: object) -> None: ...

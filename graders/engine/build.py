@@ -125,7 +125,9 @@ def build(
     if output is not None and builder.kind != "buildkit":
         raise EngineError("a build that writes its files out (--output) needs BuildKit, and this machine's builder is the "
                           "legacy one", "grade where the docker CLI has BuildKit (buildx, or a client older than 23.0)")
+    asked = time.monotonic()
     with build_sandbox.one_build_at_a_time(lambda: progress and progress("waiting for another build to finish")):
+        waited = time.monotonic() - asked
         free = _free_mb(builder.disk)
         if free is not None and free < limits.disk_mb:
             raise EngineError(
@@ -141,6 +143,7 @@ def build(
         else:
             result = _legacy(client, builder, context, dockerfile, tag, labels, limits, progress, options)
         hit_memory = bool(builder.cgroup and build_sandbox.memory_reached(builder.cgroup, limits, mark))
+    result.waited = round(waited, 2)
     if not result.ok:
         result.error = _cause(result, limits, hit_memory)
         result.infra = infra_reason(result.log)

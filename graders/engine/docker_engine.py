@@ -6,6 +6,7 @@ objects (the client, the service's container) stay in here.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -50,6 +51,8 @@ class DockerEngine:
         self.info = info
         self.builder = builder
         self.problems = session.problems
+        self.waited = 0.0
+        self._waits = threading.Lock()  # builds in lanes beside the main line add to `waited` too
 
     def __enter__(self) -> DockerEngine:
         self._session.__enter__()
@@ -74,8 +77,11 @@ class DockerEngine:
     def build(self, context: Path, dockerfile: str, tag: str, limits: BuildLimits, progress: Callable[[str], None], *,
               target: str | None = None, args: dict[str, str] | None = None,
               secrets: dict[str, Path] | None = None, output: Path | None = None) -> Build:
-        return build_mod.build(self._client, self.builder, context, dockerfile, tag, self.labels, limits, progress,
-                               target=target, args=args, secrets=secrets, output=output)
+        result = build_mod.build(self._client, self.builder, context, dockerfile, tag, self.labels, limits, progress,
+                                 target=target, args=args, secrets=secrets, output=output)
+        with self._waits:
+            self.waited += result.waited
+        return result
 
     @boundary
     def present(self, ref: str) -> bool:

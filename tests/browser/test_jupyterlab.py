@@ -38,7 +38,9 @@ def jupyterlab(tmp_path):
 def jupyterlab05(tmp_path):
     folder = tmp_path / "05-ship-it"
     shutil.copytree(ROOT / "labs" / "05-ship-it", folder)
-    for name in ("Dockerfile", ".dockerignore", "requirements.txt", "compose.prod.yaml"):
+    from graders import course
+
+    for name in course.load().lab("05-ship-it").learner_files:  # the reference's own files, all of them
         shutil.copy(ROOT / "solutions" / "05-ship-it" / name, folder / name)
     yield from _serve(folder, tmp_path)
 

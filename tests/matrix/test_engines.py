@@ -130,6 +130,17 @@ def test_the_other_labs_references_get_what_they_get_on_the_host(newer, course, 
             print(f"\n{newer.name} {newer.version}: {lab_id} reference {there['score']:g}/{there['max_score']:g}")
 
 
+@pytest.mark.parametrize("newer", ["sid"], indirect=True)
+def test_lab05_s_starter_leaks_its_secret_the_same_way_on_the_containerd_store(newer, course):
+    """`docker save` writes the OCI layout there (gzip blobs, an index): the secret is still found, in the
+    same place, and every other criterion gets the host's status."""
+    lab = course.lab("05-ship-it")
+    there = newer.grade("05-ship-it", ROOT / lab.folder)
+    assert statuses(there) == on_host(lab, ROOT / lab.folder)
+    secret = next(c for c in there["criteria"] if c["id"] == "secret")
+    assert secret["message"].startswith("the image holds the secret's value: history: RUN |1 INDEX_TOKEN="), secret
+
+
 @pytest.fixture(scope="module")
 def hostile_course(tmp_path_factory):
     """The course with Lab 01's build limits of the hostile tests: 2,048 MB of disk, 30 s."""

@@ -65,6 +65,16 @@ def test_each_lab_runs_the_stages_its_rubric_needs_and_each_fills_its_facts(lab_
     assert fake.closed and not fake.created, "the engine is closed and what the grading made is gone"
 
 
+def test_the_time_builds_waited_for_a_slot_is_in_the_timings_beside_the_stages():
+    from graders.runner import SLOT_WAIT
+
+    fake = FakeEngine()
+    fake.waited = 12.5  # the engine adds up what each build waited
+    grading = gather("01-basic-dockerfile", fake)
+    assert grading.timings[SLOT_WAIT] == 12.5 and "build" in grading.timings
+    assert SLOT_WAIT not in gather("01-basic-dockerfile", FakeEngine()).timings  # none waited: no entry
+
+
 def test_every_stage_of_both_tables_is_run_by_some_lab():
     names = {stage.name for stage in [*pipeline.IMAGE, *pipeline.STACK]}
     assert names == {name for stages in STAGES.values() for name in stages}
