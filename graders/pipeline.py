@@ -199,9 +199,17 @@ def _images(g: Grading[StackLab]) -> None:
     g.environment.left_out = stack_work.images(g.facts, g.engine, g.results.get("build") or {})
 
 
+_BASES: dict[tuple[str, int], list[str]] = {}
+
+
 def _course_bases(course_root: Path) -> list[str]:
-    """The base images this course provides (`dockerlab images prepare` makes them present)."""
+    """The base images this course provides (`dockerlab images prepare` makes them present); read once
+    per version of course.yml (a grading asks twice, a notebook's kernel grades again and again)."""
+    path = course_root / "course.yml"
     try:
-        return [image.ref for image in course_mod.load(course_root / "course.yml").base_images]
-    except ConfigError:
+        key = (str(path.resolve()), path.stat().st_mtime_ns)
+        if key not in _BASES:
+            _BASES[key] = [image.ref for image in course_mod.load(path).base_images]
+        return list(_BASES[key])
+    except (ConfigError, OSError):
         return []
