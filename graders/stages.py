@@ -149,14 +149,12 @@ def run(facts: Facts, lab: ImageLab, course_root: Path, engine: Engine) -> None:
     if isinstance(facts.image, Missing):
         facts.container = facts.http = facts.image
         return
-    sandbox = _sandbox(lab)
-    mounts = {str(engine.artifact(lab, course_root, m.artifact)): m.target for m in lab.service.mounts}
-    refused = engine.start(facts.image.id, sandbox, lab.service.env, facts.image.healthcheck, mounts)
-    if refused:
+    container, refused = _serve(engine, facts.image, lab, lab.service.env, _mounts(lab, course_root, engine))
+    if container is None:
         facts.container = Container(False, None, refused, None, [], None, None)
         facts.http = Missing(f"the container could not start: {refused[:300]}", learner=True)
         return
-    facts.container = engine.watch(lab.service.port, sandbox)
+    facts.container = container
     if facts.container.running and facts.container.limit_hit:
         facts.http = Missing(f"the service never answered: {facts.container.limit_hit}", learner=True)
     elif not facts.container.running:
@@ -167,6 +165,22 @@ def run(facts: Facts, lab: ImageLab, course_root: Path, engine: Engine) -> None:
             f"its last log line: {last}",
             learner=True,
         )
+
+
+def _serve(engine: Engine, image: Image, lab: ImageLab, env: dict[str, str], mounts: dict[str, str],
+           role: str = "service", hardening: Hardening | None = None) -> tuple[Container | None, str]:
+    """Start the image as the service (`role`: its name) in the lab's sandbox and wait until it is up, exits
+    or runs out of time: (the container, "") or (None, the engine's words for why the image could not start)."""
+    sandbox = _sandbox(lab)
+    refused = engine.start(image.id, sandbox, env, image.healthcheck, mounts, role=role, hardening=hardening)
+    if refused:
+        return None, refused
+    return engine.watch(lab.service.port, sandbox, role=role), ""
+
+
+def _mounts(lab: ImageLab, course_root: Path, engine: Engine) -> dict[str, str]:
+    """The lab's artifacts (host folder -> target), mounted read-only into the service."""
+    return {str(engine.artifact(lab, course_root, m.artifact)): m.target for m in lab.service.mounts}
 
 
 def probe(facts: Facts, engine: Engine, bound: list[Bound]) -> None:
@@ -238,12 +252,10 @@ def unmounted(facts: Facts, lab: ImageLab, engine: Engine, bound: list[Bound]) -
     if isinstance(facts.image, Missing):
         facts.unmounted = facts.image
         return
-    sandbox = _sandbox(lab)
-    refused = engine.start(facts.image.id, sandbox, lab.service.env, facts.image.healthcheck, {}, role="bare")
-    if refused:
+    container, refused = _serve(engine, facts.image, lab, lab.service.env, {}, role="bare")
+    if container is None:
         facts.unmounted = Missing(f"the container could not start without the model: {refused[:300]}", learner=True)
         return
-    container = engine.watch(lab.service.port, sandbox, role="bare")
     if not container.running or container.address is None or container.limit_hit:
         last = state_mod.last_line(container.logs)[:200] or "(no output)"
         facts.unmounted = Missing(
@@ -323,19 +335,15 @@ def hardened(facts: Facts, lab: ImageLab, course_root: Path, engine: Engine, bou
         return
     service = facts.compose.model["services"][lab.production.service]
     plan = hardening(service)
-    sandbox = _sandbox(lab)
-    mounts = {str(engine.artifact(lab, course_root, m.artifact)): m.target for m in lab.service.mounts}
     env = {**lab.service.env, **{k: str(v) for k, v in (service.get("environment") or {}).items()
                                  if isinstance(k, str) and v is not None and k.isidentifier()}}
     applied = {"read_only": plan.read_only, "tmpfs": plan.tmpfs or {}, "user": plan.user,
                "cap_drop": ["ALL"] if plan.drop_all else list(plan.cap_drop)}
-    refused = engine.start(facts.image.id, sandbox, env, facts.image.healthcheck, mounts, role="hardened",
-                           hardening=plan)
-    if refused:
+    container, refused = _serve(engine, facts.image, lab, env, _mounts(lab, course_root, engine), "hardened", plan)
+    if container is None:
         facts.hardened = Missing(f"run as {lab.production.file} asks, the container could not start: {refused[:300]}",
                                  learner=True)
         return
-    container = engine.watch(lab.service.port, sandbox, role="hardened")
     facts.hardened = Hardened(applied, container)
     if not container.running:
         return

@@ -178,7 +178,7 @@ def test_a_build_that_fails_is_the_learners_and_nothing_runs():
 def test_the_engine_is_closed_when_a_bug_or_ctrl_c_stops_the_grading(error):
     fake = FakeEngine()
 
-    def watch(port, sandbox):
+    def watch(port, sandbox, role="service"):
         raise error
 
     fake.watch = watch  # type: ignore[method-assign]
