@@ -15,7 +15,7 @@ import docker
 import pytest
 
 from graders import course as course_mod
-from graders.engine.session import MANAGED
+from graders.engine.session import MANAGED, sweep_dead
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB01 = ROOT / "labs" / "01-basic-dockerfile"
@@ -63,6 +63,7 @@ def engine():
         if os.environ.get("CI"):
             pytest.fail(f"CI needs a Docker engine and none answers: {error}")
         pytest.skip(f"no Docker engine answers: {error}")
+    sweep_dead(client)  # what an earlier, killed run of the suite left is not this run's
     yield client
     leftovers = managed_leftovers(client)
     assert not leftovers, f"the suite left dockerlab resources behind: {leftovers}"

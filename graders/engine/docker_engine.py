@@ -23,7 +23,7 @@ from graders.engine import layers as layers_mod
 from graders.engine import leaks as leaks_mod
 from graders.engine.api import Availability, Builder, Hardening, Mounts, Sandbox
 from graders.engine.build_sandbox import BuildLimits
-from graders.engine.session import Session
+from graders.engine.session import Session, sweep_dead
 from graders.errors import EngineError
 from graders.facts import Build, Container, Gpu, HttpRequest, HttpResponse, Image, JobStop, Query, ServiceState, Stopped
 from graders.layers import Entry
@@ -32,12 +32,15 @@ from graders.layers import Entry
 @boundary
 def connect(course_bases: Callable[[], list[str]], timeout: int = 600) -> DockerEngine:
     """The engine this machine's Docker settings point at, its builder with the build sandbox
-    located (`course_bases()`: trusted images to probe it with), and a new session."""
+    located (`course_bases()`: trusted images to probe it with), and a new session. What gradings
+    whose process died (kill -9, a closed notebook's kernel) left is removed first (about 25 ms)."""
     client = client_mod.connect(timeout)
+    session = Session(client)
+    sweep_dead(client, session.problems)
     info = client_mod.info(client)
     builder = build_mod.sandboxed(replace(build_mod.detect_builder(), engine_version=info.get("engine_version") or ""),
                                   course_bases, info.get("root_dir"), info.get("image_store"))
-    return DockerEngine(Session(client), info, builder)
+    return DockerEngine(session, info, builder)
 
 
 class DockerEngine:

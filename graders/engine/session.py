@@ -25,7 +25,7 @@ MANAGED = "org.dockerlab.managed"
 RUN = "org.dockerlab.run"
 OWNER = "org.dockerlab.owner"
 RETRY_SECONDS = 60
-"""`host:boot:pid:start` of the process that made it: a sweep removes what dead processes left."""
+"""`host:boot:pidns:pid:start` of the process that made it: a sweep removes what dead processes left."""
 
 
 class Session:
@@ -113,19 +113,23 @@ def remove_labelled(client: docker.DockerClient, label: str, problems: list[str]
 
 
 def owner(pid: int | None = None) -> str:
-    """This process (or `pid`) as `host:boot:pid:start`: unique, even after a pid is reused."""
+    """This process (or `pid`) as `host:boot:pidns:pid:start`: unique, even after a pid is reused, and
+    told apart from a process of another pid namespace on the same host (a container that shares the
+    host's name, as `--network host` does)."""
     pid = pid or os.getpid()
-    return f"{socket.gethostname()}:{_boot_id()}:{pid}:{_start_time(pid)}"
+    return f"{socket.gethostname()}:{_boot_id()}:{_pid_namespace()}:{pid}:{_start_time(pid)}"
 
 
 def alive(owner_label: str) -> bool:
-    """Whether the process an owner label names still runs. Another host's process counts as alive:
-    an engine may serve several hosts, and only that host can tell."""
-    try:
-        host, boot, pid, start = owner_label.split(":")
-    except ValueError:
+    """Whether the process an owner label names still runs. A process this one cannot see (another
+    host, another pid namespace) counts as alive: an engine may serve several, and only they can tell."""
+    fields = owner_label.split(":")
+    if len(fields) == 4:  # written before the pid namespace was part of the label
+        fields.insert(2, _pid_namespace())
+    if len(fields) != 5:
         return True
-    if host != socket.gethostname():
+    host, boot, namespace, pid, start = fields
+    if host != socket.gethostname() or namespace != _pid_namespace() or not pid.isdigit():
         return True
     state, started = _process(int(pid))
     return boot == _boot_id() and started == start and state not in ("Z", "X")  # a zombie has died
@@ -152,6 +156,14 @@ def sweep_dead(client: docker.DockerClient, problems: list[str] | None = None) -
 def _boot_id() -> str:
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _pid_namespace() -> str:
+    """This process's pid namespace, as its inode number ("" where /proc does not say)."""
+    try:
+        return os.readlink("/proc/self/ns/pid").removeprefix("pid:[").removesuffix("]")
     except OSError:
         return ""
 

@@ -85,6 +85,28 @@ def test_ctrl_c_removes_everything(engine, submission):
 
 
 @pytest.mark.docker
+def test_the_next_check_removes_what_a_killed_check_left(engine, submission):
+    """kill -9 cannot be caught: the container and image of that grading stay. The next grading on the
+    machine (here a learner's check of another folder, not a batch) removes them, and grades as usual."""
+    from tests.conftest import managed_leftovers
+
+    edit(submission / "Dockerfile", "http://127.0.0.1:8000/health", "http://127.0.0.1:8000/nowhere")
+    process = subprocess.Popen(DOCKERLAB + ["check", "01-basic-dockerfile", str(submission)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not engine.containers.list(filters={"label": f"{MANAGED}=true"}, sparse=True):
+        assert process.poll() is None and time.monotonic() < deadline, "no container appeared"
+        time.sleep(0.5)
+    process.kill()
+    process.wait(timeout=60)
+    left = managed_leftovers(engine)
+    assert left.get("containers") and left.get("images"), left
+    done = dockerlab("check", "01-basic-dockerfile", str(SOLUTION01), "--json")
+    assert json.loads(done.stdout)["score"] == 100, done.stderr
+    assert managed_leftovers(engine) == {}
+
+
+@pytest.mark.docker
 def test_watch_stops_a_check_whose_files_changed_and_leaves_nothing_behind(engine, submission):
     """A change while the image builds stops that check (its session cleans up); the next one runs to
     its scorecard; Ctrl-C ends the watch. The autouse fixture then finds nothing the grader made."""
