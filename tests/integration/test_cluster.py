@@ -84,7 +84,7 @@ def test_a_worker_killed_while_it_grades_costs_nothing(tmp_path, engine, lab01):
         while victim is None:
             assert time.monotonic() < deadline and batch.is_alive(), "no grading started a container"
             for container in engine.containers.list(filters={"label": f"{MANAGED}=true"}):
-                pid = int(container.labels[OWNER].split(":")[2])  # the `dockerlab check` a worker started
+                pid = int(container.labels[OWNER].split(":")[-2])  # host:boot:pidns:PID:start of the `dockerlab check` a worker started
                 try:
                     victim = psutil.Process(pid).parent()
                 except psutil.Error:
