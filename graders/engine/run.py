@@ -156,12 +156,15 @@ def stop(client: docker.DockerClient, name: str, grace_seconds: float) -> Stoppe
             return Stopped(signal, pid1, 0.0, True, state.get("ExitCode"), grace_seconds)
         started = time.monotonic()
         container.kill(signal=signal)
-        while time.monotonic() - started < grace_seconds:
-            container.reload()
-            if container.attrs["State"]["Status"] in ("exited", "dead"):
-                return Stopped(signal, pid1, time.monotonic() - started, True,
-                               container.attrs["State"].get("ExitCode"), grace_seconds)
-            time.sleep(0.1)
+        try:  # the engine answers the moment the process has exited (no polling)
+            container.wait(timeout=grace_seconds, condition="not-running")
+        except requests.exceptions.RequestException:  # the grace ended first (or the engine is away: below)
+            pass
+        seconds = time.monotonic() - started
+        container.reload()
+        if container.attrs["State"]["Status"] in ("exited", "dead"):
+            return Stopped(signal, pid1, min(seconds, grace_seconds), True, container.attrs["State"].get("ExitCode"),
+                           grace_seconds)
         container.kill()
         return Stopped(signal, pid1, grace_seconds, False, None, grace_seconds)
     except DockerException as error:
