@@ -85,13 +85,28 @@ def lab01_same_work(folder: Path, scratch: Path) -> None:
         docker("rmi", "-f", tag, "dockerlab-bench/raw:2", check=False)
 
 
-def lab01_edit_loop(folder: Path) -> None:
-    """What a person does after editing app/main.py: rebuild, run, wait until healthy, ask it."""
+def lab01_edit_loop(folder: Path) -> dict[str, float]:
+    """What a person does after editing app/main.py: rebuild, run, wait until healthy, ask it; the
+    seconds each part took."""
     tag, name = "dockerlab-bench/edit:1", f"dockerlab-bench-{time.time_ns()}"
+    phases: dict[str, float] = {}
+    mark = time.monotonic()
+
+    def done(phase: str) -> None:
+        nonlocal mark
+        phases[phase] = round(time.monotonic() - mark, 3)
+        mark = time.monotonic()
+
     try:
         build(folder, tag)
-        probe(serve(tag, name))
+        done("build")
+        address = serve(tag, name)
+        done("start to healthy")
+        probe(address)
+        done("5 requests")
     finally:
         docker("rm", "-f", name, check=False)
         docker("network", "rm", name, check=False)
         docker("rmi", "-f", tag, check=False)
+        done("removal")
+    return phases

@@ -54,6 +54,8 @@ class Row:
     target: str = ""
     peak_mb: float | None = None
     note: str = ""
+    profile: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Where the time went, as medians of seconds per part: {"grader": stage -> s, "raw": phase -> s}."""
 
     @property
     def ratio(self) -> float | None:
@@ -122,17 +124,24 @@ def bench_edit_loop(reps: int, scratch: Path) -> list[Row]:
     folder = submission(scratch, "edit-loop")
     if WARM:
         check(folder)
-    grader, raws, peaks = [], [], []
+    grader, raws, peaks, stages, phases = [], [], [], [], []
     for _ in range(reps):
         edit(folder, "app/main.py")
-        seconds, peak, _result = check(folder)
-        grader.append(seconds), peaks.append(peak)
+        seconds, peak, result = check(folder)
+        grader.append(seconds), peaks.append(peak), stages.append(result["timings"])
         edit(folder, "app/main.py")
         started = time.monotonic()
-        raw.lab01_edit_loop(folder)
+        phases.append(raw.lab01_edit_loop(folder))
         raws.append(time.monotonic() - started)
+    profile = {"grader": medians(stages), "raw": medians(phases)}
     return [Row("edit app/main.py, check again", grader, raws, "≤ 1.15×", max(peaks),
-                "raw: rebuild + run + wait healthy + 5 requests")]
+                "raw: rebuild + run + wait healthy + 5 requests", profile)]
+
+
+def medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each part's median over the repetitions (a part missing from a run counts as 0 s there)."""
+    parts = dict.fromkeys(part for run in runs for part in run)
+    return {part: round(statistics.median(run.get(part, 0.0) for run in runs), 2) for part in parts}
 
 
 def bench_static(reps: int, scratch: Path) -> list[Row]:
@@ -305,6 +314,9 @@ def main() -> int:
             run = globals()[f"bench_{name.replace('-', '_')}"]
             rows = run(reps, scratch, count) if name in ("batch", "class") else run(reps, scratch)
             console.print(table(name, rows))
+            for row in rows:
+                for side, parts in row.profile.items():
+                    console.print(f"  {side}: " + ", ".join(f"{part} {seconds:.2f} s" for part, seconds in parts.items()))
             found[name] = [row.summary() for row in rows]
     report = {"machine": _machine(), "reps": reps, "quick": args.quick, "benchmarks": found}
     args.out.parent.mkdir(parents=True, exist_ok=True)

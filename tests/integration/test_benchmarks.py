@@ -34,3 +34,7 @@ def test_quick_benchmarks_report_every_figure(engine, tmp_path):
                 assert row["ratio"] > 0
     assert [row["name"] for row in report["benchmarks"]["batch"]] == [f"2 submissions at -j {j}" for j in (1, 2, 4)]
     assert "overhead" in done.stdout and "ratio" in done.stdout  # the tables were drawn
+    profile = report["benchmarks"]["edit-loop"][0]["profile"]  # where the re-check's time went, both sides
+    assert {"build", "run", "stop"} <= set(profile["grader"]) and all(s >= 0 for s in profile["grader"].values())
+    assert list(profile["raw"]) == ["build", "start to healthy", "5 requests", "removal"]
+    assert profile["raw"]["start to healthy"] > 0 and "raw: build" in done.stdout
