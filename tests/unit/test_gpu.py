@@ -28,6 +28,7 @@ FILES = Path(__file__).parent / "files" / "nvidia-smi"
     ("h100-550.txt", "550.54.15", "12.4"),
     ("a100-525.txt", "525.85.12", "12.0"),
     ("no-driver.txt", None, None),
+    ("real-nvidia-h200.txt", "580.159.04", "13.0"),  # verify_gpu.py on an H200, 2026-12-04
 ])
 def test_banner(name, driver, cuda):
     assert gpu.parse_banner((FILES / name).read_text()) == (driver, cuda)
@@ -48,8 +49,11 @@ def test_query_rows():
     assert "compute_cap" not in rows[0]  # an old driver's three columns
 
 
-@pytest.mark.parametrize("name, cap", [("v100-580-query.csv", "7.0"), ("h100-580-query.csv", "9.0")]
-                         + [(p.name, None) for p in FILES.glob("real-*-query.csv")])
+KNOWN_CAPS = {"v100-580-query.csv": "7.0", "h100-580-query.csv": "9.0", "real-nvidia-h200-query.csv": "9.0"}
+
+
+@pytest.mark.parametrize("name, cap", list(KNOWN_CAPS.items())
+                         + [(p.name, None) for p in FILES.glob("real-*-query.csv") if p.name not in KNOWN_CAPS])
 def test_query_rows_with_compute_capability(name, cap):
     rows = gpu.parse_query((FILES / name).read_text())
     assert rows and all(row["compute_cap"] for row in rows)
@@ -69,3 +73,13 @@ def test_device_requests_match_docker_run_gpus(spec, count, ids):
 def test_bad_gpus_value():
     with pytest.raises(ValueError, match="not a --gpus value"):
         gpu.device_request("device=")
+
+
+def test_the_real_h200_machine_is_judged_able_to_run_its_cuda():
+    """The machine verify_gpu.py ran on: driver 580.159.04, torch built for CUDA 13.0, an H200 (9.0)."""
+    from graders import cuda
+
+    driver, _ = gpu.parse_banner((FILES / "real-nvidia-h200.txt").read_text())
+    rows = gpu.parse_query((FILES / "real-nvidia-h200-query.csv").read_text())
+    verdict = cuda.check(driver, "13.0", [(r["name"], r["compute_cap"]) for r in rows])
+    assert verdict.ok is True and "runs CUDA 13.0" in verdict.message
