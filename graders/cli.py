@@ -74,7 +74,9 @@ def parser() -> argparse.ArgumentParser:
     worker.add_argument("--tls-cert", type=Path, help="with tls://: this worker's certificate")
     worker.add_argument("--tls-key", type=Path, help="with tls://: this worker's private key")
 
-    sub.add_parser("clean", help="remove everything dockerlab created that a killed run left behind")
+    clean_parser = sub.add_parser("clean", help="remove everything dockerlab created that a killed run left behind")
+    clean_parser.add_argument("--registry", action="store_true",
+                              help="also remove the course registry (Lab 05's CI pushes there) and what it holds")
     return top
 
 
@@ -132,5 +134,5 @@ def _dispatch(args: argparse.Namespace) -> int:
         return images.main(course_path=args.course, offline=args.offline, ca_bundle=args.ca_bundle, labs=args.labs)
     if args.command == "clean":
         from graders.commands import clean
-        return clean.main()
+        return clean.main(registry=args.registry)
     raise UsageError(f"unknown command {args.command}")

@@ -37,7 +37,7 @@ class Strict(BaseModel):
 
 class BaseImage(Strict):
     ref: str = Field(pattern=r"^[a-z0-9./_-]+:[A-Za-z0-9._-]+$")
-    stand_in: Literal["debootstrap", "python", "redis", "postgres"] | None = None
+    stand_in: Literal["debootstrap", "python", "redis", "postgres", "registry"] | None = None
     """How to make it without a registry: a Debian rootfs, or a recipe in docker/stand-ins/ built on
     the image named in `from` (Debian's Python, redis-server or postgresql)."""
     from_image: str | None = Field(default=None, alias="from")

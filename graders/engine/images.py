@@ -7,6 +7,7 @@ Stand-ins (no registry in reach):
                (upstream layout: site-packages, venv, pip); see docker/stand-ins/python.Dockerfile.
   redis        Debian's redis-server, run as the official image runs it (docker/stand-ins/redis.*).
   postgres     Debian's postgresql-15 behind the official image's entrypoint (docker/stand-ins/postgres.*).
+  registry     Debian's docker-registry (Distribution 2.8), configured as the official image is.
 Each carries the label org.dockerlab.stand-in=<the ref it stands in for>.
 """
 
@@ -31,12 +32,13 @@ from graders.errors import EngineError
 RECIPES = Path("docker/stand-ins")  # under the course root
 CA_PATH = "/usr/local/share/dockerlab/ca-bundle.crt"
 VERSION_LABEL = "org.dockerlab.stand-in.version"
-RECIPE_VERSIONS = {"debootstrap": "2", "python": "3", "redis": "1", "postgres": "1"}
+RECIPE_VERSIONS = {"debootstrap": "2", "python": "3", "redis": "1", "postgres": "1", "registry": "1"}
 DESCRIPTIONS = {
     "debootstrap": "Debian minbase root file system",
     "python": "CPython 3.11 built from source",
     "redis": "Debian's redis-server",
     "postgres": "Debian's postgresql-15",
+    "registry": "Debian's docker-registry",
 }  # bump when a recipe changes what it makes
 DURATIONS = {"python": "about 3 minutes on 2 cores"}
 SLIM_EXCLUDES = ["usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian"]

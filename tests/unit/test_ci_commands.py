@@ -78,3 +78,14 @@ def test_push_tag_pull_inspect_login():
         Inspect((f"{REG}/iris@sha256:" + "a" * 64,), None)
     assert run(f"login -u ci --password-stdin {REG}") == Login(REG)
     assert run("version") == Answer("Client: the grader's relay to its Docker engine\n")
+
+
+@pytest.mark.parametrize("ref, split", [
+    (f"{REG}/iris:abc123", (f"{REG}/iris", "abc123")),
+    (f"{REG}/g-1/iris", (f"{REG}/g-1/iris", "latest")),                           # the port is not a tag
+    (f"{REG}/iris@sha256:" + "a" * 64, (f"{REG}/iris@sha256:" + "a" * 64, None)),
+])
+def test_a_ref_split_for_the_sdk(ref, split):
+    from graders.engine.ci_relay import _split
+
+    assert _split(ref) == split
