@@ -264,6 +264,20 @@ class SbomBuild(Strict):
     file: str = "sbom.cdx.json"
 
 
+class CiScript(Strict):
+    """A CI script the learner writes (Lab 05): the grader runs it as a CI job would, in a sandbox
+    whose `docker` relays to the grader (graders.engine.ci_relay), against the course registry."""
+
+    script: str = "ci/build.sh"
+    image: str = "iris"
+    """The repository under $REGISTRY that the script publishes and the production file runs."""
+    seconds: int = Field(default=300, ge=10, le=1800)
+    runner: str = "python:3.11-slim"
+    """The image the script runs in (a course base image: a shell, sed, Python for the relay)."""
+    registry: str = "registry:2.8"
+    """The image of the course registry the script pushes to (a course base image)."""
+
+
 class ImageLab(LabBase):
     """A lab graded from a Dockerfile: the image built, then run as a service (Labs 01, 02, 05) or as
     a job (Lab 03). graders.pipeline.IMAGE grades it."""
@@ -273,6 +287,7 @@ class ImageLab(LabBase):
     build: BuildInputs = Field(default_factory=BuildInputs)
     production: Production | None = None
     sbom: SbomBuild | None = None
+    ci: CiScript | None = None
     service: Service = Field(default_factory=Service)
     job: Job | None = None
     baseline: str | None = None

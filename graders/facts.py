@@ -263,6 +263,41 @@ class Sbom:
 
 
 @dataclass
+class CiCommand:
+    """One `docker ...` of a CI script: what it asked and how the grader answered."""
+
+    argv: list[str]
+    code: int
+    kind: str
+    """build, push, tag, pull, inspect, login, or answer (answered without the engine: a refusal)."""
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class CiRun:
+    """A CI script run by the grader (Lab 05): its exit, its log, the commands it ran, what it pushed,
+    and the files it left (the production file it pinned)."""
+
+    exit_code: int | None
+    log: str
+    registry: str = ""
+    """The $REGISTRY it was given: the course registry's address and this grading's namespace."""
+    commands: list[CiCommand] = field(default_factory=list)
+    pushed: dict[str, str] = field(default_factory=dict)
+    """ref -> the digest the registry answered the push with."""
+    built: dict[str, str] = field(default_factory=dict)
+    """ref -> the image id a build of the script gave it."""
+    files: dict[str, str | None] = field(default_factory=dict)
+    """The files asked for, as the script left them in the submission (None: not there)."""
+    held: dict[str, str | None] = field(default_factory=dict)
+    """ref -> the digest the registry holds for it (None: none), asked after the script ended."""
+    timed_out: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    """What the script was given besides PATH (REGISTRY, VERSION, GIT_SHA, CREATED)."""
+
+
+@dataclass
 class Hardened:
     """The image run as the production file's service asks (Lab 05): what was applied, what the
     container's first process shows of it, and what the service answered then."""
@@ -429,6 +464,8 @@ class Facts:
     """The SBOM the learner's own SBOM build wrote for the grader's image (Lab 05)."""
     hardened: Hardened | Missing = field(default_factory=lambda: Missing("not gathered", False))
     """The image run with the hardening the production file asks for (Lab 05)."""
+    ci: CiRun | Missing = field(default_factory=lambda: Missing("not gathered", False))
+    """The learner's CI script, run by the grader against the course registry (Lab 05)."""
     gpu: Gpu | None = None
     """What the grading machine offers for GPUs, once the engine answered."""
     refused: list[Refusal] = field(default_factory=list)

@@ -50,7 +50,7 @@ else:  # imported on first use: a Dockerfile the static stage refuses never load
     stack_work = _LazyModule("graders.compose_stages")
 
 ENGINE_FACTS = ("build", "image", "container", "http", "inside", "stop", "rebuild", "baseline", "efficiency", "job",
-                "unmounted", "leaks", "hardened", "sbom")
+                "unmounted", "leaks", "hardened", "sbom", "ci")
 SERVICE_FACTS = {"container", "http", "stop"}
 RESTARTED = "the Docker engine restarted while this submission was graded; grade it again"
 
@@ -95,7 +95,7 @@ def gather(lab: Lab, submission: Path, *, course_root: Path | None = None,
 # An image lab: a Dockerfile built, inspected, run, probed, looked into, stopped.
 #   copy → static → production → engine → build → inspect → run → probe → train → preempt → ask → stop → layers
 #   → unmounted → hardened
-#                                     ↘ inside → leaks (looks)   ↘ baseline → sbom → cache (builds)   beside, in threads
+#                                     ↘ inside → leaks (looks)   ↘ baseline → sbom → ci → cache (builds)   beside, in threads
 
 def _connected(*names: str) -> Callable[[Grading[Any]], bool]:
     return lambda g: g.connection is not None and (not names or bool(g.needs & set(names)))
@@ -120,6 +120,8 @@ IMAGE: list[Stage[ImageLab]] = [
     Stage("leaks", ("leaks",), lambda g: image_work.leaks(g.facts, g.engine), when=_connected("leaks"), lane="looks"),
     Stage("sbom", ("sbom",), lambda g: image_work.sbom(g.facts, g.lab, g.context, g.engine, g.say, g.scratch),
           when=lambda g: _connected("sbom")(g) and g.lab.sbom is not None, lane="builds"),
+    Stage("ci", ("ci",), lambda g: image_work.ci(g.facts, g.lab, g.context, g.engine, g.say),
+          when=lambda g: _connected("ci")(g) and g.lab.ci is not None, lane="builds"),
     Stage("cache", ("rebuild",), lambda g: image_work.rebuild(
         g.facts, g.lab, g.context, g.engine, g.bound, g.say), when=_connected("rebuild"), lane="builds"),
     Stage("run", ("container", "http"), lambda g: image_work.run(g.facts, g.lab, g.course_root, g.engine),

@@ -267,6 +267,28 @@ def unmounted(facts: Facts, lab: ImageLab, engine: Engine, bound: list[Bound]) -
     engine.stop(engine.name("bare"), 1)
 
 
+def ci(facts: Facts, lab: ImageLab, context: Path, engine: Engine, say: Progress) -> None:
+    """Run the learner's CI script as a CI job would: given the version, the commit (GIT_SHA and REVISION)
+    and the build time, with the lab's build secrets offered to its builds by id, against the course
+    registry; read back the production file it leaves."""
+    spec = lab.ci
+    if spec is None:
+        facts.ci = Missing("the lab has no CI script", learner=False)
+        return
+    if not (context / spec.script).is_file():
+        facts.ci = Missing(f"there is no {spec.script} in the submission", learner=True,
+                           fix=f"write {spec.script}: it builds, pushes to $REGISTRY and pins the production file's image by digest")
+        return
+    provided = facts.provided or provide(lab, facts.submission, context.parent)
+    # the build args, and each secret's value as CI hands a job its secrets (INDEX_TOKEN): masked in what is shown
+    env = dict(provided.args) if provided else {}
+    # the commit, as CI names it; a folder outside git has its fingerprint instead (without `sha256:`: a tag has no ':')
+    env["GIT_SHA"] = (env.get("REVISION") or revision_mod.revision(facts.submission)).removeprefix("sha256:")
+    wanted = [lab.production.file] if lab.production else []
+    facts.ci = engine.run_ci(context, spec.script, env, provided.secrets if provided else {}, build_limits(lab), wanted,
+                             spec.seconds, spec.runner, spec.registry, lambda line: say("ci", line))
+
+
 def sbom(facts: Facts, lab: ImageLab, context: Path, engine: Engine, say: Progress, scratch: Path) -> None:
     """Build the learner's SBOM Dockerfile with the grader's image in its build arg, its files written
     out as a tar (at most 64 MiB: the engine stops the build past it), and read the SBOM from it."""

@@ -23,6 +23,7 @@ REGISTRY: dict[str, str] = {
     "builds": "graders.checks.builds:Builds",
     "carried_from_builder": "graders.checks.carried:CarriedFromBuilder",
     "checkpoint_saved": "graders.checks.checkpoint:CheckpointSaved",
+    "ci_published": "graders.checks.ci_published:CiPublished",
     "compose_depends": "graders.checks.compose_depends:DependsHealthy",
     "compose_gpu": "graders.checks.compose_gpu:GpuReservation",
     "compose_healthchecks": "graders.checks.compose_healthchecks:Healthchecks",

@@ -46,7 +46,8 @@ def main(*, course_path: Path | None, offline: bool, ca_bundle: Path | None, lab
 
 def needed(course: Course, lab_id: str, root: Path) -> list[str]:
     """The base images a lab's starter and reference use (named in their Dockerfiles and Compose
-    files), with the images their stand-ins are built on: what grading that lab needs first."""
+    files; a CI job's runner and registry), with the images their stand-ins are built on: what
+    grading that lab needs first."""
     lab = course.lab(lab_id)
     if lab is None:
         return []
@@ -54,6 +55,8 @@ def needed(course: Course, lab_id: str, root: Path) -> list[str]:
              if path.is_file() and (path.name.startswith("Dockerfile") or path.suffix in (".yaml", ".yml"))]
     by_ref = {image.ref: image for image in course.base_images}
     found = [ref for ref in by_ref if any(re.search(rf"(?<![\w./-]){re.escape(ref)}(?![\w.-])", text) for text in texts)]
+    ci = getattr(lab, "ci", None)
+    found += [ref for ref in ((ci.runner, ci.registry) if ci else ()) if ref in by_ref and ref not in found]
     for ref in found:  # what a stand-in is built on, and what that is built on
         base = by_ref[ref].from_image
         if base and base not in found:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from graders.engine.build_sandbox import BuildLimits
 from graders.facts import (
     Build,
+    CiRun,
     Container,
     Gpu,
     HttpRequest,
@@ -155,6 +156,13 @@ class Engine(Protocol):
         built stage's files are written to instead of an image (BuildKit only; at most 64 MiB)."""
         ...
     def present(self, ref: str) -> bool: ...
+    def run_ci(self, submission: Path, script: str, env: dict[str, str], secrets: dict[str, Path], limits: BuildLimits,
+               wanted: list[str], seconds: int, image: str, registry: str, progress: Callable[[str], None]) -> CiRun:
+        """Run the learner's CI `script` in a sandbox from `image` with the grader as its docker, against the
+        course registry (made from the image `registry` when there is none; its address and this grading's
+        namespace go to the script as $REGISTRY, added to `env`); `wanted`: the files to read back afterwards;
+        `secrets`: what its builds may mount."""
+        ...
     def inspect(self, image_id: str, base_ref: str) -> Image: ...
     def stand_in(self, ref: str) -> str | None: ...
     def layers(self, image_id: str) -> tuple[list[list[Entry]], list[int]]: ...

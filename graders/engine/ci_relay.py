@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import tarfile
+import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import docker
 from docker.errors import DockerException
@@ -28,13 +30,16 @@ from requests.exceptions import RequestException
 from graders import ci_commands as ci
 from graders.engine import boundary
 from graders.engine import build as build_mod
+from graders.engine import registry as registry_mod
 from graders.engine.api import Builder
 from graders.engine.build_sandbox import BuildLimits
 from graders.engine.session import Session
+from graders.facts import CiCommand, CiRun
 
 RELAY = "/tmp/.dockerlab-relay"
 LOG_BYTES = 256 * 1024
 MOST_COMMANDS = 30
+READ_BYTES = 1024 * 1024
 SHIM = r'''#!/usr/bin/env python3
 """docker, as this CI sandbox has it: each command goes to the grader, which runs what it allows."""
 import fcntl, json, os, sys, time
@@ -68,33 +73,9 @@ sys.stdout.write(answer.get("stdout", ""))
 sys.stderr.write(answer.get("stderr", ""))
 sys.exit(answer.get("code", 1))
 '''
-WRAPPER = f'mkdir -p {RELAY} && exec 4>&1 >&2 </dev/null && exec sh "$0"'
+WRAPPER = (f'mkdir -p {RELAY} && exec 4>&1 >&2 </dev/null && '
+           'if command -v bash >/dev/null; then exec bash "$0"; else exec sh "$0"; fi')
 """The script's stdout and stderr become the container's stderr (its log); fd 4 is the relay's."""
-
-
-@dataclass
-class Ran:
-    """One command of the script: what it asked and how the grader answered."""
-
-    argv: list[str]
-    code: int
-    kind: str
-    detail: str = ""
-    seconds: float = 0.0
-
-
-@dataclass
-class CiRun:
-    exit_code: int | None
-    log: str
-    commands: list[Ran] = field(default_factory=list)
-    pushed: dict[str, str] = field(default_factory=dict)
-    """ref -> the digest the registry answered the push with."""
-    built: dict[str, str] = field(default_factory=dict)
-    """ref -> the image id a build of the script gave it."""
-    files: dict[str, str | None] = field(default_factory=dict)
-    """The files asked for, as the script left them in /work (None: not there)."""
-    timed_out: bool = False
 
 
 @dataclass
@@ -118,9 +99,12 @@ def run_script(client: docker.DockerClient, session: Session, builder: Builder, 
         network_mode="none", mem_limit=f"{sandbox.memory_mb}m", memswap_limit=f"{sandbox.memory_mb}m",
         pids_limit=sandbox.pids, nano_cpus=int(sandbox.cpus * 1e9), cap_drop=["ALL"],
         security_opt=["no-new-privileges"], entrypoint=[], user="0")
-    container.put_archive("/", _tar(submission))
+    with tempfile.TemporaryFile() as archive:  # on disk, not in memory: a submission may hold up to 512 MiB
+        _tar(submission, archive)
+        archive.seek(0)
+        container.put_archive("/", archive)
     relay = _Relay(client, session, builder, submission, registry, secrets, limits, container, progress)
-    run = CiRun(None, "")
+    run = CiRun(None, "", registry=registry, env=dict(env))
     timer = threading.Timer(sandbox.seconds, lambda: _kill(container, run))
     container.start()
     timer.start()
@@ -131,6 +115,11 @@ def run_script(client: docker.DockerClient, session: Session, builder: Builder, 
         timer.cancel()
     for path in wanted:
         run.files[path] = _read(container, f"{ci.ROOT}/{path}")
+    # what the registry holds for each ref the script pushed, and for each digest ref the files name
+    named = [m.group(0) for text in run.files.values() if text
+             for m in re.finditer(rf"{re.escape(registry)}/[a-z0-9._/-]+@sha256:[0-9a-f]{{64}}", text)]
+    for ref in dict.fromkeys([*run.pushed, *named]):
+        run.held[ref] = registry_mod.digest_of(client, ref)
     return run
 
 
@@ -141,6 +130,16 @@ class _Relay:
         self.client, self.session, self.builder = client, session, builder
         self.submission, self.registry, self.secrets, self.limits = submission, registry, secrets, limits
         self.container, self.progress = container, progress
+        self.notes: list[str] = []
+        """What the grader says in the script's log about the relay itself."""
+        self.masked = [path.read_text(encoding="utf-8").strip() for path in secrets.values()]
+        """The secrets' values: shown as *** in the log and the commands, as CI services mask them."""
+
+    def mask(self, text: str) -> str:
+        for value in self.masked:
+            if value:
+                text = text.replace(value, "***")
+        return text
 
     def serve(self, run: CiRun) -> None:
         pending, log = b"", bytearray()
@@ -149,13 +148,15 @@ class _Relay:
             if err and len(log) < LOG_BYTES:
                 log += err[: LOG_BYTES - len(log)]
             pending += out or b""
+            if len(pending) > LOG_BYTES and b"\n" not in pending:  # no request is that long: not the relay's
+                pending = b""
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
                 if line.startswith(b"\x1e"):
                     self._answer(line[1:], run)
                 elif len(log) < LOG_BYTES:
                     log += line[: LOG_BYTES - len(log)] + b"\n"
-        run.log = log.decode(errors="replace")
+        run.log = self.mask(log.decode(errors="replace") + "".join(f"\n[dockerlab] {note}" for note in self.notes))
 
     def _answer(self, line: bytes, run: CiRun) -> None:
         try:
@@ -165,16 +166,23 @@ class _Relay:
         except (ValueError, KeyError, TypeError):
             return  # not the relay's: a script that wrote the marker itself gets no answer, and its time runs out
         started = time.monotonic()
-        if len(run.commands) >= MOST_COMMANDS:
+        if len(run.commands) >= MOST_COMMANDS:  # the 31st and later are refused
             command: ci.Command = ci.Answer(stderr=f"docker: this CI runs at most {MOST_COMMANDS} docker commands\n", code=1)
         else:
             command = ci.vet(argv, cwd, env, self.registry, tuple(self.secrets))
         self.progress(f"docker {' '.join(argv)[:160]}")
         answer, files, detail = self._run(command, run)
-        run.commands.append(Ran(argv, answer.code, type(command).__name__.lower(), detail,
-                                round(time.monotonic() - started, 2)))
+        if len(run.commands) < MOST_COMMANDS:  # the evidence is bounded too; the script's log says the rest
+            run.commands.append(CiCommand([self.mask(word) for word in argv], answer.code, type(command).__name__.lower(),
+                                          self.mask(detail),
+                                          round(time.monotonic() - started, 2)))
         body = json.dumps({"code": answer.code, "stdout": answer.stdout, "stderr": answer.stderr, "files": files})
-        self.container.put_archive(RELAY, _files({f"{number}.json": body, f"{number}.done": ""}))
+        try:
+            self.container.put_archive(RELAY, _files({f"{number}.json": body, f"{number}.done": ""}))
+        except (DockerException, RequestException) as error:
+            # the script removed the relay's folder: its own doing, and it fails by it (never "not gradable")
+            self.notes.append(f"the answer to `docker {' '.join(argv)[:100]}` could not be handed back "
+                              f"({_explain(error)[:100]}); the script waits for it until its time ends")
 
     def _run(self, command: ci.Command, run: CiRun) -> tuple[ci.Answer, dict[str, str], str]:
         try:
@@ -204,7 +212,7 @@ class _Relay:
         tag = command.tags[0] if command.tags else f"{self.registry}/ci-build:{len(run.commands) + 1}"
         args = {**command.args, **({"BUILDKIT_INLINE_CACHE": "1"} if command.inline_cache else {})}
         result = build_mod.build(self.client, self.builder, self.submission / command.context,
-                                 str(self.submission / command.dockerfile), tag, {**self.session.labels, **command.labels},
+                                 str(self.submission / command.dockerfile), tag, {**command.labels, **self.session.labels},
                                  self.limits, lambda line: self.progress(line), target=command.target, args=args,
                                  secrets={key: self.secrets[key] for key in command.secrets}, cache_from=command.cache_from)
         notes = "".join(f"{note}\n" for note in command.notes)
@@ -231,7 +239,7 @@ class _Relay:
                 metadata["containerimage.digest"] = digest
             files[command.metadata_file] = json.dumps(metadata, indent=2) + "\n"
         stdout = f"{result.image_id}\n" if command.quiet else ""
-        return ci.Answer(stdout, stderr), files, f"built {result.image_id[:19]} as {', '.join(command.tags) or tag}"
+        return ci.Answer(stdout, stderr), files, f"built {', '.join(command.tags) or tag}" + (" and pushed" if command.push else "")
 
     def _push(self, ref: str, quiet: bool, run: CiRun) -> ci.Answer:
         repo, tag = _split(ref)
@@ -255,9 +263,12 @@ class _Relay:
             return ci.Answer(json.dumps(found, indent=4) + "\n")
         if not self.builder.cli:
             return ci.Answer(stderr="docker inspect --format: this machine has no docker CLI to read the template\n", code=1)
-        done = subprocess.run([self.builder.cli, "image", "inspect", "--format", command.format, *command.refs],
-                              capture_output=True, text=True, timeout=30)
-        return ci.Answer(done.stdout, done.stderr, done.returncode)
+        try:
+            done = subprocess.run([self.builder.cli, "image", "inspect", "--format", command.format, *command.refs],
+                                  capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:  # the template's doing: the script's failure, not the machine's
+            return ci.Answer(stderr="docker inspect: the template took longer than 30 s\n", code=1)
+        return ci.Answer(done.stdout[:LOG_BYTES], done.stderr[:LOG_BYTES], done.returncode)
 
 
 def _split(ref: str) -> tuple[str, str | None]:
@@ -285,29 +296,30 @@ def _kill(container: Any, run: CiRun) -> None:
 
 
 def _read(container: Any, path: str) -> str | None:
+    """A file the script left, up to READ_BYTES (None: not there, not a file, or larger)."""
     try:
-        stream, _ = container.get_archive(path)
+        stream, stat = container.get_archive(path)
+        if int(stat.get("size", 0)) > READ_BYTES or not _regular(int(stat.get("mode", 0))):
+            return None
         data = b"".join(stream)
     except (DockerException, RequestException):
         return None
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         member = next((m for m in archive.getmembers() if m.isfile()), None)
-        if member is None or member.size > 1024 * 1024:
+        if member is None or member.size > READ_BYTES:
             return None
         handle = archive.extractfile(member)
         return handle.read().decode(errors="replace") if handle else None
 
 
-def _tar(submission: Path) -> bytes:
-    """The submission under work/, and the relay as usr/local/bin/docker."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
+def _tar(submission: Path, out: IO[bytes]) -> None:
+    """The submission under work/, and the relay as usr/local/bin/docker, written to `out`."""
+    with tarfile.open(fileobj=out, mode="w") as archive:
         archive.add(submission, arcname=ci.ROOT.strip("/"))
         shim = SHIM.encode()
         info = tarfile.TarInfo("usr/local/bin/docker")
         info.size, info.mode = len(shim), 0o755
         archive.addfile(info, io.BytesIO(shim))
-    return buffer.getvalue()
 
 
 def _files(texts: dict[str, str]) -> bytes:
@@ -319,3 +331,11 @@ def _files(texts: dict[str, str]) -> bytes:
             info.size, info.mode = len(data), 0o644
             archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+GO_TYPE_BITS = (1 << 31) | (1 << 27) | (1 << 26) | (1 << 25) | (1 << 24) | (1 << 21) | (1 << 19)
+"""Go's os.ModeType (dir, symlink, device, named pipe, socket, char device, irregular), as the API's stat gives it."""
+
+
+def _regular(mode: int) -> bool:
+    return mode & GO_TYPE_BITS == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.course import LabBase
-from graders.engine import artifacts, boundary, compose, inside, probe, run, stack_state, volumes
+from graders.engine import artifacts, boundary, ci_relay, compose, inside, probe, run, stack_state, volumes
 from graders.engine import build as build_mod
 from graders.engine import client as client_mod
 from graders.engine import gpu as gpu_mod
@@ -21,11 +21,12 @@ from graders.engine import images as images_mod
 from graders.engine import inspect as inspect_mod
 from graders.engine import layers as layers_mod
 from graders.engine import leaks as leaks_mod
+from graders.engine import registry as registry_mod
 from graders.engine.api import Availability, Builder, Hardening, Mounts, Sandbox
 from graders.engine.build_sandbox import BuildLimits
 from graders.engine.session import Session, sweep_dead
 from graders.errors import EngineError
-from graders.facts import Build, Container, Gpu, HttpRequest, HttpResponse, Image, JobStop, Query, ServiceState, Stopped
+from graders.facts import Build, CiRun, Container, Gpu, HttpRequest, HttpResponse, Image, JobStop, Query, ServiceState, Stopped
 from graders.layers import Entry
 
 
@@ -89,6 +90,16 @@ class DockerEngine:
     @boundary
     def present(self, ref: str) -> bool:
         return images_mod.present(self._client, ref)
+
+    @boundary
+    def run_ci(self, submission: Path, script: str, env: dict[str, str], secrets: dict[str, Path], limits: BuildLimits,
+               wanted: list[str], seconds: int, image: str, registry: str, progress: Callable[[str], None]) -> CiRun:
+        space = f"{registry_mod.ensure(self._client, registry)}/dockerlab-{self.run_id}"
+        sandbox = ci_relay.Sandbox(image, seconds=seconds)
+        run = ci_relay.run_script(self._client, self._session, self.builder, submission, script, sandbox,
+                                  {**env, "REGISTRY": space}, space, secrets, limits, wanted, progress)
+        run.registry = space
+        return run
 
     @boundary
     def inspect(self, image_id: str, base_ref: str) -> Image:

@@ -3,7 +3,7 @@
 One registry per engine (the registry:2.8 course image, a stand-in when no registry is in reach),
 published on the engine's loopback, where the engine pushes to it over plain HTTP as it does to
 any 127.0.0.0/8 registry. It is kept between gradings, as the build cache is, and each grading
-pushes under a namespace of its own (`127.0.0.1:PORT/g-RUNID`, as a real CI pushes under
+pushes under a namespace of its own (`127.0.0.1:PORT/dockerlab-RUNID`, as a real CI pushes under
 `ghcr.io/ORG`): a layer already pushed by another grading is then mounted, not compressed and sent
 again (a Lab 01 image: about 20 s to a new registry, 0.2 s to this one after a one-line change).
 A grading's relay (graders.engine.ci_relay) names only its own namespace. `dockerlab clean

@@ -21,6 +21,19 @@ LABELS_END = 'org.opencontainers.image.created="${CREATED}"\n'
 ARGS = "ARG VERSION=dev\nARG REVISION=unknown\nARG CREATED=unknown\n"
 PROD = "compose.prod.yaml"
 SBOM = "Dockerfile.sbom"
+CI = "ci/build.sh"
+PIN = 'sed -i "s|^    image: .*|    image: $digest|" compose.prod.yaml'
+DIGEST_LINE = ("digest=$(docker inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' \"$IMAGE:$GIT_SHA\" "
+               '| grep -m1 "^$IMAGE@")')
+BUILD_AND_PUSH = """docker build \\
+  --cache-from "$IMAGE:latest" \\
+  --build-arg BUILDKIT_INLINE_CACHE=1 \\
+  --build-arg VERSION="$VERSION" --build-arg REVISION="$GIT_SHA" --build-arg CREATED="$CREATED" \\
+  --secret id=index_token,env=INDEX_TOKEN \\
+  -t "$IMAGE:$GIT_SHA" -t "$IMAGE:latest" .
+docker push "$IMAGE:$GIT_SHA"
+docker push "$IMAGE:latest"
+"""
 LONG_TMPFS = "      - {type: tmpfs, target: /tmp, tmpfs: {size: 16777216}}\n"
 TMPFS = "    tmpfs:\n      - /tmp:size=16m,mode=1777        # the one place the service writes (its ready file)\n"
 
@@ -30,8 +43,14 @@ VARIANTS = {
     "revision-written-by-hand": ([('revision="${REVISION}"', 'revision="main"')], [], {"labels"}),
     # ARG before FROM is seen by FROM lines only: the labels come out empty
     "args-only-before-from": ([(ARGS, ""), ("FROM python:3.11-slim\n", ARGS + "FROM python:3.11-slim\n")], [], {"labels"}),
+    # the Dockerfile's ARG, and the CI job's build that passes none: it cannot build what it publishes
     "token-through-a-build-arg": ([(SECRET_RUN, "ARG INDEX_TOKEN\nRUN INDEX_TOKEN=$INDEX_TOKEN python tools/install_private.py\n")],
-                                  [], {"secret"}),
+                                  [], {"secret", "published"}),
+    # the same ARG, and a CI job that passes it as the build arg (CI's secret in its environment): it publishes
+    "token-through-a-build-arg-in-ci-too": ([(SECRET_RUN, "ARG INDEX_TOKEN\nRUN INDEX_TOKEN=$INDEX_TOKEN "
+                                                          "python tools/install_private.py\n")],
+                                            [(CI, "--secret id=index_token,env=INDEX_TOKEN", '--build-arg INDEX_TOKEN="$INDEX_TOKEN"')],
+                                            {"secret"}),
     # mounted as a secret, then written into a file the image keeps: found in that layer's files
     "token-kept-in-a-file": ([(SECRET_RUN, "RUN --mount=type=secret,id=index_token cp /run/secrets/index_token /app/.token "
                                            "&& python tools/install_private.py\n")], [], {"secret"}),
@@ -43,7 +62,7 @@ VARIANTS = {
     # no token reaches the install: the private index refuses, the build fails there, nothing runs
     "token-not-mounted": ([(SECRET_RUN, "RUN python tools/install_private.py\n")], [],
                           {"builds", "labels", "secret", "live-ready", "predict", "non-root", "advisories",
-                           "hardened-serves", "sbom"}),
+                           "hardened-serves", "sbom", "published"}),
     # the model is mounted where the image does not look: never ready
     "model-path-elsewhere": ([("ENV MODEL_PATH=/models/iris/model.joblib", "ENV MODEL_PATH=/models/model.joblib")], [],
                              {"live-ready", "predict"}),
@@ -65,7 +84,20 @@ VARIANTS = {
     # no FROM scratch stage: the whole scanned file system is written out, and stopped past 64 MB
     "sbom-without-a-scratch-stage": ([], [(SBOM, "\nFROM scratch\nCOPY --from=scan /tmp/sbom.cdx.json /sbom.cdx.json\n", "\n")],
                                      {"sbom"}),
+    # the CI job (ci/build.sh)
+    # the commit's tag in the production file: pushed, and not pinned (a tag can be moved)
+    "ci-pins-a-tag": ([], [(CI, PIN, PIN.replace("$digest", "$IMAGE:$GIT_SHA"))], {"published"}),
+    # a digest written by hand, or left from another registry: the registry holds no such image
+    "ci-pins-a-digest-the-registry-lacks": ([], [(CI, DIGEST_LINE, 'digest="$IMAGE@sha256:$(printf %064d 0)"')],
+                                            {"published"}),
     # valid forms
+    # buildx builds and pushes in one step, and its metadata file names the digest it pushed
+    "ci-buildx-push-with-a-metadata-file": ([], [(CI, BUILD_AND_PUSH,
+                                                  BUILD_AND_PUSH.replace("docker build", "docker buildx build --push "
+                                                                         "--metadata-file /tmp/meta.json")
+                                                  .split("docker push")[0]),
+                                                 (CI, DIGEST_LINE, 'digest="$IMAGE@$(python3 -c "import json; print(json.load('
+                                                  "open('/tmp/meta.json'))['containerimage.digest'])\")\"")], set()),
     # syft's directory catalogers: requirements.txt read too, at the versions installed
     "sbom-with-directory-catalogers": ([], [(SBOM, "      --override-default-catalogers image \\\n", "")], set()),
     # limits as Swarm and `docker compose` v2 both read them, the bare no-new-privileges, the tmpfs as a volume
@@ -98,7 +130,7 @@ def folder(tmp_path: Path) -> Path:
     """A learner's folder: the lab's starter with the reference's own files (learner_files) in it."""
     target = tmp_path / "submission"
     shutil.copytree(ROOT / "labs" / LAB_ID, target)
-    for name in ("Dockerfile", ".dockerignore", "requirements.txt", PROD, SBOM):
+    for name in ("Dockerfile", ".dockerignore", "requirements.txt", PROD, SBOM, CI):
         shutil.copy(SOLUTION / name, target / name)
     return target
 
@@ -114,7 +146,7 @@ def test_solution_scores_full_marks(engine, reference):
 
 def test_starter_loses_what_each_section_fixes(engine, course):
     result = pipeline.grade(course.lab(LAB_ID), ROOT / "labs" / LAB_ID)
-    assert lost(result) == {"labels", "secret", "live-ready", "non-root", "advisories", "hardened", "sbom"}
+    assert lost(result) == {"labels", "secret", "live-ready", "non-root", "advisories", "hardened", "sbom", "published"}
     assert not result.passed
     secret = next(c for c in result.criteria if c.id == "secret")
     assert secret.message.startswith("the image holds the secret's value: history: RUN |1 INDEX_TOKEN=dockerlab-canary-")
@@ -135,6 +167,9 @@ def test_variant_loses_exactly_its_criteria(name, engine, course, tmp_path):
     result = pipeline.grade(course.lab(LAB_ID), submission)
     assert lost(result) == expected, {c.id: c.message for c in result.criteria if c.status != "passed"}
     assert not [c.id for c in result.criteria if c.status == "not_gradable"]
+    if name == "token-through-a-build-arg-in-ci-too":
+        published = next(c for c in result.criteria if c.id == "published")
+        assert "INDEX_TOKEN=***" in str(published.evidence["commands"]) and "dockerlab-canary-" not in str(published.evidence)
     if name == "token-kept-in-a-file":
         secret = next(c for c in result.criteria if c.id == "secret")
         assert "/app/.token" in secret.message, secret.message
@@ -159,7 +194,8 @@ def test_nbgrader_autograde_a_batch_and_export_agree_for_lab05(engine, tmp_path)
     run(str(BIN / "nbgrader"), "generate_assignment", LAB_ID, cwd=course_folder)
     alice = course_folder / "submitted" / "alice" / LAB_ID
     shutil.copytree(course_folder / "release" / LAB_ID, alice)
-    for name in ("Dockerfile", ".dockerignore", "requirements.txt", PROD, SBOM):
+    for name in ("Dockerfile", ".dockerignore", "requirements.txt", PROD, SBOM, CI):
+        (alice / name).parent.mkdir(exist_ok=True)
         shutil.copy(SOLUTION / name, alice / name)
     run(str(BIN / "nbgrader"), "autograde", LAB_ID, cwd=course_folder)
     autograded = scores(course_folder / "gradebook.db", LAB_ID)
@@ -173,3 +209,19 @@ def test_nbgrader_autograde_a_batch_and_export_agree_for_lab05(engine, tmp_path)
         f"--CsvExportPlugin.to={tmp_path / 'export.csv'}", cwd=course_folder)
     with open(tmp_path / "export.csv") as handle:
         assert {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)} == {"alice": 100.0}
+
+
+def test_clean_with_registry_removes_the_course_registry_and_its_volume(engine):
+    """Last in this file: the gradings above pushed to the course registry; `dockerlab clean --registry`
+    removes it and what it holds (the next grading makes it again)."""
+    import subprocess
+    import sys
+
+    from graders.engine import registry
+
+    assert engine.containers.list(filters={"name": registry.NAME}), "the gradings above made the course registry"
+    done = subprocess.run([sys.executable, "-m", "graders", "clean", "--registry"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "removed the course registry" in done.stdout, done.stdout + done.stderr
+    assert not engine.containers.list(all=True, filters={"name": registry.NAME})
+    assert registry.VOLUME not in [volume.name for volume in engine.volumes.list()]

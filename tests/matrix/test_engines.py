@@ -18,7 +18,9 @@ from tests.matrix import engines
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.matrix]
 
-BASES = ["python:3.11-slim", "debian:bookworm-slim", "redis:8.0", "postgres:15-bookworm"]
+BASES = ["python:3.11-slim", "debian:bookworm-slim", "registry:2.8", "redis:8.0", "postgres:15-bookworm"]
+"""The course's base images each engine is given; the first three (Labs 01, 02 and 05: Lab 05's CI job pushes to
+the course registry) on every CI run."""
 SOME_VARIANTS = ["root-user", "shell-form-cmd", "curl-healthcheck"]
 HOSTILE = {  # the build sandbox's cases (tests/hostile), with Lab 01's limits of the hostile batch
     "build-fork-bomb": ("FROM python:3.11-slim\nRUN for i in $(seq 1 2000); do sleep 60 & done; wait\n", "limit of 512 processes"),
@@ -29,7 +31,7 @@ HOSTILE = {  # the build sandbox's cases (tests/hostile), with Lab 01's limits o
 
 
 def _started(host, suite: str):
-    started = engines.start(host, engines.FLAVOURS[suite], BASES if engines.FULL else BASES[:2])
+    started = engines.start(host, engines.FLAVOURS[suite], BASES if engines.FULL else BASES[:3])
     yield started
     engines.stop(started)
 

@@ -46,6 +46,7 @@ def test_paths_are_read_from_the_scripts_directory():
     (f"build -t {REG}/iris:1 --network host .", "--network"),
     (f"build -t {REG}/iris:1 --no-cache .", "the point of this CI is its cache"),
     (f"build -t {REG}/iris:1 --frobnicate .", "unknown flag: --frobnicate"),
+    (f"build -t {REG}/iris:1 --label org.dockerlab.run=x .", "are the grader's"),      # would escape the cleanup
     (f"build -t {REG}/iris:1", "exactly one context"),
     ("build --push .", "a name to push"),
     ("push docker.io/library/iris:1", "name images in this CI's registry"),
@@ -89,3 +90,21 @@ def test_a_ref_split_for_the_sdk(ref, split):
     from graders.engine.ci_relay import _split
 
     assert _split(ref) == split
+
+
+def test_the_sandbox_gets_the_submission_under_work_and_the_relay_as_an_executable_docker(tmp_path):
+    import io
+    import tarfile
+
+    from graders.engine.ci_relay import SHIM, _files, _regular, _tar
+
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "build.sh").write_text("docker version\n")
+    out = io.BytesIO()
+    _tar(tmp_path, out)
+    members = {m.name: m for m in tarfile.open(fileobj=io.BytesIO(out.getvalue())).getmembers()}
+    assert "work/ci/build.sh" in members and members["usr/local/bin/docker"].mode == 0o755
+    assert members["usr/local/bin/docker"].size == len(SHIM.encode())
+    answer = tarfile.open(fileobj=io.BytesIO(_files({"1.json": "{}", "1.done": ""})))
+    assert [m.name for m in answer.getmembers()] == ["1.json", "1.done"]  # the answer whole before its mark
+    assert _regular(0o644) and not _regular((1 << 31) | 0o755) and not _regular((1 << 27) | 0o777)  # dir, symlink

@@ -16,6 +16,8 @@ def test_each_lab_needs_the_images_its_files_name_and_what_their_stand_ins_are_b
     assert images.needed(loaded, "01-basic-dockerfile", ROOT) == ["debian:bookworm-slim", "python:3.11-slim"]
     stack = images.needed(loaded, "04-compose-stack", ROOT)
     assert {"redis:8.0", "postgres:15-bookworm", "debian:trixie-slim", "python:3.11-slim"} <= set(stack)
+    assert {"registry:2.8", "python:3.11-slim", "debian:bookworm-slim"} <= set(images.needed(loaded, "05-ship-it", ROOT))
+    assert "registry:2.8" not in images.needed(loaded, "01-basic-dockerfile", ROOT)
     every = {image.ref for image in loaded.base_images}
     assert {ref for lab in loaded.labs for ref in images.needed(loaded, lab.id, ROOT)} <= every
 

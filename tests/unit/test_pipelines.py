@@ -29,7 +29,7 @@ STAGES = {
                        "layers"],
     "03-gpu-training": ["copy", "static", "engine", "build", "inspect", "inside", "train", "preempt", "process"],
     "04-compose-stack": ["copy", "read", "policy", "engine", "build", "images", "up"],
-    "05-ship-it": ["copy", "static", "production", "engine", "build", "inspect", "inside", "leaks", "sbom", "run",
+    "05-ship-it": ["copy", "static", "production", "engine", "build", "inspect", "inside", "leaks", "sbom", "ci", "run",
                    "probe", "process", "unmounted", "hardened"],
 }
 
@@ -96,6 +96,7 @@ TROUBLE = [
     ("03-gpu-training", "preempt", "run_and_stop", lambda *args: True),
     ("05-ship-it", "leaks", "leaks", lambda *args: True),
     ("05-ship-it", "sbom", "build", lambda context, dockerfile, tag, *rest: tag.endswith("-sbom")),
+    ("05-ship-it", "ci", "run_ci", lambda *args: True),
     ("05-ship-it", "unmounted", "watch", lambda port, sandbox, role="service": role == "bare"),
     ("05-ship-it", "hardened", "watch", lambda port, sandbox, role="service": role == "hardened"),
     ("04-compose-stack", "build", "build", lambda *args: True),
