@@ -26,6 +26,11 @@ def pytest_configure(config):
     """A learner's history of self-checks (graders.history) is not kept for the tests' own checks:
     they would fill the home folder of whoever runs the suite (tests/unit/test_history.py turns it on)."""
     os.environ.setdefault("DOCKERLAB_HISTORY", "off")
+    # A suite started as a background job of a shell without job control inherits SIGINT ignored, and so
+    # would every grader it starts (Python keeps an inherited SIG_IGN): the Ctrl-C tests would send a
+    # signal nobody hears. A handler, unlike SIG_IGN, is reset to the default in the children.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
