@@ -35,7 +35,7 @@ class CiPublished(Check):
         tagged = f"{repo}:{commit}"
         evidence: dict[str, Any] = {
             "registry": run.registry, "exit_code": run.exit_code, "timed_out": run.timed_out,
-            "commands": [{"docker": " ".join(c.argv)[:300], "exit_code": c.code, "what": c.detail} for c in run.commands],
+            "commands": [{"docker": " ".join(c.argv)[:1000], "exit_code": c.code, "what": c.detail} for c in run.commands],
             "pushed": [{"ref": ref, "digest": digest} for ref, digest in run.pushed.items()],
             "registry_holds": [{"ref": ref, "digest": digest} for ref, digest in run.held.items()],
             "log_tail": run.log.strip().splitlines()[-15:],
