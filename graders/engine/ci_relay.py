@@ -252,6 +252,12 @@ class _Relay:
                 lines.append(f"{tag}: digest: {digest} size: {event['aux'].get('Size', '')}")
             elif event.get("id") and str(event.get("status", "")).startswith(("Pushed", "Layer already", "Mounted from")):
                 lines.append(f"{event['id']}: {event['status']}")
+            elif match := re.search(r"digest: (sha256:[0-9a-f]{64})", str(event.get("status", ""))):
+                digest = match.group(1)
+                lines.append(str(event["status"]))
+        if not error and not digest:  # an engine whose push reports no digest (the containerd store): ask the registry
+            digest = registry_mod.digest_of(self.client, ref) or ""
+            lines.append(f"{tag}: digest: {digest}")
         if error or not digest:
             return ci.Answer(stderr="\n".join(lines) + f"\n{error or 'the push gave no digest'}\n", code=1)
         run.pushed[ref] = digest
