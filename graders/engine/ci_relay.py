@@ -79,7 +79,7 @@ WRAPPER = (f'mkdir -p {RELAY} && exec 4>&1 >&2 </dev/null && '
 
 
 @dataclass
-class Sandbox:
+class CiSandbox:
     image: str
     seconds: int = 300
     memory_mb: int = 256
@@ -89,7 +89,7 @@ class Sandbox:
 
 @boundary
 def run_script(client: docker.DockerClient, session: Session, builder: Builder, submission: Path, script: str,
-               sandbox: Sandbox, env: dict[str, str], registry: str, secrets: dict[str, Path], limits: BuildLimits,
+               sandbox: CiSandbox, env: dict[str, str], registry: str, secrets: dict[str, Path], limits: BuildLimits,
                wanted: list[str], progress: Callable[[str], None] = lambda line: None) -> CiRun:
     """Run `script` (a path in the submission) with the grader as its docker; `wanted`: files of the
     submission to read back afterwards (what the script wrote)."""

@@ -95,7 +95,7 @@ class DockerEngine:
     def run_ci(self, submission: Path, script: str, env: dict[str, str], secrets: dict[str, Path], limits: BuildLimits,
                wanted: list[str], seconds: int, image: str, registry: str, progress: Callable[[str], None]) -> CiRun:
         space = f"{registry_mod.ensure(self._client, registry)}/dockerlab-{self.run_id}"
-        sandbox = ci_relay.Sandbox(image, seconds=seconds)
+        sandbox = ci_relay.CiSandbox(image, seconds=seconds)
         run = ci_relay.run_script(self._client, self._session, self.builder, submission, script, sandbox,
                                   {**env, "REGISTRY": space}, space, secrets, limits, wanted, progress)
         run.registry = space

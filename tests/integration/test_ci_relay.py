@@ -40,7 +40,7 @@ def test_a_ci_script_builds_pushes_and_pins_the_digest_through_the_relay(engine,
     address = registry.ensure(engine)
     with Session(engine) as session:
         space = f"{address}/dockerlab-{session.run_id}"
-        run = ci_relay.run_script(engine, session, builder, submission, "ci/build.sh", ci_relay.Sandbox("python:3.11-slim"),
+        run = ci_relay.run_script(engine, session, builder, submission, "ci/build.sh", ci_relay.CiSandbox("python:3.11-slim"),
                                   {"REGISTRY": space, "GIT_SHA": "abc1234"}, space, {}, BuildLimits(seconds=300),
                                   ["compose.prod.yaml"])
         assert run.exit_code == 0, run.log
@@ -75,7 +75,7 @@ def test_a_hostile_ci_script_is_bounded_in_commands_output_and_time(engine, tmp_
     builder = build_mod.sandboxed(build_mod.detect_builder(), lambda: ["python:3.11-slim"], engine.info()["DockerRootDir"])
     with Session(engine) as session:
         run = ci_relay.run_script(engine, session, builder, submission, "ci/build.sh",
-                                  ci_relay.Sandbox("python:3.11-slim", seconds=8), {"REGISTRY": "127.0.0.1:1/g-x"},
+                                  ci_relay.CiSandbox("python:3.11-slim", seconds=8), {"REGISTRY": "127.0.0.1:1/g-x"},
                                   "127.0.0.1:1/g-x", {}, BuildLimits(seconds=60), [])
     assert run.timed_out and run.exit_code != 0
     assert len(run.log.encode()) <= ci_relay.LOG_BYTES + 1
