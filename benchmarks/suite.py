@@ -1,6 +1,6 @@
 """Every benchmark of the grader, each beside the raw engine doing the same work in the same run.
 
-    benchmarks/run [--quick] [--only NAME ...] [--out FILE]
+    benchmarks/run [--quick] [--only NAME ...] [--out FILE] [--engine trixie|sid]
 
   overhead   Lab 01's solution: `dockerlab check` against raw docker CLI calls doing the same work
   edit-loop  after changing only app/main.py: `dockerlab check` against the raw rebuild + run + probes
@@ -14,6 +14,8 @@
 Every figure is the median of several repetitions, with the range; the grader's peak memory (the
 largest process of its tree) is in every table. `--quick`: one repetition, 2 submissions.
 Tables go to the terminal, every number to benchmarks/results/latest.json (or --out).
+`--engine sid` (or trixie): against Debian's newer engine run beside the host's as Docker-in-Docker
+(tests/matrix/engines.py), where builds run side by side, each in a cgroup of its own.
 """
 
 from __future__ import annotations
@@ -236,21 +238,37 @@ def bench_class(reps: int, scratch: Path, count: int) -> list[Row]:
     count = 2 if count < 6 else 6
     rows, base = [], None
     for jobs in (1, 2, 4):
-        runs, waiting, grading = [], 0.0, 0.0
+        runs, waiting, grading, builds, busy = [], 0.0, 0.0, [], []
         for rep in range(reps):
             folder = make_class_shaped(scratch, count, f"j{jobs}r{rep}{time.time_ns() % 10**6}")
             out = scratch / f"out-{jobs}-{rep}"
+            before = cpu_times()
             runs.append(timed([DOCKERLAB, "grade", "01-basic-dockerfile", str(folder), "--out", str(out), "-j", str(jobs)]))
+            busy.append(cpu_busy(before, cpu_times()))
             for path in (out / "results").glob("*.json"):
                 timings = json.loads(path.read_text()).get("timings") or {}
                 waiting, grading = waiting + timings.get(SLOT_WAIT, 0.0), grading + timings.get("total", 0.0)
+                builds.append(timings.get("build", 0.0))
         seconds = [r[0] for r in runs]
         base = base or statistics.median(seconds)
         share = waiting / grading if grading else 0.0
         rows.append(Row(f"{count} class-shaped submissions at -j {jobs}", seconds, [], "≥ 1.7× at -j 2" if jobs == 2 else "",
                         max(r[1] for r in runs),
-                        f"{base / statistics.median(seconds):.2f}× -j 1; {share:.0%} of grading time waiting for a build slot"))
+                        f"{base / statistics.median(seconds):.2f}× -j 1; {share:.0%} of grading time waiting for a build slot; "
+                        f"build stage {statistics.median(builds):.1f} s (median); the machine's CPUs {statistics.median(busy):.0%} busy"))
     return rows
+
+
+def cpu_times() -> tuple[int, int]:
+    """The machine's CPU time so far, busy and in all (/proc/stat's first line, in ticks)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and waiting for I/O
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
 
 
 def bench_stack(reps: int, scratch: Path) -> list[Row]:
@@ -299,7 +317,11 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", choices=NAMES, default=NAMES)
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 3; 1 with --quick)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
+    parser.add_argument("--engine", choices=("trixie", "sid"),
+                        help="against Debian's newer engine, started beside the host's (Docker-in-Docker)")
     args = parser.parse_args()
+    if args.engine:
+        return on_engine(args.engine, _without_engine(sys.argv[1:]))
     reps = args.reps or (1 if args.quick else 3)
     global WARM
     WARM = not args.quick
@@ -323,6 +345,29 @@ def main() -> int:
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     console.print(f"results: {args.out}")
     return 0
+
+
+def _without_engine(argv: list[str]) -> list[str]:
+    kept, skip = [], False
+    for word in argv:
+        if not skip and word != "--engine" and not word.startswith("--engine="):
+            kept.append(word)
+        skip = word == "--engine"
+    return kept
+
+
+def on_engine(suite: str, argv: list[str]) -> int:
+    """The suite run again with `argv`, in the network namespace of a newer engine started for it, on its socket."""
+    import docker
+
+    from tests.matrix import engines
+
+    engine = engines.start(docker.from_env(), engines.FLAVOURS[suite], ["python:3.11-slim", "debian:bookworm-slim"])
+    try:
+        return subprocess.run(["nsenter", f"--net=/proc/{engine.pid}/ns/net", "--", sys.executable, "-m", "benchmarks.suite",
+                               *argv], env=engine.env(), cwd=ROOT).returncode
+    finally:
+        engines.stop(engine)
 
 
 def _machine() -> dict:

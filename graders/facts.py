@@ -79,6 +79,10 @@ class Build:
     """Why a failed build is the machine's fault (a registry out of reach), in the log's words."""
     waited: float = 0.0
     """Seconds it waited for a build slot (another build holding it) before it started."""
+    stopped: str = ""
+    """Which of the grader's limits stopped it: "time", "disk", "output" ("" when none did)."""
+    discarded: float = 0.0
+    """Seconds of a first attempt stopped at the disk or time limit beside another build, before this one alone."""
 
 
 @dataclass

@@ -67,6 +67,9 @@ class Grading(Generic[L]):
 
 SLOT_WAIT = "waiting for a build slot"
 """The timings' entry (beside each stage's) for the seconds the grading's builds waited for a slot."""
+BUILT_AGAIN = "a build stopped beside another, built again alone"
+"""The timings' entry for the seconds of build attempts stopped at the disk or time limit while another build
+ran: such an attempt is discarded and the build judged alone (graders.engine.build_sandbox)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ def run(stages: list[Stage[L]], grading: Grading[L]) -> None:
         grading.problems.extend(grading.connection.problems)
         if grading.connection.waited:
             grading.timings[SLOT_WAIT] = round(grading.connection.waited, 2)
+        if grading.connection.discarded:
+            grading.timings[BUILT_AGAIN] = round(grading.connection.discarded, 2)
 
 
 def _one(stage: Stage[L], grading: Grading[L]) -> None:

@@ -102,7 +102,8 @@ def _build_sandbox(found: Builder | None) -> Item:
     if found is None:
         return Item("build sandbox", False, "unknown (no engine)", "start the engine first", red=True)
     if found.cgroup:
-        return Item("build sandbox", True, f"{found.sandbox}; one build at a time")
+        at_once = "one build at a time" if found.slots == 1 else f"{found.slots} builds at a time"
+        return Item("build sandbox", True, f"{found.sandbox}; {at_once}")
     return Item("build sandbox", False, f"not enforced: {found.sandbox}",
                 "run the grader as root beside a local engine, with the buildx plugin on Engine 23 or newer "
                 "(any cgroup version or driver) or Engine 20.10's BuildKit (cgroupfs driver); until then a "

@@ -101,6 +101,8 @@ class Builder:
     """The cgroup that holds every build step, limited before each build (graders.engine.build_sandbox)."""
     own_cgroup: bool = False
     """`cgroup` is the grader's own: BuildKit's builds name it with `--cgroup-parent`."""
+    slots: int = 1
+    """How many builds may run at once, each in a cgroup of its own beneath `cgroup` (one: in `cgroup` itself)."""
     sandbox: str = "not checked"
     """What the build sandbox enforces on this machine, or why it cannot."""
     disk: str | None = None
@@ -136,6 +138,8 @@ class Engine(Protocol):
     """Trouble met while cleaning up, for the result's `problems`."""
     waited: float
     """Seconds this grading's builds waited for a build slot, all together."""
+    discarded: float
+    """Seconds of build attempts stopped at the disk or time limit beside another build, then built again alone."""
 
     def __enter__(self) -> Engine: ...
     def __exit__(self, *exc_info: object) -> None: ...

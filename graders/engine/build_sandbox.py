@@ -1,4 +1,4 @@
-"""Limits on a learner's build steps: memory, processes and CPU for every `RUN`, one build at a time.
+"""Limits on a learner's build steps: memory, processes and CPU for every `RUN`, each build in its own slot.
 
 Why this way (docs/threat-model.md, "Build steps"):
 - cgroup limits are hierarchical: a limit written on a parent binds every step beneath it, from
@@ -12,8 +12,13 @@ Why this way (docs/threat-model.md, "Build steps"):
 - Shared parent (Engine 20.10, whose BuildKit ignores `--cgroup-parent`): BuildKit runs each step
   in a cgroup of its own under one parent (`/docker/buildkit` with the cgroupfs driver) that has no
   limits; the grader writes them there.
-- Either parent is shared by every build on the engine, so the grader runs one build at a time (a
-  host-wide lock): the limits on the parent are then that build's limits.
+- Build slots. With its own parent the grader gives each build a slot and a cgroup of its own beneath
+  it (`/dockerlab/build/0`, `/1`, ...): builds run side by side, each under its own limits. BuildKit's
+  shared parent is one cgroup for every build on the engine, so there a single slot holds: one build at
+  a time, and the limits on the parent are that build's.
+- The disk budget is measured on the engine's disk as a whole, and the time limit is wall time: both
+  can be met sooner while another build writes or computes. A build stopped by either while another
+  build ran is built again alone (`alone`), so only a verdict reached alone counts.
 - Neither is assumed. A probe build of a course base image (never a learner's, which could lie)
   proves it: with a limit of a few processes on the grader's own parent, a step that starts more
   must meet it; else the step prints its cgroup, accepted only when it is BuildKit's own parent.
@@ -29,10 +34,12 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO
 
 from graders.engine import boundary
 
@@ -81,19 +88,124 @@ def state_dir() -> Path:
     raise OSError("no writable folder for the build lock")
 
 
+SLOTS_VARIABLE = "DOCKERLAB_BUILD_SLOTS"
+"""Overrides how many builds may run at once where each has its own cgroup (an integer, 1 or more)."""
+
+
+def slot_count(own: bool) -> int:
+    """How many builds may run at once on this machine. One where build steps share BuildKit's parent
+    cgroup (its limits are the one build's); else one per CPU a build may use, as many as the machine's
+    memory holds at the default build limit."""
+    if not own:
+        return 1
+    configured = os.environ.get(SLOTS_VARIABLE, "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    limits = BuildLimits()
+    by_cpu = int((os.cpu_count() or 1) // limits.cpus)
+    by_memory = _memory_mb() // limits.memory_mb
+    return max(1, min(by_cpu, by_memory))
+
+
+def _memory_mb() -> int:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return BuildLimits().memory_mb
+
+
+@dataclass(frozen=True)
+class Slot:
+    number: int
+    count: int
+    cgroup: str | None
+    """The cgroup this build's steps run beneath (its own with several slots; the shared parent with one)."""
+    started: float
+    alone: bool
+
+    def shared(self) -> bool:
+        """Whether another build held a slot at any moment since this one started."""
+        if self.alone or self.count == 1:
+            return False
+        for number in range(self.count):
+            if number == self.number:
+                continue
+            path = _slot_file(number)
+            try:
+                if path.stat().st_mtime >= self.started - 0.01:  # taken or given back meanwhile
+                    return True
+                with open(path, "a") as handle:
+                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)  # held since before: taken
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+            except BlockingIOError:
+                return True
+            except OSError:
+                continue
+        return False
+
+
+def _slot_file(number: int) -> Path:
+    return state_dir() / f"build-slot-{number}.lock"
+
+
 @contextmanager
-def one_build_at_a_time(waiting: Callable[[], object] = lambda: None) -> Iterator[None]:
-    """Hold the host-wide build lock; `waiting()` is called once if another build holds it."""
-    with open(state_dir() / "build.lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+def build_slot(parent: str | None, count: int, waiting: Callable[[], object] = lambda: None,
+               alone: bool = False) -> Iterator[Slot]:
+    """Hold one of `count` host-wide build slots (all of them when `alone`); `waiting()` is called once
+    when none is free. Every build first holds the gate `build.lock` shared (`alone`: exclusive), which
+    also keeps it apart from a grader of an earlier version, which took that file whole."""
+    said = False
+
+    def wait() -> None:
+        nonlocal said
+        if not said:
+            said = True
             waiting()
-            fcntl.flock(handle, fcntl.LOCK_EX)
+
+    with open(state_dir() / "build.lock", "a") as gate:
+        mode = fcntl.LOCK_EX if alone else fcntl.LOCK_SH
         try:
-            yield
+            fcntl.flock(gate, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            wait()
+            fcntl.flock(gate, mode)
+        try:
+            number, handle = (0, None) if alone else _take_a_slot(count, wait)
+            try:
+                cgroup = f"{parent}/{number}" if parent and count > 1 else parent
+                yield Slot(number, count, cgroup, time.time(), alone)
+            finally:
+                if handle is not None:
+                    _touch(_slot_file(number))
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+                    handle.close()
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(gate, fcntl.LOCK_UN)
+
+
+def _take_a_slot(count: int, wait: Callable[[], None]) -> tuple[int, IO[str]]:
+    while True:
+        for number in range(count):
+            handle = open(_slot_file(number), "a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            _touch(_slot_file(number))
+            return number, handle
+        wait()
+        time.sleep(0.1)
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 
 
 def version() -> int | None:
@@ -212,6 +324,24 @@ def _pid_limit_hits(parent: str) -> int:
     except (OSError, ValueError):
         pass
     return 0
+
+
+def open_parent(parent: str) -> None:
+    """Lift the limits on the parent of the build slots: each slot's cgroup carries its build's."""
+    try:
+        if version() == 1:
+            memory = CGROUP_ROOT / "memory" / parent.lstrip("/")
+            if (memory / "memory.memsw.limit_in_bytes").exists():  # memory+swap first when raising
+                (memory / "memory.memsw.limit_in_bytes").write_text("-1")
+            (memory / "memory.limit_in_bytes").write_text("-1")
+            (CGROUP_ROOT / "pids" / parent.lstrip("/") / "pids.max").write_text("max")
+            (CGROUP_ROOT / "cpu" / parent.lstrip("/") / "cpu.cfs_quota_us").write_text("-1")
+        elif version() == 2:
+            folder = CGROUP_ROOT / parent.lstrip("/")
+            for name, value in (("memory.max", "max"), ("pids.max", "max"), ("cpu.max", f"max {PERIOD_US}")):
+                (folder / name).write_text(value)
+    except OSError:
+        pass  # not there yet: the slots' own limits bind all the same
 
 
 def apply(parent: str, limits: BuildLimits) -> Enforcement:

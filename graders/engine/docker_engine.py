@@ -56,6 +56,7 @@ class DockerEngine:
         self.builder = builder
         self.problems = session.problems
         self.waited = 0.0
+        self.discarded = 0.0
         self._waits = threading.Lock()  # builds in lanes beside the main line add to `waited` too
 
     def __enter__(self) -> DockerEngine:
@@ -85,6 +86,7 @@ class DockerEngine:
                                  target=target, args=args, secrets=secrets, output=output)
         with self._waits:
             self.waited += result.waited
+            self.discarded += result.discarded
         return result
 
     @boundary

@@ -42,4 +42,4 @@ def test_a_build_that_found_the_slot_taken_waits_and_says_how_long(engine, tmp_p
     waits = sorted(result.waited for result in results.values())
     assert waits[0] < 1.0 and waits[1] >= 2.5, waits  # the second started once the first's 3 s step was done
     waiter = next(name for name, result in results.items() if result.waited >= 2.5)
-    assert "waiting for another build to finish" in said[waiter]
+    assert "waiting for a build slot" in said[waiter]

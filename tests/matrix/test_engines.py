@@ -5,12 +5,14 @@ sandbox holding on each (its steps in the grader's own cgroup, named with --cgro
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from graders import pipeline
+from graders.runner import BUILT_AGAIN, SLOT_WAIT
 from tests.conftest import LAB01, ROOT, SOLUTION01, edit, learner_folder
 from tests.hostile import corpus
 from tests.integration.test_lab01 import TODAY, VARIANTS
@@ -168,3 +170,26 @@ def test_hostile_build_steps_are_stopped_at_their_limits(newer, hostile_course, 
     builds = next(c for c in result["criteria"] if c["id"] == "builds")
     assert builds["status"] == "failed" and words in builds["message"], builds["message"]
     shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("newer", ["sid"], indirect=True)
+def test_builds_run_side_by_side_each_stopped_at_its_own_limits(newer, hostile_course, tmp_path):
+    """Two builds graded at -j 2 start together, each in a build slot and cgroup of its own: the fork bomb
+    meets its own process limit; the disk filler, stopped beside it, is built again alone and stopped there
+    too (the disk is measured for the engine as a whole: only a verdict reached alone counts)."""
+    folder = tmp_path / "class"
+    for case in ("build-fork-bomb", "build-disk-filler"):
+        corpus._dockerfile(folder, case, HOSTILE[case][0])
+    out = tmp_path / "out"
+    done = newer.run(str(engines.DOCKERLAB), "--course", str(hostile_course), "grade", "01-basic-dockerfile", str(folder),
+                     "--out", str(out), "-j", "2")
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    results = {case: json.loads((out / "results" / f"{case}.json").read_text()) for case in ("build-fork-bomb", "build-disk-filler")}
+    for case, result in results.items():
+        builds = next(c for c in result["criteria"] if c["id"] == "builds")
+        assert builds["status"] == "failed" and HOSTILE[case][1] in builds["message"], (case, builds["message"])
+        assert result["timings"].get(SLOT_WAIT, 0) < 1, (case, result["timings"])  # two slots: neither waited
+    doctor = json.loads(newer.run(str(engines.DOCKERLAB), "doctor", "--json").stdout)
+    assert any(item["detail"].endswith("; 2 builds at a time") for item in doctor["items"] if item["name"] == "build sandbox"), doctor
+    assert results["build-disk-filler"]["timings"].get(BUILT_AGAIN, 0) > 0, results["build-disk-filler"]["timings"]
+    assert BUILT_AGAIN not in results["build-fork-bomb"]["timings"]  # stopped by its own cgroup's limit: final

@@ -61,6 +61,7 @@ class FakeEngine:
                                sandbox="fake: steps limited", engine_version="28.5.2")
         self.problems: list[str] = []
         self.waited = 0.0
+        self.discarded = 0.0
         self.fail = fail or {}
         self.calls: list[tuple[str, str, tuple[Any, ...]]] = []
         """(method, thread name, arguments) of every call, in order."""

@@ -179,7 +179,45 @@ def test_the_containerd_image_store_counts_a_build_s_layers_twice_against_its_di
     from graders.engine import build
 
     monkeypatch.setattr(build_sandbox, "apply", lambda parent, limits: build_sandbox.Enforcement(True, parent, ""))
+    monkeypatch.setattr(build_sandbox, "open_parent", lambda parent: None)  # never the machine's own cgroups
     legacy = build.Builder("legacy", None, "test")
     assert build.sandboxed(legacy, list, None, "containerd").disk_copies == 2
     assert build.sandboxed(legacy, list, None, "graphdriver").disk_copies == 1
     assert build.sandboxed(legacy, list, None).disk_copies == 1
+
+
+def test_the_parent_of_build_slots_carries_no_limit_of_its_own_v1_and_v2(v1, tmp_path, monkeypatch):
+    build_sandbox.apply("/docker/buildkit", build_sandbox.BuildLimits(memory_mb=512, pids=64, cpus=0.5))
+    build_sandbox.open_parent("/docker/buildkit")
+    assert (v1 / "memory/docker/buildkit/memory.limit_in_bytes").read_text() == "-1"
+    assert (v1 / "memory/docker/buildkit/memory.memsw.limit_in_bytes").read_text() == "-1"
+    assert (v1 / "pids/docker/buildkit/pids.max").read_text() == "max"
+    assert (v1 / "cpu/docker/buildkit/cpu.cfs_quota_us").read_text() == "-1"
+    root = tmp_path / "v2"
+    (root / "dockerlab/build").mkdir(parents=True)
+    (root / "cgroup.controllers").write_text("cpu memory pids\n")
+    monkeypatch.setattr(build_sandbox, "CGROUP_ROOT", root)
+    build_sandbox.open_parent("/dockerlab/build")
+    folder = root / "dockerlab/build"
+    assert [(folder / name).read_text() for name in ("memory.max", "pids.max", "cpu.max")] == ["max", "max", "max 100000"]
+
+
+def test_with_several_slots_each_build_is_limited_beneath_the_grader_s_own_parent(monkeypatch):
+    from graders.engine import build
+
+    written: list[str] = []
+    opened: list[str] = []
+    def apply(parent, limits):
+        written.append(parent)
+        return build_sandbox.Enforcement(True, parent, "")
+
+    monkeypatch.setattr(build_sandbox, "apply", apply)
+    monkeypatch.setattr(build_sandbox, "open_parent", opened.append)
+    monkeypatch.setenv(build_sandbox.SLOTS_VARIABLE, "2")
+    found = build.sandboxed(build.Builder("legacy", None, "test"), list, None)
+    assert (found.cgroup, found.slots, written, opened) == ("/dockerlab/build", 2, ["/dockerlab/build/0"], ["/dockerlab/build"])
+    assert "the cgroups /dockerlab/build/0 to /1, one per build" in found.sandbox
+    monkeypatch.setenv(build_sandbox.SLOTS_VARIABLE, "1")
+    written.clear()
+    found = build.sandboxed(build.Builder("legacy", None, "test"), list, None)
+    assert (found.slots, written) == (1, ["/dockerlab/build"]) and "the cgroup /dockerlab/build (" in found.sandbox

@@ -75,6 +75,15 @@ def test_the_time_builds_waited_for_a_slot_is_in_the_timings_beside_the_stages()
     assert SLOT_WAIT not in gather("01-basic-dockerfile", FakeEngine()).timings  # none waited: no entry
 
 
+def test_a_build_attempt_discarded_for_one_alone_is_in_the_timings():
+    from graders.runner import BUILT_AGAIN
+
+    fake = FakeEngine()
+    fake.discarded = 31.0
+    assert gather("01-basic-dockerfile", fake).timings[BUILT_AGAIN] == 31.0
+    assert BUILT_AGAIN not in gather("01-basic-dockerfile", FakeEngine()).timings
+
+
 def test_every_stage_of_both_tables_is_run_by_some_lab():
     names = {stage.name for stage in [*pipeline.IMAGE, *pipeline.STACK]}
     assert names == {name for stages in STAGES.values() for name in stages}

@@ -1,6 +1,7 @@
 """Runs inside the VM (tests/vm/test_cgroup_v2.py boots it): the grader's build sandbox on this
-engine, with the grader's own code: a fork bomb, a memory hog and a well-behaved build, each graded
-through graders.engine.build. Writes what it saw as JSON to the path it is given."""
+engine, with the grader's own code: a fork bomb and a well-behaved build side by side (two build
+slots, each its own cgroup), then a memory hog, each graded through graders.engine.build. Writes what
+it saw as JSON to the path it is given."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -38,14 +40,23 @@ def main(out: Path) -> None:
                                "cgroup": builder.cgroup, "own_cgroup": builder.own_cgroup,
                                "buildx": subprocess.run(["docker", "buildx", "version"], capture_output=True,
                                                         text=True).stdout.strip(), "builds": {}}
-    for name, steps in BUILDS.items():
+    seen["slots"] = builder.slots
+
+    def one(name: str) -> None:
         with tempfile.TemporaryDirectory() as folder:
-            (Path(folder) / "Dockerfile").write_text(f"FROM {BASE}\n{steps}")
+            (Path(folder) / "Dockerfile").write_text(f"FROM {BASE}\n{BUILDS[name]}")
             started = time.monotonic()
             done = build(client, builder, Path(folder), "Dockerfile", f"dockerlab-vm/{name}", {}, LIMITS)
             seen["builds"][name] = {"ok": done.ok, "error": done.error, "seconds": round(time.monotonic() - started, 1),  # type: ignore[index]
-                                    "log_tail": done.log[-1500:]}
-            print(name, done.ok, done.error, flush=True)
+                                    "waited": done.waited, "log_tail": done.log[-1500:]}
+            print(name, done.ok, done.waited, done.error, flush=True)
+
+    beside = [threading.Thread(target=one, args=(name,)) for name in ("fork-bomb", "reference")]
+    for thread in beside:  # side by side: each in a slot of its own, under its own limits
+        thread.start()
+    for thread in beside:
+        thread.join()
+    one("memory-hog")
     out.write_text(json.dumps(seen, indent=2))
 
 

@@ -1,7 +1,8 @@
 """The build sandbox on cgroup v2 with systemd's cgroup driver, proved in a VM: Debian trixie's
 kernel with trixie's Engine 26.1 and buildx 0.13, and with sid's Engine 28.5, buildx 0.29 and the
 containerd image store; the grader's own build code. A fork bomb and a memory hog are stopped
-at their limits from their first instruction; a well-behaved build beside them passes."""
+at their limits from their first instruction; a well-behaved build beside them passes: the fork bomb
+and it run side by side, each in a build slot and cgroup of its own."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ mkdir -p /tmp/bb/bin
 cp /usr/bin/busybox /tmp/bb/bin/busybox  # links made by hand: --install follows trixie's merged /usr
 for applet in $(/tmp/bb/bin/busybox --list); do [ -e /tmp/bb/bin/$applet ] || ln -s busybox /tmp/bb/bin/$applet; done
 tar -C /tmp/bb -c . | docker import - dockerlab/busybox:vm >/dev/null
-PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=/src python3 /src/tests/vm/sandbox_in_vm.py /out/result.json
+DOCKERLAB_BUILD_SLOTS=2 PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=/src python3 /src/tests/vm/sandbox_in_vm.py /out/result.json
 """
 
 
@@ -70,3 +71,8 @@ def test_a_memory_hog_in_a_build_step_is_stopped_at_the_memory_limit(seen):
 def test_a_well_behaved_build_beside_them_passes(seen):
     reference = seen["builds"]["reference"]
     assert reference["ok"], reference
+
+
+def test_the_fork_bomb_and_the_well_behaved_build_ran_side_by_side_each_in_its_own_slot(seen):
+    assert seen["slots"] == 2 and "/dockerlab/build/0 to /1, one per build" in seen["sandbox"], seen["sandbox"]
+    assert seen["builds"]["fork-bomb"]["waited"] < 1 and seen["builds"]["reference"]["waited"] < 1, seen["builds"]
