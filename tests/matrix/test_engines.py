@@ -161,7 +161,8 @@ def hostile_course(tmp_path_factory):
 
 
 @pytest.mark.parametrize(("newer", "case"), [(suite, case) for suite in sorted(engines.FLAVOURS) for case in sorted(HOSTILE)
-                                             if case != "build-sleeps" or suite == "trixie"],  # the grader's clock
+                                             # the time limit is the grader's clock: proved on sid side by side (below)
+                                             if case != "build-sleeps"],
                          indirect=["newer"])
 def test_hostile_build_steps_are_stopped_at_their_limits(newer, hostile_course, case, tmp_path):
     dockerfile, words = HOSTILE[case]
