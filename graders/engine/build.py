@@ -137,7 +137,9 @@ def build(
         with build_sandbox.build_slot(builder.cgroup, builder.slots, alone=alone,
                                       waiting=lambda: progress and progress("waiting for a build slot")) as slot:
             waited += time.monotonic() - asked
-            result, hit_memory = _in_slot(client, builder, slot, context, dockerfile, tag, labels, limits, progress, options)
+            # alone, without the cache: the first attempt's steps may be in it, and must run and write again
+            chosen = replace(options, no_cache=alone)
+            result, hit_memory = _in_slot(client, builder, slot, context, dockerfile, tag, labels, limits, progress, chosen)
             # the disk and time limits are met sooner beside another build: only a verdict reached alone counts
             again = result.stopped in ("disk", "time") and slot.shared()
         if not again:
@@ -215,6 +217,8 @@ class Options:
     output: Path | None = None
     cache_from: tuple[str, ...] = ()
     """Images whose inline cache the build may use (`--cache-from`): a CI script's, in the course registry."""
+    no_cache: bool = False
+    """Every step run again (`--no-cache`): a build judged again alone."""
 
 
 def infra_reason(log: str) -> str | None:
@@ -247,6 +251,8 @@ def _buildkit(builder: Builder, context: Path, dockerfile: str, tag: str, labels
             command += ["--cache-from", ref]
         if options.output is not None:
             command += ["--output", f"type=tar,dest={options.output}"]
+        if options.no_cache:
+            command.append("--no-cache")
         if builder.cgroup and builder.own_cgroup:
             command += ["--cgroup-parent", builder.cgroup]
         command.append(str(context))
@@ -378,7 +384,7 @@ def _legacy(client: docker.DockerClient, builder: Builder, context: Path, docker
         stream = api.build(
             path=str(context), dockerfile=str(context / dockerfile), tag=tag, labels=labels, rm=True, forcerm=True,
             decode=True, timeout=timeout, target=options.target, buildargs=options.args or None,
-            cache_from=list(options.cache_from) or None,
+            cache_from=list(options.cache_from) or None, nocache=options.no_cache,
             container_limits={"memory": limits.memory_mb * 2**20, "memswap": limits.memory_mb * 2**20},
         )
         for chunk in stream:

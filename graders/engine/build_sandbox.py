@@ -18,7 +18,8 @@ Why this way (docs/threat-model.md, "Build steps"):
   a time, and the limits on the parent are that build's.
 - The disk budget is measured on the engine's disk as a whole, and the time limit is wall time: both
   can be met sooner while another build writes or computes. A build stopped by either while another
-  build ran is built again alone (`alone`), so only a verdict reached alone counts.
+  build ran is built again alone (`alone`) and without the cache (graders.engine.build), so only a
+  verdict reached alone counts.
 - Neither is assumed. A probe build of a course base image (never a learner's, which could lie)
   proves it: with a limit of a few processes on the grader's own parent, a step that starts more
   must meet it; else the step prints its cgroup, accepted only when it is BuildKit's own parent.

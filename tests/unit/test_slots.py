@@ -141,6 +141,7 @@ def test_a_build_stopped_at_the_disk_or_time_limit_beside_another_is_built_again
 
     def in_slot(client, builder, slot, *rest):
         runs.append(slot.alone)
+        assert rest[-1].no_cache == slot.alone  # alone: every step runs and writes again, none from the first attempt's cache
         failed = stopped if not slot.alone else ""
         return Build(not failed, None if failed else "sha256:1", "buildkit", 1.0, "", error=failed, stopped=failed), False
 
