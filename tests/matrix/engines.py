@@ -130,7 +130,8 @@ def start(host: docker.DockerClient, flavour: Flavour, bases: list[str]) -> Engi
 
 
 def stop(engine: Engine) -> None:
-    engine.container.remove(force=True, v=True)
+    # an engine that built much takes minutes to remove (its whole /var/lib/docker goes with it)
+    docker.from_env(timeout=900).containers.get(engine.container.id).remove(force=True, v=True)
     shutil.rmtree(engine.folder, ignore_errors=True)
 
 
