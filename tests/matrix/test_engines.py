@@ -175,12 +175,13 @@ def test_hostile_build_steps_are_stopped_at_their_limits(newer, hostile_course, 
 
 @pytest.mark.parametrize("newer", ["sid"], indirect=True)
 def test_builds_run_side_by_side_each_stopped_at_its_own_limits(newer, hostile_course, tmp_path):
-    """Two builds graded at -j 2 start together, each in a build slot and cgroup of its own: the fork bomb
-    meets its own process limit; the endless step, stopped at the time limit beside it, is built again
-    alone and stopped there too (wall time is stretched by another build's work: only a verdict reached
-    alone counts)."""
+    """Builds graded at -j 2 start together, each in a build slot and cgroup of its own: the fork bomb
+    meets its own process limit. The endless step, stopped at the time limit beside another build, is built
+    again alone and stopped there too (wall time is stretched by another build's work: only a verdict
+    reached alone counts); so is the disk filler, whose second build runs without the cache (its first
+    attempt's step may have been cached before the stop: it must write again)."""
     folder = tmp_path / "class"
-    cases = ("build-fork-bomb", "build-sleeps")
+    cases = ("build-disk-filler", "build-fork-bomb", "build-sleeps")
     for case in cases:
         corpus._dockerfile(folder, case, HOSTILE[case][0])
     out = tmp_path / "out"
