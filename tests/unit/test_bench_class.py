@@ -22,3 +22,13 @@ def test_every_submission_differs_before_its_dependency_step_and_runs_differ_too
     for folder in one:
         assert (folder / "app" / "main.py").is_file() and (folder / "requirements.txt").is_file()
         assert _before_install(folder)[1].startswith("ENV LEARNER=a-")  # right after FROM
+
+
+def test_the_machine_s_cpu_share_and_the_engine_option_left_out_when_run_again():
+    from benchmarks.suite import _without_engine, cpu_busy, cpu_times
+
+    busy, total = cpu_times()
+    assert 0 <= busy <= total
+    assert cpu_busy((100, 1000), (250, 1200)) == 0.75 and cpu_busy((5, 5), (5, 5)) == 0.0
+    assert _without_engine(["--only", "class", "--engine", "sid", "--reps", "3"]) == ["--only", "class", "--reps", "3"]
+    assert _without_engine(["--engine=sid", "--quick"]) == ["--quick"]
